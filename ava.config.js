@@ -1,0 +1,8 @@
+// Unit and in-process tests: fast, no sidecars. `npm run test:unit`.
+export default {
+  files: ['packages/*/test/**/*.test.ts', 'services/*/test/**/*.test.ts', '!services/*/test/integration/**', '!packages/*/test/integration/**'],
+  extensions: { ts: 'module' },
+  nodeArguments: ['--import=tsx'],
+  workerThreads: false,
+  timeout: '60s',
+};

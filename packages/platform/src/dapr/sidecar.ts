@@ -1,0 +1,316 @@
+/**
+ * A typed client for the app's own Dapr sidecar, over the sidecar's HTTP API
+ * (https://docs.dapr.io/reference/api/). It is the only way a service reaches
+ * another service, a store or a broker.
+ *
+ * Why not the SDK's DaprClient: over HTTP its `state.get` drops the ETag
+ * (dapr/js-sdk#540), `state.save` and `pubsub.publish` swallow failures into a
+ * return value (js-sdk#551), and other errors carry the status inside a message
+ * string. Optimistic concurrency and honest error mapping need all three, so
+ * this client speaks the documented HTTP API directly and raises `AppError`s.
+ */
+import { AppError, appErrorFromBody, unavailable } from '../errors.js';
+
+export interface SidecarOptions {
+  httpPort: number;
+  apiToken: string;
+  host?: string;
+  /** Default deadline for one call, in milliseconds. */
+  timeoutMs?: number;
+}
+
+export interface InvokeOptions {
+  method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  body?: unknown;
+  /** Raw bytes sent as they are; `contentType` must be set. */
+  rawBody?: Uint8Array;
+  contentType?: string;
+  headers?: Record<string, string>;
+  timeoutMs?: number;
+}
+
+export interface InvokeResponse {
+  status: number;
+  headers: Headers;
+  body: Buffer;
+  /** The body parsed as JSON, or undefined when it is empty or not JSON. */
+  json: unknown;
+}
+
+export interface StateItem<T> {
+  key: string;
+  value: T;
+  etag?: string | undefined;
+}
+
+export interface SaveOptions {
+  /** Write only if the stored ETag is this one (optimistic concurrency). */
+  etag?: string | undefined;
+  /** Write only if the key does not exist yet. */
+  firstWrite?: boolean;
+  ttlSeconds?: number;
+}
+
+export type TransactionOp<T = unknown> =
+  | ({ operation: 'upsert'; key: string; value: T } & SaveOptions)
+  | { operation: 'delete'; key: string; etag?: string | undefined };
+
+/**
+ * Raised when a state write loses an optimistic-concurrency race (a stale
+ * ETag, or first-write on an existing key). Callers retry or map it to 409.
+ */
+export class StateConflictError extends AppError {
+  override name = 'AppError';
+  constructor(message = 'The stored state changed since it was read', cause?: unknown) {
+    super('conflict', message, { cause });
+  }
+}
+
+type RequestBody = NonNullable<RequestInit['body']>;
+
+const PATH_SAFE = /^[\w.\-~:]+$/;
+const segment = (value: string): string => (PATH_SAFE.test(value) ? value : encodeURIComponent(value));
+
+/** The sidecar's ERR_* codes that mean a first-write or ETag race was lost. */
+const CONFLICT_ERRORS = new Set(['ERR_STATE_SAVE', 'ERR_STATE_TRANSACTION', 'ERR_STATE_DELETE']);
+
+export function createSidecar(options: SidecarOptions) {
+  const base = `http://${options.host ?? '127.0.0.1'}:${options.httpPort}`;
+  const defaultTimeout = options.timeoutMs ?? 5_000;
+
+  async function call(
+    path: string,
+    init: { method?: string; body?: RequestBody | undefined; headers?: Record<string, string>; timeoutMs?: number | undefined },
+    what: string,
+  ): Promise<Response> {
+    const timeoutMs = init.timeoutMs ?? defaultTimeout;
+    try {
+      return await fetch(base + path, {
+        method: init.method ?? 'GET',
+        headers: { 'dapr-api-token': options.apiToken, ...init.headers },
+        body: init.body ?? null,
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+    } catch (error) {
+      const reason = (error as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : 'sidecar unreachable';
+      throw unavailable(`${what}: ${reason}`, error);
+    }
+  }
+
+  async function readJson(response: Response): Promise<unknown> {
+    const text = await response.text();
+    if (text.length === 0) return undefined;
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Maps a failed state-API answer: ETag races become StateConflictError. */
+  async function stateFailure(response: Response, what: string): Promise<AppError> {
+    const body = (await readJson(response)) as { errorCode?: string; message?: string } | undefined;
+    const message = body?.message ?? '';
+    if (
+      response.status === 409 ||
+      (body?.errorCode !== undefined &&
+        CONFLICT_ERRORS.has(body.errorCode) &&
+        /etag|first.?write|no item was updated|possible etag mismatch|already exists|duplicate key/i.test(message))
+    ) {
+      return new StateConflictError(undefined, new Error(message));
+    }
+    return unavailable(`${what} failed with ${response.status}`, new Error(`${body?.errorCode ?? ''} ${message}`));
+  }
+
+  const jsonHeaders = { 'content-type': 'application/json' };
+
+  /**
+   * Calls `path` on another app through Dapr service invocation. Answers
+   * with the target's response, whatever its status; only a sidecar that
+   * cannot reach the target (or a deadline) throws `unavailable`.
+   */
+  async function invoke(appId: string, path: string, opts: InvokeOptions = {}): Promise<InvokeResponse> {
+    const headers: Record<string, string> = { ...opts.headers };
+    let body: RequestBody | undefined;
+    if (opts.rawBody !== undefined) {
+      body = opts.rawBody;
+      headers['content-type'] = opts.contentType ?? 'application/octet-stream';
+    } else if (opts.body !== undefined) {
+      body = JSON.stringify(opts.body);
+      headers['content-type'] = 'application/json';
+    }
+    const response = await call(
+      `/v1.0/invoke/${segment(appId)}/method/${path.replace(/^\//, '')}`,
+      { method: opts.method ?? 'GET', body, headers, timeoutMs: opts.timeoutMs },
+      `invoking ${appId}`,
+    );
+    const buffer = Buffer.from(await response.arrayBuffer());
+    // daprd answers 500 with an ERR_DIRECT_INVOKE body when it cannot reach
+    // the target app; that is the target being unavailable, not its answer.
+    let json: unknown;
+    if (buffer.length > 0 && /json/.test(response.headers.get('content-type') ?? '')) {
+      try {
+        json = JSON.parse(buffer.toString('utf8')) as unknown;
+      } catch {
+        json = undefined;
+      }
+    }
+    const daprError = (json as { errorCode?: unknown } | undefined)?.errorCode;
+    if (response.status >= 500 && typeof daprError === 'string' && daprError.startsWith('ERR_')) {
+      throw unavailable(`${appId} is unavailable`, new Error(`${daprError}`));
+    }
+    return { status: response.status, headers: response.headers, body: buffer, json };
+  }
+
+  /**
+   * Invokes and returns the JSON body of a 2xx answer; any other answer is
+   * raised as the AppError the target sent (its code and status kept).
+   */
+  async function invokeJson<T>(appId: string, path: string, opts: InvokeOptions = {}): Promise<T> {
+    const response = await invoke(appId, path, opts);
+    if (response.status >= 200 && response.status < 300) return response.json as T;
+    throw (
+      appErrorFromBody(response.status, response.json, response.headers.get('retry-after')) ??
+      unavailable(`${appId} answered ${response.status}`)
+    );
+  }
+
+
+  return {
+    invoke,
+    invokeJson,
+
+    state: {
+      async get<T>(store: string, key: string): Promise<StateItem<T> | undefined> {
+        const response = await call(`/v1.0/state/${segment(store)}/${segment(key)}`, {}, `reading ${store}`);
+        if (response.status === 204) return undefined;
+        if (!response.ok) throw await stateFailure(response, `reading ${store}`);
+        const value = (await readJson(response)) as T | undefined;
+        if (value === undefined) return undefined;
+        return { key, value, etag: response.headers.get('etag') ?? undefined };
+      },
+
+      /** One bulk read; keys that do not exist are absent from the map. */
+      async getBulk<T>(store: string, keys: string[], parallelism = 16): Promise<Map<string, StateItem<T>>> {
+        const found = new Map<string, StateItem<T>>();
+        if (keys.length === 0) return found;
+        const response = await call(
+          `/v1.0/state/${segment(store)}/bulk`,
+          { method: 'POST', body: JSON.stringify({ keys, parallelism }), headers: jsonHeaders },
+          `bulk reading ${store}`,
+        );
+        if (!response.ok) throw await stateFailure(response, `bulk reading ${store}`);
+        const items = ((await readJson(response)) ?? []) as Array<{ key: string; data?: T; etag?: string; error?: string }>;
+        for (const item of items) {
+          if (item.error) throw unavailable(`bulk reading ${store}: ${item.error}`);
+          if (item.data !== undefined && item.data !== null) found.set(item.key, { key: item.key, value: item.data, etag: item.etag });
+        }
+        return found;
+      },
+
+      async save<T>(store: string, key: string, value: T, opts: SaveOptions = {}): Promise<void> {
+        const response = await call(
+          `/v1.0/state/${segment(store)}`,
+          { method: 'POST', body: JSON.stringify([saveRequest(key, value, opts)]), headers: jsonHeaders },
+          `writing ${store}`,
+        );
+        if (!response.ok) throw await stateFailure(response, `writing ${store}`);
+      },
+
+      async delete(store: string, key: string, etag?: string): Promise<void> {
+        const response = await call(
+          `/v1.0/state/${segment(store)}/${segment(key)}`,
+          { method: 'DELETE', headers: etag ? { 'if-match': etag } : {} },
+          `deleting from ${store}`,
+        );
+        if (!response.ok) throw await stateFailure(response, `deleting from ${store}`);
+      },
+
+      /** All operations apply, or none does (a lost ETag race: StateConflictError). */
+      async transaction(store: string, ops: TransactionOp[]): Promise<void> {
+        const operations = ops.map((op) =>
+          op.operation === 'upsert'
+            ? { operation: 'upsert', request: saveRequest(op.key, op.value, op) }
+            : { operation: 'delete', request: { key: op.key, ...(op.etag ? { etag: op.etag } : {}) } },
+        );
+        const response = await call(
+          `/v1.0/state/${segment(store)}/transaction`,
+          { method: 'POST', body: JSON.stringify({ operations }), headers: jsonHeaders },
+          `transaction on ${store}`,
+        );
+        if (!response.ok) throw await stateFailure(response, `transaction on ${store}`);
+      },
+    },
+
+    /** Publishes one event; resolves once the broker has accepted it. */
+    async publish(pubsub: string, topic: string, data: unknown, metadata: Record<string, string> = {}): Promise<void> {
+      const query = new URLSearchParams(Object.entries(metadata).map(([k, v]): [string, string] => [`metadata.${k}`, v])).toString();
+      const response = await call(
+        `/v1.0/publish/${segment(pubsub)}/${segment(topic)}${query ? `?${query}` : ''}`,
+        { method: 'POST', body: JSON.stringify(data), headers: jsonHeaders },
+        `publishing ${topic}`,
+      );
+      if (!response.ok) {
+        const body = (await readJson(response)) as { message?: string } | undefined;
+        throw unavailable(`publishing ${topic} failed with ${response.status}`, new Error(body?.message ?? ''));
+      }
+    },
+
+    /** Invokes an output binding; answers the binding's response bytes. */
+    async binding(
+      name: string,
+      operation: string,
+      data: string | undefined,
+      metadata: Record<string, string> = {},
+    ): Promise<{ status: number; body: Buffer; headers: Headers }> {
+      const response = await call(
+        `/v1.0/bindings/${segment(name)}`,
+        { method: 'POST', body: JSON.stringify({ operation, data, metadata }), headers: jsonHeaders },
+        `binding ${name}`,
+      );
+      return { status: response.status, body: Buffer.from(await response.arrayBuffer()), headers: response.headers };
+    },
+
+    /** Reads one secret: a map of key to value (a single key for most stores). */
+    async secret(store: string, name: string): Promise<Record<string, string> | undefined> {
+      const response = await call(`/v1.0/secrets/${segment(store)}/${segment(name)}`, {}, `reading secret ${name}`);
+      if (response.status === 204) return undefined;
+      if (!response.ok) {
+        const body = (await readJson(response)) as { errorCode?: string; message?: string } | undefined;
+        if (response.status === 404 || /not found/i.test(body?.message ?? '')) return undefined;
+        throw unavailable(`reading secret ${name} failed with ${response.status}`, new Error(body?.message ?? ''));
+      }
+      return (await readJson(response)) as Record<string, string>;
+    },
+
+    /** The sidecar's own readiness: true when daprd and its components are up. */
+    async healthy(timeoutMs = 1_000): Promise<boolean> {
+      try {
+        const response = await call('/v1.0/healthz', { timeoutMs }, 'sidecar health');
+        return response.status === 204 || response.ok;
+      } catch {
+        return false;
+      }
+    },
+
+    /** The components this sidecar loaded (name and type), from its metadata API. */
+    async components(timeoutMs = 1_000): Promise<Array<{ name: string; type: string }>> {
+      const response = await call('/v1.0/metadata', { timeoutMs }, 'sidecar metadata');
+      if (!response.ok) throw unavailable(`sidecar metadata answered ${response.status}`);
+      const body = (await readJson(response)) as { components?: Array<{ name: string; type: string }> } | undefined;
+      return body?.components ?? [];
+    },
+  };
+}
+
+export type Sidecar = ReturnType<typeof createSidecar>;
+
+function saveRequest(key: string, value: unknown, opts: SaveOptions) {
+  return {
+    key,
+    value,
+    ...(opts.etag ? { etag: opts.etag } : {}),
+    ...(opts.etag || opts.firstWrite ? { options: { concurrency: 'first-write' } } : {}),
+    ...(opts.ttlSeconds ? { metadata: { ttlInSeconds: String(opts.ttlSeconds) } } : {}),
+  };
+}

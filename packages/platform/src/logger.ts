@@ -1,0 +1,43 @@
+import { pino, type Logger, type DestinationStream } from 'pino';
+
+export type { Logger } from 'pino';
+
+/**
+ * Paths that must never reach a log line, whatever logs them: credentials in
+ * headers and bodies, tokens, hashes and keys.
+ */
+const REDACT = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["dapr-api-token"]',
+  '*.password',
+  '*.currentPassword',
+  '*.newPassword',
+  '*.passwordHash',
+  '*.accessToken',
+  '*.refreshToken',
+  '*.token',
+  '*.privateKey',
+  '*.secret',
+];
+
+export interface LoggerOptions {
+  name: string;
+  level?: string;
+  destination?: DestinationStream;
+}
+
+/** Structured JSON logger (one object per line) with secrets redacted. */
+export function createLogger({ name, level = 'info', destination }: LoggerOptions): Logger {
+  return pino(
+    {
+      name,
+      level,
+      base: { service: name },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      redact: { paths: REDACT, censor: '[redacted]' },
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    destination,
+  );
+}

@@ -1,0 +1,87 @@
+/**
+ * What a local run of the platform needs besides code: the sidecar tokens, a
+ * folder for run-time files (the name-resolution database, stored avatars),
+ * and the secret store file with the access-token signing key. Used by
+ * `npm start` (run folder `.dapr/run`, kept between runs) and by the test
+ * harness (a fresh temporary folder per platform).
+ */
+import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
+
+/** Name of the secret (in the `secretstore` component) holding the signing keys. */
+export const SIGNING_KEYS_SECRET = 'auth-signing-keys';
+
+/** One access-token signing key as stored in the secret store (JSON array, newest last). */
+export interface SigningKeyRecord {
+  kid: string;
+  alg: 'ES256';
+  privateKeyPem: string;
+  createdAt: string;
+}
+
+export function newSigningKey(): SigningKeyRecord {
+  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  return {
+    kid: randomUUID(),
+    alg: 'ES256',
+    privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    createdAt: new Date().toISOString(),
+  };
+}
+
+export interface RunEnv {
+  runDir: string;
+  /** Environment for daprd (and the apps): tokens and the PLATFORM_* paths components read via envRef. */
+  env: Record<string, string>;
+  configPath: string;
+  resourcesPath: string;
+}
+
+/**
+ * Prepares `runDir` for `profile` and returns the environment to run the
+ * sidecars and apps with. Existing secrets are kept; missing ones are made.
+ * Tokens come from `given` (DAPR_API_TOKEN, APP_API_TOKEN) or are generated.
+ */
+export function prepareRunEnv(options: { runDir: string; profile: string; given?: NodeJS.ProcessEnv }): RunEnv {
+  const { runDir, profile } = options;
+  const given = options.given ?? {};
+  const resourcesPath = join(REPO_ROOT, 'components', profile);
+  if (!existsSync(resourcesPath)) {
+    throw new Error(`No component profile "${profile}": expected a folder at components/${profile}`);
+  }
+  mkdirSync(join(runDir, 'data', 'avatars'), { recursive: true });
+
+  const secretsFile = join(runDir, 'secrets.json');
+  const secrets: Record<string, string> = existsSync(secretsFile)
+    ? (JSON.parse(readFileSync(secretsFile, 'utf8')) as Record<string, string>)
+    : {};
+  if (!secrets[SIGNING_KEYS_SECRET]) {
+    secrets[SIGNING_KEYS_SECRET] = JSON.stringify([newSigningKey()]);
+    writeFileSync(secretsFile, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+  }
+
+  const token = () => randomBytes(24).toString('base64url');
+  return {
+    runDir,
+    resourcesPath,
+    configPath: join(resourcesPath, 'config.yaml'),
+    env: {
+      DAPR_API_TOKEN: given['DAPR_API_TOKEN'] || token(),
+      APP_API_TOKEN: given['APP_API_TOKEN'] || token(),
+      PLATFORM_NR_DB: join(runDir, 'name-resolution.db'),
+      PLATFORM_SECRETS_FILE: secretsFile,
+      PLATFORM_DATA_DIR: join(runDir, 'data'),
+      PLATFORM_AVATARS_DIR: join(runDir, 'data', 'avatars'),
+    },
+  };
+}
+
+/** Where daprd is: DAPRD_PATH, else `$DAPR_RUNTIME_PATH/.dapr/bin/daprd`, else the repo's own build. */
+export function daprdPath(env: NodeJS.ProcessEnv = process.env): string {
+  if (env['DAPRD_PATH']) return env['DAPRD_PATH'];
+  return join(env['DAPR_RUNTIME_PATH'] || REPO_ROOT, '.dapr', 'bin', 'daprd');
+}

@@ -1,0 +1,3 @@
+export * from './process.js';
+export * from './platform.js';
+export { REPO_ROOT, daprdPath, prepareRunEnv } from '../runtime/run-env.js';

@@ -1,0 +1,216 @@
+/**
+ * Starts the platform for a test: each service as its own process beside a
+ * real daprd, on free ports, against a real component profile. The app
+ * listens first (the sidecar reads /dapr/subscribe while it starts), then its
+ * daprd; readiness is polled with a deadline. `stop()` ends every process it
+ * started, sidecars first.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { APP_IDS, type AppId } from '../names.js';
+import { REPO_ROOT, daprdPath, prepareRunEnv, type RunEnv } from '../runtime/run-env.js';
+import { freePort, startProcess, waitFor, type ManagedProcess } from './process.js';
+
+export type ServiceName = 'api-gateway' | 'auth-service' | 'profile-service' | 'chat-service';
+export const ALL_SERVICES: ServiceName[] = [APP_IDS.gateway, APP_IDS.auth, APP_IDS.profile, APP_IDS.chat];
+
+export interface RunningService {
+  name: ServiceName;
+  /** The instance's own label: the app-id, or `api-gateway#2` for a second replica. */
+  label: string;
+  appPort: number;
+  daprHttpPort: number;
+  url: string;
+  app: ManagedProcess;
+  daprd: ManagedProcess;
+}
+
+export interface PlatformOptions {
+  /** Component profile under components/ (default: PROFILE env, else redis). */
+  profile?: string;
+  services?: ServiceName[];
+  /** Number of api-gateway replicas, each with its own sidecar. */
+  gatewayReplicas?: number;
+  /** Number of chat-service replicas, each with its own sidecar. */
+  chatReplicas?: number;
+  /** Extra environment for every app, or per service. */
+  env?: Record<string, string>;
+  serviceEnv?: Partial<Record<ServiceName, Record<string, string>>>;
+  /** Start a daprd with this app-id and no app, for tests that call services as that app. */
+  callerSidecars?: AppId[];
+  readyTimeoutMs?: number;
+}
+
+export interface Platform {
+  runEnv: RunEnv;
+  profile: string;
+  instances: RunningService[];
+  /** The first gateway's base URL, e.g. http://127.0.0.1:41234. */
+  gatewayUrl: string;
+  /** Ports of app-less sidecars started with `callerSidecars`. */
+  callerSidecars: Record<string, { daprHttpPort: number; daprd: ManagedProcess }>;
+  instance(label: string): RunningService;
+  /** Starts one more instance of a service (a replica, or a restart of a stopped one). */
+  startInstance(name: ServiceName, label?: string): Promise<RunningService>;
+  /** Stops an instance's app (not its sidecar), as when a service crashes. */
+  stopApp(label: string): Promise<void>;
+  /** Stops an instance: its sidecar, then its app. */
+  stopInstance(label: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const node = process.execPath;
+
+export async function startPlatform(options: PlatformOptions = {}): Promise<Platform> {
+  const profile = options.profile ?? process.env['PROFILE'] ?? 'redis';
+  const runDir = mkdtempSync(join(tmpdir(), 'chat-platform-'));
+  const runEnv = prepareRunEnv({ runDir, profile });
+  const daprd = daprdPath();
+  const readyTimeoutMs = options.readyTimeoutMs ?? 60_000;
+  const instances: RunningService[] = [];
+  const callerSidecars: Platform['callerSidecars'] = {};
+  const baseEnv = { ...process.env, ...runEnv.env, LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'info' };
+
+  async function waitSidecar(httpPort: number, proc: ManagedProcess, label: string) {
+    let exited = false;
+    void proc.exited.then(() => (exited = true));
+    await waitFor(
+      async () => {
+        if (exited) throw new Error(`daprd of ${label} exited; see ${proc.logFile}`);
+        const response = await fetch(`http://127.0.0.1:${httpPort}/v1.0/healthz`, { signal: AbortSignal.timeout(1_000) });
+        return response.status === 204;
+      },
+      { what: `the sidecar of ${label} to be ready (log: ${proc.logFile})`, timeoutMs: readyTimeoutMs, intervalMs: 100 },
+    );
+  }
+
+  async function startInstance(name: ServiceName, label: string = name): Promise<RunningService> {
+    const appPort = await freePort();
+    // Reserve the sidecar's HTTP port first: the app needs to know it.
+    const sidecarPorts = await reserveSidecar();
+    const app = startProcess(node, ['--import', 'tsx', join('services', name, 'src', 'main.ts')], {
+      env: {
+        ...baseEnv,
+        ...options.env,
+        ...options.serviceEnv?.[name],
+        APP_ID: name,
+        APP_PORT: String(appPort),
+        DAPR_HTTP_PORT: String(sidecarPorts.httpPort),
+        INSTANCE_LABEL: label,
+      },
+      cwd: REPO_ROOT,
+      logFile: join(runDir, 'logs', `${label.replace('#', '-')}.app.log`),
+    });
+    let appExited = false;
+    void app.exited.then(() => (appExited = true));
+    await waitFor(
+      async () => {
+        if (appExited) throw new Error(`${label} exited; see ${app.logFile}`);
+        const response = await fetch(`http://127.0.0.1:${appPort}/healthz`, { signal: AbortSignal.timeout(1_000) });
+        return response.ok;
+      },
+      { what: `${label} to listen (log: ${app.logFile})`, timeoutMs: readyTimeoutMs, intervalMs: 100 },
+    );
+    const sidecar = sidecarPorts.start(name, label, appPort);
+    const instance: RunningService = {
+      name,
+      label,
+      appPort,
+      daprHttpPort: sidecarPorts.httpPort,
+      url: `http://127.0.0.1:${appPort}`,
+      app,
+      daprd: sidecar,
+    };
+    try {
+      await waitSidecar(sidecarPorts.httpPort, sidecar, label);
+    } catch (error) {
+      await sidecar.stop();
+      await app.stop();
+      throw error;
+    }
+    instances.push(instance);
+    return instance;
+  }
+
+  /** Picks a sidecar's ports now and starts it later, once its app listens (no app: no app port). */
+  async function reserveSidecar() {
+    const [httpPort, grpcPort, internalPort, metricsPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+    return {
+      httpPort,
+      start(appId: string, label: string, appPort?: number): ManagedProcess {
+        const args = [
+          '--app-id', appId,
+          '--dapr-http-port', String(httpPort),
+          '--dapr-grpc-port', String(grpcPort),
+          '--dapr-internal-grpc-port', String(internalPort),
+          '--metrics-port', String(metricsPort),
+          '--resources-path', runEnv.resourcesPath,
+          '--config', runEnv.configPath,
+          '--log-level', 'warn',
+          '--dapr-listen-addresses', '127.0.0.1',
+          ...(appPort ? ['--app-port', String(appPort), '--app-protocol', 'http'] : []),
+        ];
+        return startProcess(daprd, args, {
+          env: baseEnv,
+          cwd: runDir,
+          logFile: join(runDir, 'logs', `${label.replace('#', '-')}.daprd.log`),
+        });
+      },
+    };
+  }
+
+  const platform: Platform = {
+    runEnv,
+    profile,
+    instances,
+    gatewayUrl: '',
+    callerSidecars,
+    instance(label) {
+      const found = instances.find((i) => i.label === label);
+      if (!found) throw new Error(`No running instance ${label}`);
+      return found;
+    },
+    startInstance,
+    async stopApp(label) {
+      await platform.instance(label).app.stop();
+    },
+    async stopInstance(label) {
+      const found = platform.instance(label);
+      await found.daprd.stop();
+      await found.app.stop();
+      instances.splice(instances.indexOf(found), 1);
+    },
+    async stop() {
+      const all = [...instances];
+      instances.length = 0;
+      await Promise.all([
+        ...all.map((i) => i.daprd.stop()),
+        ...Object.values(callerSidecars).map((c) => c.daprd.stop()),
+      ]);
+      await Promise.all(all.map((i) => i.app.stop()));
+    },
+  };
+
+  try {
+    const wanted = options.services ?? ALL_SERVICES;
+    const plan: Array<[ServiceName, string]> = [];
+    for (const name of wanted) {
+      const replicas = name === 'api-gateway' ? options.gatewayReplicas ?? 1 : name === 'chat-service' ? options.chatReplicas ?? 1 : 1;
+      for (let i = 1; i <= replicas; i++) plan.push([name, i === 1 ? name : `${name}#${i}`]);
+    }
+    await Promise.all(plan.map(([name, label]) => startInstance(name, label)));
+    for (const appId of options.callerSidecars ?? []) {
+      const reserved = await reserveSidecar();
+      const proc = reserved.start(appId, `${appId}-caller`);
+      callerSidecars[appId] = { daprHttpPort: reserved.httpPort, daprd: proc };
+      await waitSidecar(reserved.httpPort, proc, `${appId}-caller`);
+    }
+    const gateway = instances.find((i) => i.label === 'api-gateway');
+    if (gateway) platform.gatewayUrl = gateway.url;
+  } catch (error) {
+    await platform.stop();
+    throw error;
+  }
+  return platform;
+}

@@ -1,0 +1,24 @@
+import { COMPONENTS, createHttpApp, finishApp, sidecarReadiness, type Logger, type Sidecar } from '@chat/platform';
+import type { Config } from '../config.js';
+import { healthRoutes } from './routes/health.js';
+
+export interface AppDeps {
+  config: Config;
+  logger: Logger;
+  sidecar: Sidecar;
+}
+
+/** Paths only the gateway's own sidecar calls (pub/sub deliveries); the rest is for clients. */
+const isSidecarPath = (path: string): boolean => path.startsWith('/dapr/') || path.startsWith('/events/');
+
+/** Builds the gateway's Koa app; never listens (main.ts does). */
+export function createApp(deps: AppDeps) {
+  const { config, logger, sidecar } = deps;
+  const { app, router } = createHttpApp({
+    logger,
+    appApiToken: config.appApiToken,
+    sidecarOnly: isSidecarPath,
+    readiness: sidecarReadiness(sidecar, [COMPONENTS.stateStore, COMPONENTS.events]),
+  });
+  return finishApp(app, router, healthRoutes({ sidecar, timeoutMs: config.healthTimeoutMs }));
+}

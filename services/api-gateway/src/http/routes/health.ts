@@ -1,0 +1,33 @@
+import Router from '@koa/router';
+import { APP_IDS, type RequestState, type Sidecar } from '@chat/platform';
+
+const SERVICES = [APP_IDS.auth, APP_IDS.profile, APP_IDS.chat] as const;
+
+/**
+ * `GET /api/health`: the gateway reaches each service's `/healthz` through
+ * Dapr service invocation, all at once, each within `timeoutMs`, so a service
+ * that is down turns the answer into 503 `degraded` instead of a hang.
+ */
+export function healthRoutes(deps: { sidecar: Sidecar; timeoutMs: number }): Router<RequestState> {
+  const router = new Router<RequestState>();
+  router.get('/api/health', async (ctx) => {
+    const results = await Promise.all(
+      SERVICES.map(async (appId) => {
+        try {
+          const response = await deps.sidecar.invoke(appId, 'healthz', {
+            timeoutMs: deps.timeoutMs,
+            headers: { 'x-request-id': ctx.state.requestId },
+          });
+          return [appId, response.status === 200 ? 'ok' : 'down'] as const;
+        } catch {
+          return [appId, 'down'] as const;
+        }
+      }),
+    );
+    const services: Record<string, string> = { [APP_IDS.gateway]: 'ok', ...Object.fromEntries(results) };
+    const healthy = results.every(([, status]) => status === 'ok');
+    ctx.status = healthy ? 200 : 503;
+    ctx.body = { status: healthy ? 'ok' : 'degraded', services };
+  });
+  return router;
+}

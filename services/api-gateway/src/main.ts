@@ -1,10 +1,12 @@
 import { createServer } from 'node:http';
-import { bootstrap, installShutdown, listen } from '@chat/platform';
+import { bootstrap, installShutdown, listen, unauthenticated } from '@chat/platform';
 import { loadConfig } from './config.js';
 import { createApp } from './http/app.js';
 
 const { config, logger, sidecar } = bootstrap(loadConfig);
-const app = createApp({ config, logger, sidecar });
+// Replaced by the JWKS verifier (issue 3).
+const tokens = { verify: () => Promise.reject(unauthenticated('Token verification is not configured')) };
+const app = createApp({ config, logger, sidecar, tokens });
 const server = createServer(app.callback());
 logger.info({ port: await listen(server, config.port, config.host) }, 'listening');
 installShutdown({ server, logger });

@@ -46,7 +46,13 @@ export interface RunEnv {
  * sidecars and apps with. Existing secrets are kept; missing ones are made.
  * Tokens come from `given` (DAPR_API_TOKEN, APP_API_TOKEN) or are generated.
  */
-export function prepareRunEnv(options: { runDir: string; profile: string; given?: NodeJS.ProcessEnv }): RunEnv {
+export function prepareRunEnv(options: {
+  runDir: string;
+  profile: string;
+  given?: NodeJS.ProcessEnv;
+  /** Isolation slot: the Redis database (and the like) this run uses; 0 for npm start. */
+  slot?: number;
+}): RunEnv {
   const { runDir, profile } = options;
   const given = options.given ?? {};
   const resourcesPath = join(REPO_ROOT, 'components', profile);
@@ -76,6 +82,7 @@ export function prepareRunEnv(options: { runDir: string; profile: string; given?
       PLATFORM_SECRETS_FILE: secretsFile,
       PLATFORM_DATA_DIR: join(runDir, 'data'),
       PLATFORM_AVATARS_DIR: join(runDir, 'data', 'avatars'),
+      PLATFORM_REDIS_DB: String(options.slot ?? 0),
     },
   };
 }

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { APP_IDS, type AppId } from '../names.js';
 import { REPO_ROOT, daprdPath, prepareRunEnv, type RunEnv } from '../runtime/run-env.js';
 import { freePort, startProcess, waitFor, type ManagedProcess } from './process.js';
+import { claimSlot } from './slots.js';
 
 export type ServiceName = 'api-gateway' | 'auth-service' | 'profile-service' | 'chat-service';
 export const ALL_SERVICES: ServiceName[] = [APP_IDS.gateway, APP_IDS.auth, APP_IDS.profile, APP_IDS.chat];
@@ -65,7 +66,8 @@ const node = process.execPath;
 export async function startPlatform(options: PlatformOptions = {}): Promise<Platform> {
   const profile = options.profile ?? process.env['PROFILE'] ?? 'redis';
   const runDir = mkdtempSync(join(tmpdir(), 'chat-platform-'));
-  const runEnv = prepareRunEnv({ runDir, profile });
+  const slot = claimSlot();
+  const runEnv = prepareRunEnv({ runDir, profile, slot: slot.slot });
   const daprd = daprdPath();
   const readyTimeoutMs = options.readyTimeoutMs ?? 60_000;
   const instances: RunningService[] = [];
@@ -189,6 +191,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
         ...Object.values(callerSidecars).map((c) => c.daprd.stop()),
       ]);
       await Promise.all(all.map((i) => i.app.stop()));
+      slot.release();
     },
   };
 

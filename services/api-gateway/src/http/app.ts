@@ -1,11 +1,16 @@
 import { COMPONENTS, createHttpApp, finishApp, sidecarReadiness, type Logger, type Sidecar } from '@chat/platform';
 import type { Config } from '../config.js';
+import { authenticate, type TokenVerifier } from './middleware/authenticate.js';
+import { authRoutes } from './routes/auth.js';
 import { healthRoutes } from './routes/health.js';
+import { profilesRoutes } from './routes/profiles.js';
+import { roomsRoutes } from './routes/rooms.js';
 
 export interface AppDeps {
   config: Config;
   logger: Logger;
   sidecar: Sidecar;
+  tokens: TokenVerifier;
 }
 
 /** Paths only the gateway's own sidecar calls (pub/sub deliveries); the rest is for clients. */
@@ -19,6 +24,16 @@ export function createApp(deps: AppDeps) {
     appApiToken: config.appApiToken,
     sidecarOnly: isSidecarPath,
     readiness: sidecarReadiness(sidecar, [COMPONENTS.stateStore, COMPONENTS.events]),
+    // Avatar uploads carry raw image bytes, not JSON.
+    isRawRoute: (ctx) => ctx.path === '/api/profiles/me/avatar',
   });
-  return finishApp(app, router, healthRoutes({ sidecar, timeoutMs: config.healthTimeoutMs }));
+  const routeDeps = { config, logger, sidecar, requireUser: authenticate(deps.tokens) };
+  return finishApp(
+    app,
+    router,
+    healthRoutes({ sidecar, timeoutMs: config.healthTimeoutMs }),
+    authRoutes(routeDeps),
+    profilesRoutes(routeDeps),
+    roomsRoutes(routeDeps),
+  );
 }

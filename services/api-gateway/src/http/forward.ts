@@ -1,0 +1,45 @@
+import type { Context } from 'koa';
+import { USER_ID_HEADER, type InvokeOptions, type RequestState, type Sidecar } from '@chat/platform';
+
+/** Response headers a service may set that reach the client. */
+const PASSED_HEADERS = ['content-type', 'retry-after', 'www-authenticate', 'etag', 'cache-control', 'last-modified', 'location'];
+
+export interface ForwardOptions extends Omit<InvokeOptions, 'headers'> {
+  timeoutMs?: number;
+  headers?: Record<string, string>;
+}
+
+/**
+ * Calls `path` on `appId` through Dapr service invocation on behalf of the
+ * current request and answers the client with what the service answered
+ * (status, body, and the headers in PASSED_HEADERS). The verified user id and
+ * the request id travel downstream; the user id header is always overwritten,
+ * so a client can never pass one of its own.
+ */
+export async function forward(
+  ctx: Context & { state: RequestState },
+  sidecar: Sidecar,
+  appId: string,
+  path: string,
+  options: ForwardOptions = {},
+): Promise<void> {
+  const headers: Record<string, string> = { ...options.headers, 'x-request-id': ctx.state.requestId };
+  if (ctx.state.userId) headers[USER_ID_HEADER] = ctx.state.userId;
+  else delete headers[USER_ID_HEADER];
+  const response = await sidecar.invoke(appId, path, { ...options, method: options.method ?? (ctx.method as NonNullable<InvokeOptions['method']>), headers });
+  ctx.status = response.status;
+  for (const name of PASSED_HEADERS) {
+    const value = response.headers.get(name);
+    if (value) ctx.set(name, value);
+  }
+  if (response.status === 204 || response.status === 304) {
+    ctx.body = null;
+    return;
+  }
+  // Errors keep the contract's shape; the request id is the gateway's.
+  if (response.status >= 400 && response.json && typeof response.json === 'object' && 'error' in response.json) {
+    ctx.body = { ...(response.json as object), requestId: ctx.state.requestId };
+    return;
+  }
+  ctx.body = response.json ?? response.body;
+}

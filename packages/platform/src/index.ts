@@ -10,3 +10,4 @@ export * from './http/readiness.js';
 export * from './dapr/sidecar.js';
 export * from './dapr/cloudevents.js';
 export * from './bootstrap.js';
+export * from './realtime/events.js';

@@ -1,6 +1,8 @@
 import { COMPONENTS, createHttpApp, finishApp, sidecarReadiness, type Logger, type Sidecar } from '@chat/platform';
 import type { Config } from '../config.js';
 import { authenticate, type TokenVerifier } from './middleware/authenticate.js';
+import type { PresenceReader } from './routes/deps.js';
+import { docsRoutes } from './routes/docs.js';
 import { authRoutes } from './routes/auth.js';
 import { healthRoutes } from './routes/health.js';
 import { profilesRoutes } from './routes/profiles.js';
@@ -11,6 +13,7 @@ export interface AppDeps {
   logger: Logger;
   sidecar: Sidecar;
   tokens: TokenVerifier;
+  presence: PresenceReader;
 }
 
 /** Paths only the gateway's own sidecar calls (pub/sub deliveries); the rest is for clients. */
@@ -27,7 +30,7 @@ export function createApp(deps: AppDeps) {
     // Avatar uploads carry raw image bytes, not JSON.
     isRawRoute: (ctx) => ctx.path === '/api/profiles/me/avatar',
   });
-  const routeDeps = { config, logger, sidecar, requireUser: authenticate(deps.tokens) };
+  const routeDeps = { config, logger, sidecar, requireUser: authenticate(deps.tokens), presence: deps.presence };
   return finishApp(
     app,
     router,
@@ -35,5 +38,6 @@ export function createApp(deps: AppDeps) {
     authRoutes(routeDeps),
     profilesRoutes(routeDeps),
     roomsRoutes(routeDeps),
+    docsRoutes(),
   );
 }

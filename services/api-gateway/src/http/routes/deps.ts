@@ -9,4 +9,10 @@ export interface RouteDeps {
   sidecar: Sidecar;
   /** Requires a valid access token and sets ctx.state.userId. */
   requireUser: Middleware<RequestState>;
+  /** Who of these users is online (has a live socket on any replica). */
+  presence: PresenceReader;
+}
+
+export interface PresenceReader {
+  online(userIds: string[]): Promise<Set<string>>;
 }

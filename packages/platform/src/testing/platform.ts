@@ -12,6 +12,7 @@ import { APP_IDS, type AppId } from '../names.js';
 import { REPO_ROOT, daprdPath, prepareRunEnv, type RunEnv } from '../runtime/run-env.js';
 import { freePort, startProcess, waitFor, type ManagedProcess } from './process.js';
 import { claimSlot } from './slots.js';
+import { sidecarArgs } from '../runtime/daprd.js';
 
 export type ServiceName = 'api-gateway' | 'auth-service' | 'profile-service' | 'chat-service';
 export const ALL_SERVICES: ServiceName[] = [APP_IDS.gateway, APP_IDS.auth, APP_IDS.profile, APP_IDS.chat];
@@ -141,18 +142,16 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     return {
       httpPort,
       start(appId: string, label: string, appPort?: number): ManagedProcess {
-        const args = [
-          '--app-id', appId,
-          '--dapr-http-port', String(httpPort),
-          '--dapr-grpc-port', String(grpcPort),
-          '--dapr-internal-grpc-port', String(internalPort),
-          '--metrics-port', String(metricsPort),
-          '--resources-path', runEnv.resourcesPath,
-          '--config', runEnv.configPath,
-          '--log-level', 'warn',
-          '--dapr-listen-addresses', '127.0.0.1',
-          ...(appPort ? ['--app-port', String(appPort), '--app-protocol', 'http'] : []),
-        ];
+        const args = sidecarArgs({
+          appId,
+          appPort,
+          httpPort,
+          grpcPort,
+          internalGrpcPort: internalPort,
+          metricsPort,
+          resourcesPath: runEnv.resourcesPath,
+          configPath: runEnv.configPath,
+        });
         return startProcess(daprd, args, {
           env: baseEnv,
           cwd: runDir,

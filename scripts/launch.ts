@@ -1,0 +1,216 @@
+/**
+ * Runs the platform from dapr.yaml the way `dapr run -f dapr.yaml` does: each
+ * app, then its daprd, with the profile's components. The dapr CLI itself is
+ * not used because it cannot be installed offline here (the Go module proxy
+ * does not serve github.com/dapr/cli); this keeps the same template and the
+ * same daprd command line, and adds what the CLI lacks: starting the profile's
+ * store if it is installed but not running, several gateway replicas, and a
+ * health summary. Ctrl-C stops everything it started.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { parse as parseYaml } from 'yaml';
+import { REPO_ROOT, daprdPath, prepareRunEnv } from '../packages/platform/src/runtime/run-env.js';
+import { sidecarArgs } from '../packages/platform/src/runtime/daprd.js';
+import { PROFILE_NEEDS } from './profiles.js';
+
+interface RunApp {
+  appID: string;
+  appDirPath: string;
+  appPort: number;
+  daprHTTPPort: number;
+  daprGRPCPort: number;
+  metricsPort: number;
+  command: string[];
+}
+
+const started = Date.now();
+const profile = process.env['PROFILE'] || 'redis';
+const replicas = Number.parseInt(process.env['GATEWAY_REPLICAS'] || '1', 10);
+if (!Number.isInteger(replicas) || replicas < 1 || replicas > 9) fail('GATEWAY_REPLICAS must be a number from 1 to 9');
+
+const template = parseYaml(readFileSync(join(REPO_ROOT, 'dapr.yaml'), 'utf8')) as { common: { logLevel?: string }; apps: RunApp[] };
+const apps: Array<RunApp & { label: string }> = [];
+for (const app of template.apps) {
+  const count = app.appID === 'api-gateway' ? replicas : 1;
+  // Replica i listens on appPort + i - 1 (8080, 8081, ...); its sidecar ports move by 100.
+  for (let i = 1; i <= count; i++) {
+    apps.push({
+      ...app,
+      label: count === 1 ? app.appID : `${app.appID}-${i}`,
+      appPort: app.appPort + i - 1,
+      daprHTTPPort: app.daprHTTPPort + 100 * (i - 1),
+      daprGRPCPort: app.daprGRPCPort + 100 * (i - 1),
+      metricsPort: app.metricsPort + 100 * (i - 1),
+    });
+  }
+}
+
+const children: Array<{ label: string; child: ChildProcess }> = [];
+let stopping = false;
+
+function fail(message: string): never {
+  process.stderr.write(`[start] ${message}\n`);
+  process.exit(1);
+}
+
+const say = (line: string) => process.stdout.write(`[start] ${line}\n`);
+
+function reachable(port: number): Promise<boolean> {
+  return new Promise((done) => {
+    const socket = connect({ port, host: '127.0.0.1' });
+    socket.setTimeout(1_000);
+    socket.once('connect', () => (socket.destroy(), done(true)));
+    socket.once('error', () => done(false));
+    socket.once('timeout', () => (socket.destroy(), done(false)));
+  });
+}
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((done) => {
+    const server = createServer();
+    server.once('error', () => done(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => done(true)));
+  });
+}
+
+async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check().catch(() => false))) {
+    if (stopping) throw new Error('stopping');
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Starts a process whose output lines are shown prefixed with its label. */
+function run(label: string, command: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv }): ChildProcess {
+  // Its own process group, so a stop reaches what it starts too (npm runs the app as a child).
+  const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  for (const stream of [child.stdout, child.stderr]) {
+    if (stream) createInterface({ input: stream }).on('line', (line) => process.stdout.write(`[${label}] ${line}\n`));
+  }
+  child.on('exit', (code, signal) => {
+    if (!stopping) process.stdout.write(`[start] ${label} exited (${signal ?? code}); the others keep running\n`);
+  });
+  children.push({ label, child });
+  return child;
+}
+
+async function stopAll(): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  say('stopping ...');
+  // Sidecars first (they stop delivering to their apps), then apps, then stores we started.
+  const isSidecar = (label: string) => label.endsWith(':daprd');
+  const isStore = (label: string) => label.startsWith('store:');
+  const waves = [
+    children.filter((c) => isSidecar(c.label)),
+    children.filter((c) => !isSidecar(c.label) && !isStore(c.label)),
+    children.filter((c) => isStore(c.label)),
+  ];
+  for (const wave of waves) {
+    await Promise.all(
+      wave.map(
+        ({ child }) =>
+          new Promise<void>((done) => {
+            if (child.exitCode !== null || child.signalCode !== null) return done();
+            const signalGroup = (signal: NodeJS.Signals) => {
+              try {
+                process.kill(-child.pid!, signal);
+              } catch {
+                child.kill(signal);
+              }
+            };
+            const force = setTimeout(() => signalGroup('SIGKILL'), 5_000);
+            child.once('exit', () => (clearTimeout(force), done()));
+            signalGroup('SIGTERM');
+          }),
+      ),
+    );
+  }
+}
+
+process.on('SIGINT', () => void stopAll().then(() => process.exit(0)));
+process.on('SIGTERM', () => void stopAll().then(() => process.exit(0)));
+
+async function main() {
+  const needs = PROFILE_NEEDS[profile];
+  if (!needs) fail(`Unknown PROFILE "${profile}". Profiles: ${Object.keys(PROFILE_NEEDS).join(', ')}`);
+
+  for (const dep of needs) {
+    if (await reachable(dep.port)) continue;
+    const [command, ...args] = dep.start ?? [];
+    if (!command) fail(`${dep.name} is not answering on 127.0.0.1:${dep.port}: ${dep.hint}`);
+    say(`${dep.name} is not running; starting ${command} ...`);
+    const child = run(`store:${command}`, command, args, { cwd: REPO_ROOT, env: process.env });
+    const spawnFailed = new Promise<boolean>((done) => child.once('error', () => done(false)));
+    const ok = await Promise.race([spawnFailed, waitUntil(`${dep.name} on ${dep.port}`, () => reachable(dep.port), 15_000).then(() => true, () => false)]);
+    if (!ok) fail(`${dep.name} is not answering on 127.0.0.1:${dep.port} and could not be started: ${dep.hint}`);
+  }
+
+  const busy: string[] = [];
+  for (const app of apps) {
+    for (const port of [app.appPort, app.daprHTTPPort, app.daprGRPCPort, app.metricsPort]) {
+      if (!(await portFree(port))) busy.push(`${port} (${app.label})`);
+    }
+  }
+  if (busy.length > 0) fail(`ports already in use: ${busy.join(', ')}. Is the platform already running?`);
+
+  const runEnv = prepareRunEnv({ runDir: join(REPO_ROOT, '.dapr', 'run', profile), profile, given: process.env });
+  const daprd = daprdPath();
+  const baseEnv = { ...process.env, ...runEnv.env };
+
+  await Promise.all(
+    apps.map(async (app) => {
+      const cwd = resolve(REPO_ROOT, app.appDirPath);
+      const [command, ...args] = app.command;
+      run(app.label, command!, args, {
+        cwd,
+        env: {
+          ...baseEnv,
+          APP_ID: app.appID,
+          APP_PORT: String(app.appPort),
+          APP_PROTOCOL: 'http',
+          DAPR_HTTP_PORT: String(app.daprHTTPPort),
+          DAPR_GRPC_PORT: String(app.daprGRPCPort),
+          INSTANCE_LABEL: app.label,
+        },
+      });
+      await waitUntil(`${app.label} on ${app.appPort}`, async () => (await fetch(`http://127.0.0.1:${app.appPort}/healthz`)).ok);
+      run(
+        `${app.label}:daprd`,
+        daprd,
+        sidecarArgs({
+          appId: app.appID,
+          appPort: app.appPort,
+          httpPort: app.daprHTTPPort,
+          grpcPort: app.daprGRPCPort,
+          metricsPort: app.metricsPort,
+          resourcesPath: runEnv.resourcesPath,
+          configPath: runEnv.configPath,
+          logLevel: template.common.logLevel ?? 'warn',
+          appHealthCheck: true,
+        }),
+        { cwd, env: { ...baseEnv, POD_NAME: app.label } },
+      );
+      await waitUntil(`the sidecar of ${app.label}`, async () => (await fetch(`http://127.0.0.1:${app.daprHTTPPort}/v1.0/healthz`)).status === 204);
+    }),
+  );
+
+  const gateways = apps.filter((a) => a.appID === 'api-gateway');
+  await waitUntil('GET /api/health to answer 200', async () => (await fetch(`http://127.0.0.1:${gateways[0]!.appPort}/api/health`)).ok, 30_000);
+  say(`profile ${profile}: ${apps.length} apps and ${apps.length} sidecars healthy in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  for (const gateway of gateways) say(`gateway: http://127.0.0.1:${gateway.appPort}  (health: /api/health, docs: /api/docs)`);
+  say('Ctrl-C stops everything.');
+}
+
+main().catch(async (error: Error) => {
+  if (stopping) return;
+  process.stderr.write(`[start] ${error.message}\n`);
+  await stopAll();
+  process.exit(1);
+});

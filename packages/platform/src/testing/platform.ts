@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { APP_IDS, type AppId } from '../names.js';
 import { REPO_ROOT, daprdPath, prepareRunEnv, type RunEnv } from '../runtime/run-env.js';
-import { freePort, startProcess, waitFor, type ManagedProcess } from './process.js';
+import { WaitAbortedError, freePort, startProcess, waitFor, type ManagedProcess } from './process.js';
 import { claimSlot } from './slots.js';
 import { sidecarArgs } from '../runtime/daprd.js';
 
@@ -80,7 +80,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     void proc.exited.then(() => (exited = true));
     await waitFor(
       async () => {
-        if (exited) throw new Error(`daprd of ${label} exited; see ${proc.logFile}`);
+        if (exited) throw new WaitAbortedError(`daprd of ${label} exited; see ${proc.logFile}`);
         const response = await fetch(`http://127.0.0.1:${httpPort}/v1.0/healthz`, { signal: AbortSignal.timeout(1_000) });
         return response.status === 204;
       },
@@ -109,7 +109,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     void app.exited.then(() => (appExited = true));
     await waitFor(
       async () => {
-        if (appExited) throw new Error(`${label} exited; see ${app.logFile}`);
+        if (appExited) throw new WaitAbortedError(`${label} exited; see ${app.logFile}`);
         const response = await fetch(`http://127.0.0.1:${appPort}/healthz`, { signal: AbortSignal.timeout(1_000) });
         return response.ok;
       },
@@ -153,7 +153,9 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
           configPath: runEnv.configPath,
         });
         return startProcess(daprd, args, {
-          env: baseEnv,
+          // A stable name per instance: components may use `{podName}` (the
+          // fanout consumer group is one per gateway replica, reused on restart).
+          env: { ...baseEnv, POD_NAME: label.replace('#', '-') },
           cwd: runDir,
           logFile: join(runDir, 'logs', `${label.replace('#', '-')}.daprd.log`),
         });
@@ -201,7 +203,10 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
       const replicas = name === 'api-gateway' ? options.gatewayReplicas ?? 1 : name === 'chat-service' ? options.chatReplicas ?? 1 : 1;
       for (let i = 1; i <= replicas; i++) plan.push([name, i === 1 ? name : `${name}#${i}`]);
     }
-    await Promise.all(plan.map(([name, label]) => startInstance(name, label)));
+    // allSettled: a failure must not leave a sibling still starting after stop().
+    const results = await Promise.allSettled(plan.map(([name, label]) => startInstance(name, label)));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
     for (const appId of options.callerSidecars ?? []) {
       const reserved = await reserveSidecar();
       const proc = reserved.start(appId, `${appId}-caller`);

@@ -20,6 +20,11 @@ export class TimeoutError extends Error {
   override name = 'TimeoutError';
 }
 
+/** Thrown by a `waitFor` check to stop waiting at once (the awaited thing can no longer happen). */
+export class WaitAbortedError extends Error {
+  override name = 'WaitAbortedError';
+}
+
 /**
  * Polls `check` until it returns a truthy value, and returns that value.
  * Throws a TimeoutError naming `what` when the deadline passes.
@@ -35,6 +40,7 @@ export async function waitFor<T>(
       const value = await check();
       if (value) return value;
     } catch (error) {
+      if (error instanceof WaitAbortedError) throw error;
       lastError = error;
     }
     if (Date.now() > deadline) {

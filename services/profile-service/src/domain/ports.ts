@@ -1,0 +1,44 @@
+/**
+ * What the profile use cases need from the outside world. The Dapr adapters
+ * (`adapters/dapr/`) implement these over the sidecar; the in-memory ones
+ * (`adapters/memory/`) back the unit tests.
+ */
+import type { ProfileRecord, PublicProfile } from './profile.js';
+
+export interface Versioned<T> {
+  value: T;
+  /** Opaque version for optimistic concurrency. */
+  etag: string;
+}
+
+/**
+ * Profiles by user id. Writes are optimistic: `create` only succeeds when the
+ * key is absent, `replace` only when the stored version is still `etag`.
+ *
+ * @example
+ * const found = await store.get(userId);
+ * if (!found) await store.create(record); else await store.replace(next, found.etag);
+ */
+export interface ProfileStore {
+  get(userId: string): Promise<Versioned<ProfileRecord> | undefined>;
+  /** Every found profile of `userIds` in ONE store round trip; absent ids are missing from the map. */
+  getMany(userIds: string[]): Promise<Map<string, ProfileRecord>>;
+  /** Creates the profile; false (nothing written) when one exists already. */
+  create(record: ProfileRecord): Promise<boolean>;
+  /** Replaces the profile; false (nothing written) when it changed since `etag` was read. */
+  replace(record: ProfileRecord, etag: string): Promise<boolean>;
+}
+
+/** Domain events other services (the gateway's caches) react to. */
+export interface ProfileEvents {
+  profileUpdated(profile: PublicProfile): Promise<void>;
+}
+
+/** Where avatar bytes live (a folder locally, object storage elsewhere). */
+export interface AvatarStorage {
+  put(key: string, bytes: Buffer): Promise<void>;
+  /** The bytes, or undefined when no object has that key. */
+  get(key: string): Promise<Buffer | undefined>;
+  /** Removes the object; removing an absent object is not an error. */
+  delete(key: string): Promise<void>;
+}

@@ -1,0 +1,141 @@
+/**
+ * Validation of what reaches the service: PATCH bodies (strict: unknown
+ * fields refused, lengths in code points, https: URLs only), the
+ * `user.registered` event data, ids, and the user the gateway vouches for.
+ */
+import {
+  codePoints,
+  nullable,
+  object,
+  oneOf,
+  str,
+  validate,
+  validationFailed,
+  type ErrorDetail,
+  type Rule,
+} from '@chat/platform';
+import { LIMITS, NOTIFICATIONS, THEMES, type RegisteredUser } from '../domain/profile.js';
+import type { ProfilePatch } from '../domain/profiles.js';
+
+/** User ids are opaque (UUIDs from auth-service); this is what a state key and an object name can safely hold. */
+export const USER_ID = /^[A-Za-z0-9_-]{1,128}$/;
+export const isUserId = (value: unknown): value is string => typeof value === 'string' && USER_ID.test(value);
+
+const USERNAME = /^[a-z0-9_.-]{3,32}$/;
+
+const httpsUrl: Rule<string> = (value, path, details) => {
+  if (typeof value !== 'string') {
+    details.push({ path, message: 'must be a string or null' });
+    return undefined;
+  }
+  if (codePoints(value) > LIMITS.avatarUrlMax) {
+    details.push({ path, message: `must be at most ${LIMITS.avatarUrlMax} characters` });
+    return undefined;
+  }
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    details.push({ path, message: 'must be an absolute https: URL' });
+    return undefined;
+  }
+  if (url.protocol !== 'https:' || url.hostname === '') {
+    details.push({ path, message: 'must be an https: URL' });
+  } else if (url.username !== '' || url.password !== '') {
+    details.push({ path, message: 'must not carry credentials' });
+  } else {
+    return value;
+  }
+  return undefined;
+};
+
+const displayName = str({ trim: true, min: 1, max: LIMITS.displayNameMax, noControl: true, pattern: /^[^\n\t]*$/, patternMessage: 'must be one line' });
+
+const patchRule = object(
+  {
+    displayName,
+    bio: str({ max: LIMITS.bioMax, noControl: true }),
+    avatarUrl: nullable(httpsUrl),
+    settings: object({ theme: oneOf(...THEMES), notifications: oneOf(...NOTIFICATIONS) }, ['theme', 'notifications']),
+  },
+  ['displayName', 'bio', 'avatarUrl', 'settings'],
+);
+
+/** A PATCH body; throws validation_failed listing every bad field. */
+export function parsePatch(body: unknown): ProfilePatch {
+  if (body === undefined) throw validationFailed([{ path: 'body', message: 'is required' }]);
+  const patch = validate(body, patchRule);
+  // exactOptionalPropertyTypes: drop the keys that were absent.
+  const out: ProfilePatch = {};
+  if (patch.displayName !== undefined) out.displayName = patch.displayName;
+  if (patch.bio !== undefined) out.bio = patch.bio;
+  if (patch.avatarUrl !== undefined) out.avatarUrl = patch.avatarUrl;
+  if (patch.settings !== undefined) {
+    out.settings = {};
+    if (patch.settings.theme !== undefined) out.settings.theme = patch.settings.theme;
+    if (patch.settings.notifications !== undefined) out.settings.notifications = patch.settings.notifications;
+  }
+  return out;
+}
+
+const isoTimestamp: Rule<string> = (value, path, details) => {
+  if (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(value) && !Number.isNaN(Date.parse(value))) {
+    return new Date(value).toISOString();
+  }
+  details.push({ path, message: 'must be an ISO-8601 timestamp' });
+  return undefined;
+};
+
+/**
+ * The data of a `user.registered` event: `{userId, username, email,
+ * displayName, createdAt}`. Missing or malformed userId, username or
+ * createdAt makes the event malformed (validation_failed, so it is dropped);
+ * other fields are ignored (events grow by adding fields). A displayName that
+ * does not fit the profile's rules falls back to the username rather than
+ * losing the profile of a real user.
+ */
+export function parseUserRegistered(data: unknown): RegisteredUser {
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+    throw validationFailed([{ path: 'data', message: 'must be an object' }]);
+  }
+  const input = data as Record<string, unknown>;
+  const details: ErrorDetail[] = [];
+  const userId = isUserId(input['userId']) ? input['userId'] : undefined;
+  if (!userId) details.push({ path: 'data.userId', message: 'must be a user id' });
+  const username = typeof input['username'] === 'string' && USERNAME.test(input['username']) ? input['username'] : undefined;
+  if (!username) details.push({ path: 'data.username', message: 'must be a username (3-32 of a-z 0-9 _ . -)' });
+  const createdAt = isoTimestamp(input['createdAt'], 'data.createdAt', details);
+  if (details.length > 0 || !userId || !username || !createdAt) throw validationFailed(details, 'Malformed user.registered event');
+  const nameDetails: ErrorDetail[] = [];
+  const name = input['displayName'] == null ? undefined : displayName(input['displayName'], 'data.displayName', nameDetails);
+  return { userId, username, createdAt, ...(name !== undefined && nameDetails.length === 0 ? { displayName: name } : {}) };
+}
+
+/** Headers with which the gateway vouches for a registered user whose profile may not exist yet. */
+export const VOUCHED_USERNAME_HEADER = 'x-user-username';
+export const VOUCHED_CREATED_AT_HEADER = 'x-user-created-at';
+
+/** The vouched-for user, or undefined when the gateway sent none (or something unusable). */
+export function parseVouched(userId: string, username: string, createdAt: string): RegisteredUser | undefined {
+  if (!username || !createdAt || !USERNAME.test(username)) return undefined;
+  const details: ErrorDetail[] = [];
+  const at = isoTimestamp(createdAt, 'createdAt', details);
+  return at ? { userId, username, createdAt: at } : undefined;
+}
+
+/**
+ * The `ids` query of the batch read: comma-separated (repeating `ids=` works
+ * too), at most 100 entries. Ids that cannot be user ids are unknown ids, so
+ * they are left out, like any other unknown id.
+ */
+export function parseIds(query: string | string[] | undefined): string[] {
+  if (query === undefined) throw validationFailed([{ path: 'query.ids', message: 'is required' }]);
+  const ids = (Array.isArray(query) ? query.join(',') : query)
+    .split(',')
+    .map((id) => id.trim())
+    .filter((id) => id !== '');
+  if (ids.length > LIMITS.batchIdsMax) {
+    throw validationFailed([{ path: 'query.ids', message: `must list at most ${LIMITS.batchIdsMax} ids` }]);
+  }
+  return ids.filter(isUserId);
+}

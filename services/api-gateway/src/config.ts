@@ -15,6 +15,43 @@ export const settings = {
     parse: parse.int(100, 60_000),
     default: 8_000,
   },
+  // Real time (src/realtime, docs/realtime.md).
+  reorderWindowMs: {
+    env: 'REALTIME_REORDER_WINDOW_MS',
+    doc: "How long a gap in a room's message sequence may stay open before it is filled from history, in milliseconds.",
+    parse: parse.int(10, 5_000),
+    default: 300,
+  },
+  sendRatePerSecond: {
+    env: 'REALTIME_SEND_RATE',
+    doc: 'Socket message commands (send, edit, delete) a user may make per second, per gateway replica.',
+    parse: parse.int(1, 10_000),
+    default: 10,
+  },
+  sendBurst: {
+    env: 'REALTIME_SEND_BURST',
+    doc: 'Socket message commands a user may make in a burst above the rate.',
+    parse: parse.int(1, 100_000),
+    default: 20,
+  },
+  typingTtlMs: {
+    env: 'REALTIME_TYPING_TTL_MS',
+    doc: 'How long a typing indicator lasts without a refresh, in milliseconds.',
+    parse: parse.int(500, 60_000),
+    default: 5_000,
+  },
+  presenceTtlSeconds: {
+    env: 'PRESENCE_TTL_SECONDS',
+    doc: "How long a replica's presence entry counts without a heartbeat (a crashed replica's users go offline after it).",
+    parse: parse.int(3, 3_600),
+    default: 30,
+  },
+  presenceHeartbeatMs: {
+    env: 'PRESENCE_HEARTBEAT_MS',
+    doc: "How often a replica refreshes its users' presence entries, in milliseconds; keep it well under PRESENCE_TTL_SECONDS.",
+    parse: parse.int(200, 600_000),
+    default: 10_000,
+  },
 };
 
 export const loadConfig = (env: NodeJS.ProcessEnv = process.env) => readConfig(settings, env);

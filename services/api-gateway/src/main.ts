@@ -2,13 +2,17 @@ import { createServer } from 'node:http';
 import { bootstrap, installShutdown, listen, unauthenticated } from '@chat/platform';
 import { loadConfig } from './config.js';
 import { createApp } from './http/app.js';
+import { createRealtime } from './realtime/create-realtime.js';
+import { PresenceStore } from './realtime/presence.js';
 
 const { config, logger, sidecar } = bootstrap(loadConfig);
 // Replaced by the JWKS verifier (issue 3).
 const tokens = { verify: () => Promise.reject(unauthenticated('Token verification is not configured')) };
-// Replaced by the presence store (issue 6).
-const presence = { online: () => Promise.resolve(new Set<string>()) };
-const app = createApp({ config, logger, sidecar, tokens, presence });
+const presence = new PresenceStore({ sidecar, logger, ttlSeconds: config.presenceTtlSeconds });
+const realtime = createRealtime({ logger, sidecar, tokens, presence, settings: config });
+const app = createApp({ config, logger, sidecar, tokens, presence, subscriptions: realtime.subscriptions });
 const server = createServer(app.callback());
+// After the Koa handler: Socket.IO serves /socket.io and hands the rest on.
+realtime.attach(server);
 logger.info({ port: await listen(server, config.port, config.host) }, 'listening');
-installShutdown({ server, logger });
+installShutdown({ server, logger, closers: [() => realtime.close()] });

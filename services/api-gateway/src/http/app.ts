@@ -1,4 +1,15 @@
-import { COMPONENTS, createHttpApp, finishApp, sidecarReadiness, type Logger, type Sidecar } from '@chat/platform';
+import Router from '@koa/router';
+import {
+  COMPONENTS,
+  createHttpApp,
+  finishApp,
+  mountSubscriptions,
+  sidecarReadiness,
+  type Logger,
+  type RequestState,
+  type Sidecar,
+  type TopicSubscription,
+} from '@chat/platform';
 import type { Config } from '../config.js';
 import { authenticate, type TokenVerifier } from './middleware/authenticate.js';
 import type { PresenceReader } from './routes/deps.js';
@@ -14,6 +25,8 @@ export interface AppDeps {
   sidecar: Sidecar;
   tokens: TokenVerifier;
   presence: PresenceReader;
+  /** Pub/sub subscriptions served to the sidecar (the real-time fanout). */
+  subscriptions?: TopicSubscription[];
 }
 
 /** Paths only the gateway's own sidecar calls (pub/sub deliveries); the rest is for clients. */
@@ -26,14 +39,17 @@ export function createApp(deps: AppDeps) {
     logger,
     appApiToken: config.appApiToken,
     sidecarOnly: isSidecarPath,
-    readiness: sidecarReadiness(sidecar, [COMPONENTS.stateStore, COMPONENTS.events]),
+    readiness: sidecarReadiness(sidecar, [COMPONENTS.stateStore, COMPONENTS.events, COMPONENTS.fanout]),
     // Avatar uploads carry raw image bytes, not JSON.
     isRawRoute: (ctx) => ctx.path === '/api/profiles/me/avatar',
   });
   const routeDeps = { config, logger, sidecar, requireUser: authenticate(deps.tokens), presence: deps.presence };
+  const events = new Router<RequestState>();
+  mountSubscriptions(events, deps.subscriptions ?? []);
   return finishApp(
     app,
     router,
+    events,
     healthRoutes({ sidecar, timeoutMs: config.healthTimeoutMs }),
     authRoutes(routeDeps),
     profilesRoutes(routeDeps),

@@ -1,0 +1,62 @@
+import { randomUUID } from 'node:crypto';
+import { isAppError, validate, type AckError, type AckResponse, type Logger, type Rule } from '@chat/platform';
+import type { RealtimeSocket } from './types.js';
+
+/**
+ * Maps anything a handler threw to the contract's error: an AppError keeps
+ * its code (and its message when it may be shown); anything else is logged
+ * and answered `internal`, with no detail leaking out.
+ */
+export function toAckError(error: unknown, log: Logger): AckError {
+  if (isAppError(error)) {
+    if (error.status >= 500 && error.code !== 'unavailable') log.error({ err: error }, 'socket command failed');
+    return error.toJSON();
+  }
+  log.error({ err: error }, 'socket command failed');
+  return { code: 'internal', message: 'Internal error' };
+}
+
+export interface CommandContext {
+  userId: string;
+  requestId: string;
+  log: Logger;
+}
+
+/**
+ * Registers a client command: validates the payload with `rule`, runs it,
+ * and always answers the ack with `{ok: true, ...result}` or `{ok: false,
+ * error}`. A client that passed no ack gets nothing (typing).
+ */
+export function command<P, R extends object>(
+  socket: RealtimeSocket,
+  event: string,
+  rule: Rule<P>,
+  run: (payload: P, context: CommandContext) => Promise<R>,
+  options: { logger: Logger; quiet?: boolean },
+): void {
+  const on = socket.on.bind(socket) as unknown as (event: string, listener: (...args: unknown[]) => void) => void;
+  on(event, (...args: unknown[]) => {
+    const last = args.at(-1);
+    const ack = typeof last === 'function' ? (last as (response: AckResponse<R>) => void) : undefined;
+    const payload = args.length > 0 && typeof args[0] !== 'function' ? args[0] : undefined;
+    const requestId = randomUUID();
+    const userId = socket.data.userId;
+    const log = options.logger.child({ requestId, userId, socketId: socket.id, event });
+    const started = process.hrtime.bigint();
+    void (async (): Promise<AckResponse<R>> => {
+      try {
+        const input = validate(payload, rule, 'payload');
+        const result = await run(input, { userId, requestId, log });
+        return { ok: true, ...result };
+      } catch (error) {
+        return { ok: false, error: toAckError(error, log) };
+      }
+    })().then((response) => {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      const line = { ms, ok: response.ok, ...(response.ok ? {} : { code: response.error.code }) };
+      if (options.quiet) log.debug(line, 'socket command');
+      else log.info(line, 'socket command');
+      ack?.(response);
+    });
+  });
+}

@@ -1,0 +1,57 @@
+/**
+ * The chat-service calls the real-time edge makes, through Dapr service
+ * invocation (https://docs.dapr.io/reference/api/service_invocation_api/),
+ * on behalf of a verified user: the user id and the request id travel as
+ * headers, and chat-service's errors come back as AppErrors with the
+ * contract's code.
+ */
+import { APP_IDS, USER_ID_HEADER, type ChatMessage, type Sidecar } from '@chat/platform';
+
+export interface Caller {
+  userId: string;
+  requestId: string;
+}
+
+/** The port the socket handlers use; tests give it a fake. */
+export interface ChatApi {
+  send(caller: Caller, roomId: string, input: { body: string; clientMsgId: string }): Promise<ChatMessage>;
+  edit(caller: Caller, roomId: string, seq: number, body: string): Promise<ChatMessage>;
+  remove(caller: Caller, roomId: string, seq: number): Promise<void>;
+  history(caller: Caller, roomId: string, afterSeq: number, limit: number): Promise<{ messages: ChatMessage[]; hasMore: boolean }>;
+  markRead(caller: Caller, roomId: string, seq: number): Promise<void>;
+  /** The ids of the rooms the caller belongs to. */
+  roomIds(caller: Caller): Promise<string[]>;
+}
+
+export function chatApiOverDapr(sidecar: Sidecar, options: { timeoutMs: number }): ChatApi {
+  const call = <T>(caller: Caller, path: string, method: 'GET' | 'POST' | 'PATCH' | 'DELETE', body?: unknown) =>
+    sidecar.invokeJson<T>(APP_IDS.chat, path, {
+      method,
+      ...(body === undefined ? {} : { body }),
+      headers: { [USER_ID_HEADER]: caller.userId, 'x-request-id': caller.requestId },
+      timeoutMs: options.timeoutMs,
+    });
+  const room = (roomId: string) => `rooms/${encodeURIComponent(roomId)}`;
+  return {
+    send: (caller, roomId, input) => call<ChatMessage>(caller, `${room(roomId)}/messages`, 'POST', input),
+    edit: (caller, roomId, seq, body) => call<ChatMessage>(caller, `${room(roomId)}/messages/${seq}`, 'PATCH', { body }),
+    async remove(caller, roomId, seq) {
+      await call<unknown>(caller, `${room(roomId)}/messages/${seq}`, 'DELETE');
+    },
+    async history(caller, roomId, afterSeq, limit) {
+      const page = await call<{ messages: ChatMessage[]; hasMore: boolean }>(
+        caller,
+        `${room(roomId)}/messages?after=${afterSeq}&limit=${limit}`,
+        'GET',
+      );
+      return { messages: page?.messages ?? [], hasMore: Boolean(page?.hasMore) };
+    },
+    async markRead(caller, roomId, seq) {
+      await call<unknown>(caller, `${room(roomId)}/read`, 'POST', { seq });
+    },
+    async roomIds(caller) {
+      const answer = await call<{ rooms?: Array<{ id: string }> }>(caller, 'rooms', 'GET');
+      return (answer?.rooms ?? []).map((r) => r.id);
+    },
+  };
+}

@@ -1,0 +1,280 @@
+/**
+ * The gateway's Socket.IO edge (API.md "Real time", docs/realtime.md):
+ * sockets authenticated at the handshake and closed with `auth:expired` when
+ * their token runs out; client commands turned into chat-service calls
+ * through Dapr; every `fanout` event relayed to the Socket.IO rooms of the
+ * affected room's members, in `seq` order per room; typing and presence.
+ *
+ * Each socket is in `user:{userId}` and in `room:{roomId}` for each room of
+ * its user. Every replica receives every fanout event, and emits it to its
+ * own sockets only (no Socket.IO adapter between replicas).
+ */
+import type { Server as HttpServer } from 'node:http';
+import { Server } from 'socket.io';
+import {
+  COMPONENTS,
+  FANOUT_TOPICS,
+  SOCKET_ROOMS,
+  type ChatMessage,
+  type ChatRoom,
+  type FanoutEnvelope,
+  type FanoutTopic,
+  type Logger,
+  type MembershipChange,
+  type MessageRef,
+  type PresenceState,
+  type ReadMarker,
+  type Sidecar,
+  type TopicSubscription,
+  type TypingState,
+} from '@chat/platform';
+import { randomUUID } from 'node:crypto';
+import type { TokenVerifier } from '../http/middleware/authenticate.js';
+import { toAckError } from './ack.js';
+import { chatApiOverDapr, type ChatApi } from './chat-api.js';
+import { fanoutSubscriptions } from './fanout.js';
+import { registerMessageHandlers } from './handlers/messages.handlers.js';
+import { registerSessionHandlers } from './handlers/session.handlers.js';
+import { registerTypingHandlers } from './handlers/typing.handlers.js';
+import { Membership } from './membership.js';
+import type { PresenceChange, PresenceStore } from './presence.js';
+import { RateLimiter } from './rate-limiter.js';
+import { RoomSequencer } from './sequencer.js';
+import { expiryWatch, handshake } from './session.js';
+import { TypingRelay } from './typing.js';
+import type { RealtimeServer, RealtimeSocket } from './types.js';
+
+export interface RealtimeSettings {
+  reorderWindowMs: number;
+  sendRatePerSecond: number;
+  sendBurst: number;
+  typingTtlMs: number;
+  presenceHeartbeatMs: number;
+  upstreamTimeoutMs: number;
+}
+
+export interface RealtimeDeps {
+  logger: Logger;
+  sidecar: Sidecar;
+  tokens: TokenVerifier;
+  presence: PresenceStore;
+  settings: RealtimeSettings;
+  /** Defaults to chat-service over Dapr invocation. */
+  chat?: ChatApi;
+}
+
+export interface Realtime {
+  /** The fanout subscriptions, for the Koa app to serve to its sidecar. */
+  subscriptions: TopicSubscription[];
+  /** Attaches Socket.IO (path /socket.io) to the server; call after the Koa handler is on it. */
+  attach(server: HttpServer): void;
+  /** Marks this replica's users offline, closes every socket. */
+  close(): Promise<void>;
+  io: RealtimeServer;
+}
+
+/** Tokens without an `exp` claim are treated as living this long (access tokens live 15 min). */
+const FALLBACK_TOKEN_MS = 15 * 60_000;
+/** A membership change seen shortly before a socket's room list was read is replayed too (replay is idempotent). */
+const REPLAY_SLACK_MS = 1_000;
+
+export function createRealtime(deps: RealtimeDeps): Realtime {
+  const { sidecar, tokens, presence, settings } = deps;
+  const logger = deps.logger.child({ component: 'realtime' });
+  const startedAt = Date.now();
+  const chat = deps.chat ?? chatApiOverDapr(sidecar, { timeoutMs: settings.upstreamTimeoutMs });
+  const io: RealtimeServer = new Server({ path: '/socket.io', serveClient: false });
+  const membership = new Membership(io);
+  const limiter = new RateLimiter({ ratePerSecond: settings.sendRatePerSecond, burst: settings.sendBurst });
+  /** Live sockets per user on this replica. */
+  const localSockets = new Map<string, number>();
+  /** Presence writes and publishes in flight (awaited on close). */
+  const inFlight = new Set<Promise<unknown>>();
+  let closing = false;
+
+  const track = <T>(promise: Promise<T>): Promise<T> => {
+    inFlight.add(promise);
+    void promise.finally(() => inFlight.delete(promise)).catch(() => undefined);
+    return promise;
+  };
+
+  const publish = <T>(topic: FanoutTopic, envelope: FanoutEnvelope<T>) => sidecar.publish(COMPONENTS.fanout, topic, envelope);
+
+  // --- Ordered delivery of messages ---------------------------------------
+
+  const sequencer = new RoomSequencer({
+    windowMs: settings.reorderWindowMs,
+    logger,
+    emit: (message) => io.to(SOCKET_ROOMS.room(message.roomId)).emit('message:new', message),
+    fetchAfter: async (roomId, afterSeq, limit) => {
+      // History is read as a member connected here; with nobody here, there is nobody to deliver to.
+      const reader = localMemberOf(roomId);
+      if (!reader) return [];
+      const page = await chat.history({ userId: reader, requestId: randomUUID() }, roomId, afterSeq, limit);
+      return page.messages;
+    },
+  });
+
+  function localMemberOf(roomId: string): string | undefined {
+    for (const id of io.sockets.adapter.rooms.get(SOCKET_ROOMS.room(roomId)) ?? []) {
+      const userId = io.sockets.sockets.get(id)?.data.userId;
+      if (userId) return userId;
+    }
+    return undefined;
+  }
+
+  // --- Typing and presence --------------------------------------------------
+
+  const typing = new TypingRelay({
+    ttlMs: settings.typingTtlMs,
+    emit: (state) => io.to(SOCKET_ROOMS.room(state.roomId)).except(SOCKET_ROOMS.user(state.userId)).emit('typing', state),
+  });
+
+  /** Rooms of a user's sockets on this replica, as room ids. */
+  function roomsOf(userId: string): string[] {
+    const rooms = new Set<string>();
+    for (const id of io.sockets.adapter.rooms.get(SOCKET_ROOMS.user(userId)) ?? []) {
+      for (const name of io.sockets.sockets.get(id)?.rooms ?? []) if (name.startsWith('room:')) rooms.add(name.slice(5));
+    }
+    return [...rooms];
+  }
+
+  /** Writes this replica's presence entry for the user, and tells the user's rooms when it went online or offline. */
+  function reconcilePresence(userId: string, rooms: () => string[]): Promise<void> {
+    return track(
+      presence
+        .reconcile(userId, () => (localSockets.get(userId) ?? 0) > 0)
+        .then((change: PresenceChange) => {
+          if (!change) return;
+          const state: PresenceState = { userId, status: change };
+          return publish(FANOUT_TOPICS.presence, { roomId: '', roomIds: rooms(), occurredAt: new Date().toISOString(), data: state });
+        })
+        .catch((error: unknown) => logger.warn({ err: error, userId }, 'presence update failed')),
+    );
+  }
+
+  const heartbeat = setInterval(() => {
+    for (const userId of localSockets.keys()) void reconcilePresence(userId, () => roomsOf(userId));
+    limiter.prune();
+    membership.prune();
+  }, settings.presenceHeartbeatMs);
+  heartbeat.unref();
+
+  // --- Fanout events from every replica and from chat-service ---------------
+
+  const subscriptions = fanoutSubscriptions({
+    startedAt,
+    logger,
+    handle(topic, envelope) {
+      const data = envelope.data;
+      const room = SOCKET_ROOMS.room(envelope.roomId);
+      switch (topic) {
+        case FANOUT_TOPICS.messageCreated:
+          return sequencer.push(data as unknown as ChatMessage);
+        case FANOUT_TOPICS.messageUpdated: {
+          const message = data as unknown as ChatMessage;
+          return sequencer.afterEmitted(message.roomId, message.seq, () => io.to(room).emit('message:updated', message));
+        }
+        case FANOUT_TOPICS.messageDeleted: {
+          const ref = data as unknown as MessageRef;
+          return sequencer.afterEmitted(ref.roomId, ref.seq, () => io.to(room).emit('message:deleted', ref));
+        }
+        case FANOUT_TOPICS.memberJoined: {
+          const change = data as unknown as MembershipChange;
+          // Join first, so that the new member hears of its own joining.
+          membership.joined(change.roomId, change.userId);
+          return void io.to(SOCKET_ROOMS.room(change.roomId)).emit('room:member_joined', change);
+        }
+        case FANOUT_TOPICS.memberLeft: {
+          const change = data as unknown as MembershipChange;
+          // Tell the room (the leaver included), then stop delivering to the leaver at once.
+          io.to(SOCKET_ROOMS.room(change.roomId)).emit('room:member_left', change);
+          return membership.left(change.roomId, change.userId);
+        }
+        case FANOUT_TOPICS.roomUpdated:
+          return void io.to(room).emit('room:updated', data as unknown as ChatRoom);
+        case FANOUT_TOPICS.readUpdated:
+          return void io.to(room).emit('read', data as unknown as ReadMarker);
+        case FANOUT_TOPICS.typing:
+          return typing.apply(data as unknown as TypingState);
+        case FANOUT_TOPICS.presence: {
+          const state = data as unknown as PresenceState;
+          const rooms = (envelope.roomIds ?? []).map(SOCKET_ROOMS.room);
+          if (rooms.length === 0) return;
+          return void io.to(rooms).except(SOCKET_ROOMS.user(state.userId)).emit('presence', state);
+        }
+        default:
+          return undefined;
+      }
+    },
+  });
+
+  // --- Connections ----------------------------------------------------------
+
+  io.use((socket, next) => void handshake(tokens, logger, FALLBACK_TOKEN_MS)(socket, next));
+  io.use((socket, next) => void joinRooms(socket).then(() => next(), (error: unknown) => {
+    const ack = toAckError(error, logger);
+    const refused = new Error(ack.code === 'unauthenticated' ? 'unauthenticated' : 'unavailable') as Error & { data?: unknown };
+    refused.data = { code: refused.message, message: 'Could not load your rooms; retry shortly' };
+    next(refused);
+  }));
+
+  /** Puts a connecting socket in its user's room and in the rooms of every room its user belongs to. */
+  async function joinRooms(socket: RealtimeSocket): Promise<void> {
+    const { userId } = socket.data;
+    const since = Date.now() - REPLAY_SLACK_MS;
+    await socket.join(SOCKET_ROOMS.user(userId));
+    const roomIds = await chat.roomIds({ userId, requestId: randomUUID() });
+    await socket.join(roomIds.map(SOCKET_ROOMS.room));
+    membership.replay(socket, since);
+  }
+
+  io.on('connection', (socket) => {
+    const { userId } = socket.data;
+    if (closing) return void socket.disconnect(true);
+    localSockets.set(userId, (localSockets.get(userId) ?? 0) + 1);
+    const log = logger.child({ userId, socketId: socket.id });
+    log.info({ rooms: socket.rooms.size - 2 }, 'socket connected');
+    const expiry = expiryWatch(socket, logger);
+
+    registerMessageHandlers(socket, { chat, limiter, logger, sent: (message) => sequencer.push(message) });
+    registerTypingHandlers(socket, {
+      logger,
+      refreshMs: Math.max(500, Math.floor(settings.typingTtlMs / 2.5)),
+      publish: (state) => publish(FANOUT_TOPICS.typing, { roomId: state.roomId, occurredAt: new Date().toISOString(), data: state }),
+    });
+    registerSessionHandlers(socket, { tokens, logger, fallbackMs: FALLBACK_TOKEN_MS, reschedule: expiry.reschedule });
+
+    let roomsAtClose: string[] = [];
+    socket.on('disconnecting', () => {
+      roomsAtClose = roomsOf(userId);
+    });
+    socket.on('disconnect', (reason) => {
+      const left = (localSockets.get(userId) ?? 1) - 1;
+      if (left > 0) localSockets.set(userId, left);
+      else localSockets.delete(userId);
+      log.info({ reason }, 'socket disconnected');
+      if (left === 0) void reconcilePresence(userId, () => roomsAtClose);
+    });
+
+    if (localSockets.get(userId) === 1) void reconcilePresence(userId, () => roomsOf(userId));
+  });
+
+  return {
+    io,
+    subscriptions,
+    attach(server) {
+      io.attach(server);
+    },
+    async close() {
+      closing = true;
+      clearInterval(heartbeat);
+      // Disconnecting every socket runs each user's presence write (offline); wait for them.
+      io.disconnectSockets(true);
+      await Promise.allSettled([...inFlight]);
+      sequencer.close();
+      typing.close();
+      io.engine?.close();
+    },
+  };
+}

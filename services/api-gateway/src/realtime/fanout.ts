@@ -1,0 +1,97 @@
+/**
+ * The gateway's subscription to the `fanout` pub/sub: every topic of
+ * FANOUT_TOPICS, delivered by this replica's own sidecar (its own consumer
+ * group, see components/redis/fanout.yaml and docs/realtime.md) to
+ * `/events/fanout/<topic>`. An event older than this replica's start is
+ * acknowledged and dropped: a restarted replica resumes its consumer group
+ * where it stopped and would otherwise replay what happened while it was
+ * down. https://docs.dapr.io/reference/api/pubsub_api/
+ */
+import {
+  COMPONENTS,
+  FANOUT_TOPICS,
+  validationFailed,
+  type FanoutEnvelope,
+  type FanoutTopic,
+  type Logger,
+  type TopicSubscription,
+} from '@chat/platform';
+
+export type FanoutHandler = (topic: FanoutTopic, envelope: FanoutEnvelope<Record<string, unknown>>) => void;
+
+export interface FanoutOptions {
+  /** Epoch ms this replica started; older events are dropped. */
+  startedAt: number;
+  logger: Logger;
+  handle: FanoutHandler;
+}
+
+export function fanoutSubscriptions(options: FanoutOptions): TopicSubscription[] {
+  const stale = staleCounter(options.logger, options.startedAt);
+  return Object.values(FANOUT_TOPICS).map((topic) => ({
+    pubsubname: COMPONENTS.fanout,
+    topic,
+    route: `/events/fanout/${topic}`,
+    async handle(event, log) {
+      const envelope = parseEnvelope(event.data);
+      const occurredAt = Date.parse(envelope.occurredAt);
+      if (occurredAt < options.startedAt) {
+        stale.count(topic, occurredAt);
+        return 'SUCCESS';
+      }
+      try {
+        options.handle(topic, envelope);
+      } catch (error) {
+        // A real-time event is not worth a redelivery loop: log and move on.
+        log.error({ err: error }, 'relaying a fanout event failed');
+      }
+      return 'SUCCESS';
+    },
+  }));
+}
+
+function parseEnvelope(data: unknown): FanoutEnvelope<Record<string, unknown>> {
+  const value = data as Partial<FanoutEnvelope<unknown>> | undefined;
+  const problems: Array<{ path: string; message: string }> = [];
+  if (!value || typeof value !== 'object') throw validationFailed([{ path: 'data', message: 'must be an object' }]);
+  if (typeof value.roomId !== 'string') problems.push({ path: 'data.roomId', message: 'must be a string' });
+  if (typeof value.occurredAt !== 'string' || Number.isNaN(Date.parse(value.occurredAt))) {
+    problems.push({ path: 'data.occurredAt', message: 'must be an ISO-8601 time' });
+  }
+  if (!value.data || typeof value.data !== 'object') problems.push({ path: 'data.data', message: 'must be an object' });
+  if (value.roomIds !== undefined && (!Array.isArray(value.roomIds) || value.roomIds.some((id) => typeof id !== 'string'))) {
+    problems.push({ path: 'data.roomIds', message: 'must be an array of strings' });
+  }
+  if (problems.length > 0) throw validationFailed(problems, 'Not a fanout envelope');
+  return value as FanoutEnvelope<Record<string, unknown>>;
+}
+
+/** Counts dropped stale events and logs one summary a second, not one line each. */
+function staleCounter(logger: Logger, startedAt: number) {
+  let pending: { dropped: number; oldest: number; newest: number; topics: Set<string> } | undefined;
+  return {
+    count(topic: string, occurredAt: number) {
+      if (!pending) {
+        pending = { dropped: 0, oldest: occurredAt, newest: occurredAt, topics: new Set() };
+        setTimeout(() => {
+          const summary = pending!;
+          pending = undefined;
+          logger.info(
+            {
+              dropped: summary.dropped,
+              topics: [...summary.topics],
+              oldest: new Date(summary.oldest).toISOString(),
+              newest: new Date(summary.newest).toISOString(),
+              startedAt: new Date(startedAt).toISOString(),
+            },
+            'stale fanout events dropped (older than this replica)',
+          );
+        }, 1_000).unref();
+      }
+      pending.dropped += 1;
+      pending.topics.add(topic);
+      pending.oldest = Math.min(pending.oldest, occurredAt);
+      pending.newest = Math.max(pending.newest, occurredAt);
+    },
+  };
+}

@@ -1,0 +1,86 @@
+import { AppError, int, object, str, type ChatMessage, type Logger } from '@chat/platform';
+import { command } from '../ack.js';
+import type { ChatApi } from '../chat-api.js';
+import type { RateLimiter } from '../rate-limiter.js';
+import type { RealtimeSocket } from '../types.js';
+
+export interface MessageHandlerDeps {
+  chat: ChatApi;
+  limiter: RateLimiter;
+  logger: Logger;
+  /** A message this replica just stored: fed to the room's sequencer at once, before pub/sub brings it back. */
+  sent: (message: ChatMessage) => void;
+}
+
+const roomId = str({ min: 1, max: 200 });
+const seq = int({ min: 1 });
+
+/** Throws `rate_limited` when the user is over the send rate. */
+function spend(deps: MessageHandlerDeps, userId: string): void {
+  const taken = deps.limiter.take(userId);
+  if (!taken.ok) {
+    throw new AppError('rate_limited', `Too many messages; retry in ${taken.retryAfterMs} ms`, {
+      retryAfterSeconds: Math.ceil(taken.retryAfterMs / 1000),
+    });
+  }
+}
+
+/** `message:send`, `message:edit`, `message:delete`, `sync` and `read`: chat-service calls through Dapr. */
+export function registerMessageHandlers(socket: RealtimeSocket, deps: MessageHandlerDeps): void {
+  const { chat, logger } = deps;
+
+  command(
+    socket,
+    'message:send',
+    object({ roomId, body: str(), clientMsgId: str({ min: 1, max: 128 }) }),
+    async (input, caller) => {
+      spend(deps, caller.userId);
+      const message = await chat.send(caller, input.roomId, { body: input.body, clientMsgId: input.clientMsgId });
+      deps.sent(message);
+      return { message };
+    },
+    { logger },
+  );
+
+  command(
+    socket,
+    'message:edit',
+    object({ roomId, seq, body: str() }),
+    async (input, caller) => {
+      spend(deps, caller.userId);
+      return { message: await chat.edit(caller, input.roomId, input.seq, input.body) };
+    },
+    { logger },
+  );
+
+  command(
+    socket,
+    'message:delete',
+    object({ roomId, seq }),
+    async (input, caller) => {
+      spend(deps, caller.userId);
+      await chat.remove(caller, input.roomId, input.seq);
+      return {};
+    },
+    { logger },
+  );
+
+  command(
+    socket,
+    'sync',
+    object({ roomId, afterSeq: int({ min: 0 }), limit: int({ min: 1, max: 100 }) }, ['limit']),
+    async (input, caller) => chat.history(caller, input.roomId, input.afterSeq, input.limit ?? 50),
+    { logger },
+  );
+
+  command(
+    socket,
+    'read',
+    object({ roomId, seq: int({ min: 0 }) }),
+    async (input, caller) => {
+      await chat.markRead(caller, input.roomId, input.seq);
+      return {};
+    },
+    { logger },
+  );
+}

@@ -1,0 +1,227 @@
+import type { ChatMessage, Logger } from '@chat/platform';
+
+export interface SequencerOptions {
+  /** How long a gap may stay open before it is filled from history (and how long a room's first events are held). */
+  windowMs: number;
+  /** Delivers one message to the room's sockets; called in strict `seq` order per room. */
+  emit: (message: ChatMessage) => void;
+  /**
+   * Reads history: the messages of `roomId` after `afterSeq`, ascending, at
+   * most `limit`. Answers [] when the room has nobody to deliver to here.
+   */
+  fetchAfter: (roomId: string, afterSeq: number, limit: number) => Promise<ChatMessage[]>;
+  logger: Logger;
+  /** A room with nothing pending is forgotten after this long without events. */
+  idleMs?: number;
+}
+
+interface RoomState {
+  /** The next seq to emit; undefined until the room's first window has passed. */
+  next: number | undefined;
+  pending: Map<number, ChatMessage>;
+  /** Work to run once a seq has been emitted (edits and deletions of that message). */
+  deferred: Map<number, Array<() => void>>;
+  /** Highest seq known to exist (from a pending message or a deferred edit). */
+  known: number;
+  timer: NodeJS.Timeout | undefined;
+  filling: boolean;
+  touchedAt: number;
+}
+
+const HISTORY_PAGE = 100;
+
+/**
+ * Emits each room's messages in `seq` order although pub/sub delivers them
+ * concurrently and at least once. Per room: a message is emitted as soon as
+ * its predecessor was; a later one waits; a gap still open after `windowMs`
+ * is filled from history, and if history cannot fill it either, it is
+ * skipped (clients catch up with `sync`). Duplicates (seq already emitted)
+ * are dropped. A room seen for the first time is held for one window, so
+ * that its first events, arriving in any order, start from the lowest.
+ */
+export class RoomSequencer {
+  private readonly rooms = new Map<string, RoomState>();
+  private readonly sweeper: NodeJS.Timeout;
+  private closed = false;
+  private readonly options: SequencerOptions;
+
+  constructor(options: SequencerOptions) {
+    this.options = options;
+    const idleMs = options.idleMs ?? 5 * 60_000;
+    this.sweeper = setInterval(() => this.sweep(idleMs), Math.min(idleMs, 60_000));
+    this.sweeper.unref();
+  }
+
+  /** Offers one message (from pub/sub, or the ack of a local send). */
+  push(message: ChatMessage): void {
+    if (this.closed) return;
+    const room = this.room(message.roomId);
+    if (room.next !== undefined && message.seq < room.next) return;
+    if (!room.pending.has(message.seq)) room.pending.set(message.seq, message);
+    room.known = Math.max(room.known, message.seq);
+    if (room.next === undefined) {
+      // seq 1 has no predecessor to wait for.
+      if (message.seq === 1) room.next = 1;
+      else {
+        this.arm(message.roomId, room);
+        return;
+      }
+    }
+    this.drain(message.roomId, room);
+  }
+
+  /**
+   * Runs `fn` once message `seq` of the room has been emitted here, or at
+   * once when it already was (or is not expected any more): an edit never
+   * reaches a client before the message it edits.
+   */
+  afterEmitted(roomId: string, seq: number, fn: () => void): void {
+    const room = this.rooms.get(roomId);
+    if (this.closed || !room || (room.next !== undefined && seq < room.next)) return fn();
+    if (room.next === undefined && !room.pending.has(seq) && (room.pending.size === 0 || seq < Math.min(...room.pending.keys()))) {
+      return fn();
+    }
+    const list = room.deferred.get(seq) ?? [];
+    list.push(fn);
+    room.deferred.set(seq, list);
+    room.known = Math.max(room.known, seq);
+    room.touchedAt = Date.now();
+    if (room.next !== undefined) this.drain(roomId, room);
+  }
+
+  /** The next seq this replica will emit for the room (for tests and diagnostics). */
+  nextSeq(roomId: string): number | undefined {
+    return this.rooms.get(roomId)?.next;
+  }
+
+  close(): void {
+    this.closed = true;
+    clearInterval(this.sweeper);
+    for (const room of this.rooms.values()) clearTimeout(room.timer);
+    this.rooms.clear();
+  }
+
+  private room(roomId: string): RoomState {
+    let room = this.rooms.get(roomId);
+    if (!room) {
+      room = { next: undefined, pending: new Map(), deferred: new Map(), known: 0, timer: undefined, filling: false, touchedAt: 0 };
+      this.rooms.set(roomId, room);
+    }
+    room.touchedAt = Date.now();
+    return room;
+  }
+
+  private arm(roomId: string, room: RoomState): void {
+    if (room.timer || room.filling) return;
+    room.timer = setTimeout(() => {
+      room.timer = undefined;
+      if (room.next === undefined) {
+        // First window over: start from the lowest seq that arrived.
+        room.next = Math.min(...room.pending.keys());
+        this.runDeferredBelow(room, room.next);
+        this.drain(roomId, room);
+      } else {
+        void this.fill(roomId, room);
+      }
+    }, this.options.windowMs);
+    room.timer.unref();
+  }
+
+  private drain(roomId: string, room: RoomState): void {
+    if (room.next === undefined) return;
+    for (;;) {
+      const message = room.pending.get(room.next);
+      if (!message) break;
+      room.pending.delete(room.next);
+      this.emitSafely(message);
+      this.runDeferred(room, room.next);
+      room.next += 1;
+    }
+    if (room.next > room.known) {
+      clearTimeout(room.timer);
+      room.timer = undefined;
+      return;
+    }
+    // A gap: wait for it to fill by itself, then ask history.
+    this.arm(roomId, room);
+  }
+
+  private async fill(roomId: string, room: RoomState): Promise<void> {
+    if (room.next === undefined || room.filling) return;
+    if (room.pending.has(room.next)) return this.drain(roomId, room);
+    room.filling = true;
+    const from = room.next;
+    const wanted = Math.min(room.known - from + 1, HISTORY_PAGE);
+    let fetched: ChatMessage[] = [];
+    try {
+      fetched = await this.options.fetchAfter(roomId, from - 1, wanted);
+    } catch (error) {
+      this.options.logger.warn({ err: error, roomId, from }, 'could not fill a gap from history');
+    }
+    room.filling = false;
+    if (this.closed || this.rooms.get(roomId) !== room) return;
+    for (const message of fetched) {
+      if (message.seq >= (room.next ?? from) && !room.pending.has(message.seq)) room.pending.set(message.seq, message);
+    }
+    const before = room.next ?? from;
+    this.drainNoArm(room);
+    if (room.next !== undefined && room.next <= room.known && !room.pending.has(room.next)) {
+      if (room.next > before) {
+        // History made progress (a long gap): keep going at once.
+        return this.fill(roomId, room);
+      }
+      // History does not have it (or nobody here can read it): skip the gap.
+      const resume = room.pending.size > 0 ? Math.min(...room.pending.keys()) : room.known + 1;
+      this.options.logger.warn({ roomId, from: room.next, to: resume - 1 }, 'skipping a gap that history did not fill');
+      this.runDeferredBelow(room, resume);
+      room.next = resume;
+    }
+    this.drain(roomId, room);
+  }
+
+  private drainNoArm(room: RoomState): void {
+    if (room.next === undefined) return;
+    for (;;) {
+      const message = room.pending.get(room.next);
+      if (!message) return;
+      room.pending.delete(room.next);
+      this.emitSafely(message);
+      this.runDeferred(room, room.next);
+      room.next += 1;
+    }
+  }
+
+  private runDeferred(room: RoomState, seq: number): void {
+    const list = room.deferred.get(seq);
+    if (!list) return;
+    room.deferred.delete(seq);
+    for (const fn of list) this.safely(fn);
+  }
+
+  private runDeferredBelow(room: RoomState, seq: number): void {
+    for (const key of [...room.deferred.keys()].sort((a, b) => a - b)) {
+      if (key < seq) this.runDeferred(room, key);
+    }
+  }
+
+  private emitSafely(message: ChatMessage): void {
+    this.safely(() => this.options.emit(message));
+  }
+
+  private safely(fn: () => void): void {
+    try {
+      fn();
+    } catch (error) {
+      this.options.logger.error({ err: error }, 'emitting a real-time event failed');
+    }
+  }
+
+  private sweep(idleMs: number): void {
+    const cutoff = Date.now() - idleMs;
+    for (const [roomId, room] of this.rooms) {
+      if (room.touchedAt < cutoff && room.pending.size === 0 && room.deferred.size === 0 && !room.timer && !room.filling) {
+        this.rooms.delete(roomId);
+      }
+    }
+  }
+}

@@ -73,6 +73,16 @@ const segment = (value: string): string => (PATH_SAFE.test(value) ? value : enco
 
 /** The sidecar's ERR_* codes that mean a first-write or ETag race was lost. */
 const CONFLICT_ERRORS = new Set(['ERR_STATE_SAVE', 'ERR_STATE_TRANSACTION', 'ERR_STATE_DELETE']);
+/**
+ * What a lost race says when the sidecar answers 500 rather than 409. The
+ * Redis store's check-and-set Lua script fails with `user_script:N: failed to
+ * set key` (or `failed to delete`): a transaction whose ETag is stale, or a
+ * first-write without ETag on a key written with first-write, comes back as
+ * 500 ERR_STATE_TRANSACTION / ERR_STATE_SAVE with that text (seen with daprd
+ * 1.18 and contrib state/redis v1.18). PostgreSQL says `no item was updated`.
+ */
+const CONFLICT_MESSAGE =
+  /etag|first.?write|no item was updated|possible etag mismatch|already exists|duplicate key|user_script:\d+: failed to (set key|delete)/i;
 
 export function createSidecar(options: SidecarOptions) {
   const base = `http://${options.host ?? '127.0.0.1'}:${options.httpPort}`;
@@ -113,9 +123,7 @@ export function createSidecar(options: SidecarOptions) {
     const message = body?.message ?? '';
     if (
       response.status === 409 ||
-      (body?.errorCode !== undefined &&
-        CONFLICT_ERRORS.has(body.errorCode) &&
-        /etag|first.?write|no item was updated|possible etag mismatch|already exists|duplicate key/i.test(message))
+      (body?.errorCode !== undefined && CONFLICT_ERRORS.has(body.errorCode) && CONFLICT_MESSAGE.test(message))
     ) {
       return new StateConflictError(undefined, new Error(message));
     }
@@ -212,6 +220,21 @@ export function createSidecar(options: SidecarOptions) {
         const response = await call(
           `/v1.0/state/${segment(store)}`,
           { method: 'POST', body: JSON.stringify([saveRequest(key, value, opts)]), headers: jsonHeaders },
+          `writing ${store}`,
+        );
+        if (!response.ok) throw await stateFailure(response, `writing ${store}`);
+      },
+
+      /**
+       * Several writes in one call (each with its own ETag or first-write).
+       * Not atomic: the store tries each one; if any lost its race the whole
+       * call raises StateConflictError, and the others may have been written.
+       */
+      async saveMany<T>(store: string, items: Array<{ key: string; value: T } & SaveOptions>): Promise<void> {
+        if (items.length === 0) return;
+        const response = await call(
+          `/v1.0/state/${segment(store)}`,
+          { method: 'POST', body: JSON.stringify(items.map((item) => saveRequest(item.key, item.value, item))), headers: jsonHeaders },
           `writing ${store}`,
         );
         if (!response.ok) throw await stateFailure(response, `writing ${store}`);

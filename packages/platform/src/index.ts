@@ -11,3 +11,4 @@ export * from './dapr/sidecar.js';
 export * from './dapr/cloudevents.js';
 export * from './bootstrap.js';
 export * from './realtime/events.js';
+export { SIGNING_KEYS_SECRET, type SigningKeyRecord } from './runtime/run-env.js';

@@ -15,6 +15,37 @@ export const settings = {
     parse: parse.int(100, 60_000),
     default: 8_000,
   },
+  // Access tokens (src/adapters/dapr/jwks-verifier.ts); must match auth-service's TOKEN_ISSUER/TOKEN_AUDIENCE.
+  tokenIssuer: {
+    env: 'TOKEN_ISSUER',
+    doc: 'The `iss` claim an access token must carry.',
+    parse: parse.string,
+    default: 'chat-platform',
+  },
+  tokenAudience: {
+    env: 'TOKEN_AUDIENCE',
+    doc: 'The `aud` claim an access token must carry.',
+    parse: parse.string,
+    default: 'chat-platform-api',
+  },
+  jwksCacheSeconds: {
+    env: 'JWKS_CACHE_SECONDS',
+    doc: "How long the auth-service's public keys (JWKS) are kept before they are fetched again, in seconds.",
+    parse: parse.int(1, 86_400),
+    default: 600,
+  },
+  jwksMinRefetchMs: {
+    env: 'JWKS_MIN_REFETCH_MS',
+    doc: 'Least time between two JWKS fetches caused by tokens with an unknown key id, in milliseconds (forged kids cannot flood the auth-service).',
+    parse: parse.int(0, 600_000),
+    default: 5_000,
+  },
+  tokenClockToleranceSeconds: {
+    env: 'TOKEN_CLOCK_TOLERANCE_SECONDS',
+    doc: 'Clock skew allowed when checking exp/iat of an access token, in seconds.',
+    parse: parse.int(0, 300),
+    default: 5,
+  },
   // Real time (src/realtime, docs/realtime.md).
   reorderWindowMs: {
     env: 'REALTIME_REORDER_WINDOW_MS',

@@ -1,13 +1,23 @@
 import { createServer } from 'node:http';
-import { bootstrap, installShutdown, listen, unauthenticated } from '@chat/platform';
+import { bootstrap, installShutdown, listen } from '@chat/platform';
+import { createJwksVerifier } from './adapters/dapr/jwks-verifier.js';
 import { loadConfig } from './config.js';
 import { createApp } from './http/app.js';
 import { createRealtime } from './realtime/create-realtime.js';
 import { PresenceStore } from './realtime/presence.js';
 
 const { config, logger, sidecar } = bootstrap(loadConfig);
-// Replaced by the JWKS verifier (issue 3).
-const tokens = { verify: () => Promise.reject(unauthenticated('Token verification is not configured')) };
+// Access tokens are verified here, against the auth-service's JWKS (issue 3).
+const tokens = createJwksVerifier({
+  sidecar,
+  logger,
+  issuer: config.tokenIssuer,
+  audience: config.tokenAudience,
+  cacheMs: config.jwksCacheSeconds * 1000,
+  minRefetchMs: config.jwksMinRefetchMs,
+  clockToleranceSeconds: config.tokenClockToleranceSeconds,
+  timeoutMs: config.upstreamTimeoutMs,
+});
 const presence = new PresenceStore({ sidecar, logger, ttlSeconds: config.presenceTtlSeconds });
 const realtime = createRealtime({ logger, sidecar, tokens, presence, settings: config });
 const app = createApp({ config, logger, sidecar, tokens, presence, subscriptions: realtime.subscriptions });

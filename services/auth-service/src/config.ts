@@ -1,7 +1,79 @@
-import { readConfig, serviceSettings } from '@chat/platform';
+import { parse, readConfig, serviceSettings } from '@chat/platform';
 
 export const settings = {
   ...serviceSettings,
+  tokenIssuer: {
+    env: 'TOKEN_ISSUER',
+    doc: 'The `iss` claim of the access tokens; the api-gateway must expect the same value.',
+    parse: parse.string,
+    default: 'chat-platform',
+  },
+  tokenAudience: {
+    env: 'TOKEN_AUDIENCE',
+    doc: 'The `aud` claim of the access tokens; the api-gateway must expect the same value.',
+    parse: parse.string,
+    default: 'chat-platform-api',
+  },
+  accessTokenTtlSeconds: {
+    env: 'ACCESS_TOKEN_TTL_SECONDS',
+    doc: 'Lifetime of an access token (JWT), in seconds.',
+    parse: parse.int(30, 3_600),
+    default: 900,
+  },
+  refreshTokenTtlSeconds: {
+    env: 'REFRESH_TOKEN_TTL_SECONDS',
+    doc: 'Lifetime of a refresh token, in seconds; each use replaces it with a new one of the same lifetime.',
+    parse: parse.int(60, 365 * 24 * 3_600),
+    default: 30 * 24 * 3_600,
+  },
+  signingKeysRefreshSeconds: {
+    env: 'SIGNING_KEYS_REFRESH_SECONDS',
+    doc: 'How often the signing keys are re-read from the secret store, so that an appended key (rotation) is used without a restart.',
+    parse: parse.int(1, 86_400),
+    default: 60,
+  },
+  scryptLogN: {
+    env: 'SCRYPT_LOG_N',
+    doc: 'scrypt cost for new password hashes, as log2(N); older hashes with lower parameters are rehashed at login.',
+    parse: parse.int(10, 20),
+    default: 15,
+  },
+  scryptR: {
+    env: 'SCRYPT_R',
+    doc: 'scrypt block size r for new password hashes.',
+    parse: parse.int(1, 32),
+    default: 8,
+  },
+  scryptP: {
+    env: 'SCRYPT_P',
+    doc: 'scrypt parallelism p for new password hashes.',
+    parse: parse.int(1, 16),
+    default: 1,
+  },
+  loginMaxAttemptsPerAccount: {
+    env: 'LOGIN_MAX_ATTEMPTS_PER_ACCOUNT',
+    doc: 'Failed logins (or password checks) allowed for one account per window before 429.',
+    parse: parse.int(1, 10_000),
+    default: 5,
+  },
+  loginMaxAttemptsPerAddress: {
+    env: 'LOGIN_MAX_ATTEMPTS_PER_ADDRESS',
+    doc: 'Failed logins allowed from one client address (an IPv6 /64) per window before 429.',
+    parse: parse.int(1, 100_000),
+    default: 50,
+  },
+  loginWindowSeconds: {
+    env: 'LOGIN_WINDOW_SECONDS',
+    doc: 'Length of the brute-force window, in seconds; the counters live in the state store with this TTL.',
+    parse: parse.int(1, 86_400),
+    default: 900,
+  },
+  eventLoopLogIntervalMs: {
+    env: 'EVENT_LOOP_LOG_INTERVAL_MS',
+    doc: 'How often the event-loop delay (max, p99, mean) is logged, in milliseconds; 0 turns it off.',
+    parse: parse.int(0, 3_600_000),
+    default: 60_000,
+  },
 };
 
 export const loadConfig = (env: NodeJS.ProcessEnv = process.env) => readConfig(settings, env);

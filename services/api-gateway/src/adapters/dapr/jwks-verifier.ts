@@ -1,0 +1,120 @@
+/**
+ * Verifies access tokens in the gateway itself, against the auth-service's
+ * public keys (its JWKS, `GET /auth/jwks`, fetched through Dapr service
+ * invocation: https://docs.dapr.io/reference/api/service_invocation_api/).
+ *
+ * - Only ES256 is accepted: `alg: none`, HS256 (a forgery that uses the public
+ *   key as an HMAC secret) or any other algorithm is refused before any key is
+ *   looked at, and again by jsonwebtoken's own `algorithms` check.
+ * - `iss`, `aud`, `exp` (with a small clock tolerance) and `sub` are checked.
+ * - The keys are cached; a token with an unknown `kid` triggers one fetch
+ *   (rotation), at most every `minRefetchMs`, so forged kids cannot flood the
+ *   auth-service. A failed fetch keeps the keys already known.
+ */
+import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
+import jwt from 'jsonwebtoken';
+import { APP_IDS, unauthenticated, unavailable, type Logger, type Sidecar } from '@chat/platform';
+import type { TokenVerifier, VerifiedToken } from '../../http/middleware/authenticate.js';
+
+export interface JwksVerifierOptions {
+  sidecar: Sidecar;
+  logger: Logger;
+  issuer: string;
+  audience: string;
+  /** Cached keys are fetched again after this long. */
+  cacheMs: number;
+  /** Least time between two fetches caused by an unknown kid. */
+  minRefetchMs: number;
+  clockToleranceSeconds: number;
+  /** The app-id that serves the JWKS (default auth-service). */
+  appId?: string;
+  timeoutMs?: number;
+  now?: () => number;
+}
+
+const ALGORITHM = 'ES256';
+
+const refused = () => unauthenticated('A valid access token is required');
+
+export function createJwksVerifier(options: JwksVerifierOptions): TokenVerifier & { keyIds(): string[] } {
+  const now = options.now ?? Date.now;
+  const appId = options.appId ?? APP_IDS.auth;
+  let keys = new Map<string, KeyObject>();
+  let fetchedAt = Number.NEGATIVE_INFINITY;
+  let fetching: Promise<void> | undefined;
+
+  async function fetchKeys(): Promise<void> {
+    const response = await options.sidecar.invokeJson<{ keys?: unknown }>(appId, 'auth/jwks', {
+      ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+    });
+    const next = new Map<string, KeyObject>();
+    for (const jwk of Array.isArray(response?.keys) ? (response.keys as Array<JsonWebKey & { kid?: unknown; alg?: unknown }>) : []) {
+      const { kid, kty, crv, x, y, alg } = jwk;
+      if (typeof kid !== 'string' || kty !== 'EC' || crv !== 'P-256' || typeof x !== 'string' || typeof y !== 'string') continue;
+      if (alg !== undefined && alg !== ALGORITHM) continue;
+      try {
+        // Only the public parameters are read: a JWKS that carried a private `d` would not make it a signing key here.
+        next.set(kid, createPublicKey({ key: { kty, crv, x, y }, format: 'jwk' }));
+      } catch {
+        // A key we cannot read verifies nothing; the others still do.
+      }
+    }
+    if (next.size === 0) throw unavailable('The auth-service published no usable key');
+    const added = [...next.keys()].filter((kid) => !keys.has(kid));
+    keys = next;
+    fetchedAt = now();
+    if (added.length > 0) options.logger.info({ kids: [...next.keys()] }, 'access-token keys loaded');
+  }
+
+  /** One fetch at a time; callers share it. */
+  function refresh(): Promise<void> {
+    fetching ??= fetchKeys().finally(() => (fetching = undefined));
+    return fetching;
+  }
+
+  async function keyFor(kid: string): Promise<KeyObject> {
+    const stale = now() - fetchedAt >= options.cacheMs;
+    const unknown = !keys.has(kid) && now() - fetchedAt >= options.minRefetchMs;
+    if (stale || unknown) {
+      try {
+        await refresh();
+      } catch (error) {
+        if (keys.size === 0) throw unavailable('The access-token keys cannot be fetched', error);
+        // Keep the known keys; try again no sooner than minRefetchMs.
+        fetchedAt = Math.max(fetchedAt, now() - options.cacheMs + options.minRefetchMs);
+        options.logger.warn({ err: { message: (error as Error).message } }, 'access-token keys could not be refreshed; keeping the known ones');
+      }
+    }
+    const key = keys.get(kid);
+    if (!key) throw refused();
+    return key;
+  }
+
+  return {
+    async verify(token: string): Promise<VerifiedToken> {
+      const decoded = jwt.decode(token, { complete: true });
+      if (!decoded || typeof decoded.payload === 'string') throw refused();
+      const { alg, kid } = decoded.header;
+      if (alg !== ALGORITHM || typeof kid !== 'string' || kid.length === 0 || kid.length > 200) throw refused();
+      const key = await keyFor(kid);
+      let payload: jwt.JwtPayload | string;
+      try {
+        payload = jwt.verify(token, key, {
+          algorithms: [ALGORITHM],
+          issuer: options.issuer,
+          audience: options.audience,
+          clockTolerance: options.clockToleranceSeconds,
+          clockTimestamp: Math.floor(now() / 1000),
+        });
+      } catch {
+        throw refused();
+      }
+      if (typeof payload === 'string' || typeof payload.sub !== 'string' || payload.sub.length === 0 || typeof payload.exp !== 'number') {
+        throw refused();
+      }
+      const sid = (payload as { sid?: unknown }).sid;
+      return { userId: payload.sub, ...(typeof sid === 'string' && sid.length > 0 ? { sessionId: sid } : {}) };
+    },
+    keyIds: () => [...keys.keys()],
+  };
+}

@@ -1,0 +1,88 @@
+/**
+ * Brute-force protection for password checks (login and password change).
+ *
+ * Every check first reserves an attempt on two counters, the account and the
+ * client address, and is refused with `429 rate_limited` (Retry-After) when
+ * either is used up. Reserving before the password is checked means that a
+ * burst of parallel guesses cannot slip past the limit. A correct password
+ * gives the attempts back: the account's counter is reset, the address's one
+ * attempt is released, so only failures add up.
+ *
+ * The account counter of an unknown login is keyed by the login string, so
+ * unknown and existing accounts answer alike.
+ */
+import { createHash } from 'node:crypto';
+import { isIPv4, isIPv6 } from 'node:net';
+import { AppError } from '@chat/platform';
+import type { AttemptCounter } from './ports.js';
+
+export interface ThrottleLimits {
+  perAccount: number;
+  perAddress: number;
+  windowSeconds: number;
+}
+
+export interface Attempt {
+  /** The password was right: give the attempts back. */
+  succeeded(): Promise<void>;
+}
+
+export const tooManyAttempts = (retryAfterSeconds: number): AppError =>
+  new AppError('rate_limited', 'Too many failed attempts; try again later', { retryAfterSeconds });
+
+/** Counter key of an account: its user id when it exists, else a digest of the login given. */
+export const accountKey = (userId: string | undefined, login: string): string =>
+  userId ? `acct:${userId}` : `login:${createHash('sha256').update(login.trim().toLowerCase()).digest('hex').slice(0, 40)}`;
+
+/**
+ * Counter key of a client address. IPv6 clients usually hold a whole /64, so
+ * they are counted per /64; IPv4 (also IPv4-mapped IPv6) per address. A
+ * missing or malformed address shares one bucket.
+ */
+export function addressKey(address: string | undefined): string {
+  const raw = (address ?? '').trim();
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(raw)?.[1];
+  if (mapped && isIPv4(mapped)) return `ip:${mapped}`;
+  if (isIPv4(raw)) return `ip:${raw}`;
+  if (isIPv6(raw)) return `ip6:${expandIPv6(raw).slice(0, 4).join(':')}::/64`;
+  return 'ip:unknown';
+}
+
+function expandIPv6(address: string): string[] {
+  const [head = '', tail = ''] = address.toLowerCase().split('::');
+  const left = head ? head.split(':') : [];
+  const right = address.includes('::') && tail ? tail.split(':') : [];
+  const missing = 8 - left.length - right.length;
+  return [...left, ...Array.from({ length: Math.max(0, missing) }, () => '0'), ...right].map((part) => part.replace(/^0+(?=.)/, ''));
+}
+
+export function createThrottle(counter: AttemptCounter, limits: ThrottleLimits) {
+  return {
+    /**
+     * Reserves one attempt for the account and one for the address; throws
+     * `rate_limited` (with the longer wait of the two) when either is used up.
+     */
+    async begin(account: string, address: string): Promise<Attempt> {
+      const [forAccount, forAddress] = await Promise.all([
+        counter.reserve(account, limits.perAccount, limits.windowSeconds),
+        counter.reserve(address, limits.perAddress, limits.windowSeconds),
+      ]);
+      if (!forAccount.allowed || !forAddress.allowed) {
+        // Nothing will be checked: give back whichever reservation did go through.
+        await Promise.all([
+          forAccount.allowed ? counter.release(account) : undefined,
+          forAddress.allowed ? counter.release(address) : undefined,
+        ]);
+        const waits = [forAccount, forAddress].map((r) => (r.allowed ? 0 : r.retryAfterSeconds));
+        throw tooManyAttempts(Math.max(1, ...waits));
+      }
+      return {
+        async succeeded() {
+          await Promise.all([counter.reset(account), counter.release(address)]);
+        },
+      };
+    },
+  };
+}
+
+export type Throttle = ReturnType<typeof createThrottle>;

@@ -130,20 +130,28 @@ export function createRealtime(deps: RealtimeDeps): Realtime {
     emit: (state) => io.to(SOCKET_ROOMS.room(state.roomId)).except(SOCKET_ROOMS.user(state.userId)).emit('typing', state),
   });
 
-  /** Rooms of a user's sockets on this replica, as room ids. */
+  const roomIdsOf = (socket: RealtimeSocket): string[] =>
+    [...socket.rooms].filter((name) => name.startsWith('room:')).map((name) => name.slice(5));
+
+  /** Rooms of a user's connected sockets on this replica, as room ids. */
   function roomsOf(userId: string): string[] {
     const rooms = new Set<string>();
     for (const id of io.sockets.adapter.rooms.get(SOCKET_ROOMS.user(userId)) ?? []) {
-      for (const name of io.sockets.sockets.get(id)?.rooms ?? []) if (name.startsWith('room:')) rooms.add(name.slice(5));
+      const socket = io.sockets.sockets.get(id);
+      if (socket) for (const roomId of roomIdsOf(socket)) rooms.add(roomId);
     }
     return [...rooms];
   }
 
-  /** Writes this replica's presence entry for the user, and tells the user's rooms when it went online or offline. */
-  function reconcilePresence(userId: string, rooms: () => string[]): Promise<void> {
+  /**
+   * Writes this replica's presence entry for the user, and tells the user's
+   * rooms when it went online or offline. `connecting` counts a socket still
+   * in its handshake as live.
+   */
+  function reconcilePresence(userId: string, rooms: () => string[], connecting = 0): Promise<void> {
     return track(
       presence
-        .reconcile(userId, () => (localSockets.get(userId) ?? 0) > 0)
+        .reconcile(userId, () => (localSockets.get(userId) ?? 0) + connecting > 0)
         .then((change: PresenceChange) => {
           if (!change) return;
           const state: PresenceState = { userId, status: change };
@@ -211,13 +219,21 @@ export function createRealtime(deps: RealtimeDeps): Realtime {
 
   // --- Connections ----------------------------------------------------------
 
-  io.use((socket, next) => void handshake(tokens, logger, FALLBACK_TOKEN_MS)(socket, next));
-  io.use((socket, next) => void joinRooms(socket).then(() => next(), (error: unknown) => {
-    const ack = toAckError(error, logger);
-    const refused = new Error(ack.code === 'unauthenticated' ? 'unauthenticated' : 'unavailable') as Error & { data?: unknown };
-    refused.data = { code: refused.message, message: 'Could not load your rooms; retry shortly' };
-    next(refused);
-  }));
+  const authenticateSocket = handshake(tokens, logger, FALLBACK_TOKEN_MS);
+  io.use((socket, next) => void authenticateSocket(socket, next));
+  io.use((socket, next) =>
+    void joinRooms(socket).then(
+      // The presence entry is written before the connection is accepted: once
+      // a client sees `connect`, every replica counts this socket.
+      () => reconcilePresence(socket.data.userId, () => [...new Set([...roomsOf(socket.data.userId), ...roomIdsOf(socket)])], 1).then(() => next()),
+      (error: unknown) => {
+        const ack = toAckError(error, logger);
+        const refused = new Error(ack.code === 'unauthenticated' ? 'unauthenticated' : 'unavailable') as Error & { data?: unknown };
+        refused.data = { code: refused.message, message: 'Could not load your rooms; retry shortly' };
+        next(refused);
+      },
+    ),
+  );
 
   /** Puts a connecting socket in its user's room and in the rooms of every room its user belongs to. */
   async function joinRooms(socket: RealtimeSocket): Promise<void> {
@@ -256,8 +272,6 @@ export function createRealtime(deps: RealtimeDeps): Realtime {
       log.info({ reason }, 'socket disconnected');
       if (left === 0) void reconcilePresence(userId, () => roomsAtClose);
     });
-
-    if (localSockets.get(userId) === 1) void reconcilePresence(userId, () => roomsOf(userId));
   });
 
   return {

@@ -1,0 +1,189 @@
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import {
+  AppError,
+  FANOUT_TOPICS,
+  createLogger,
+  forbidden,
+  unauthenticated,
+  type ChatMessage,
+  type FanoutEnvelope,
+  type Sidecar,
+  type TopicSubscription,
+} from '@chat/platform';
+import type { ChatApi } from '../../src/realtime/chat-api.js';
+import { createRealtime, type RealtimeSettings } from '../../src/realtime/create-realtime.js';
+import { PresenceStore } from '../../src/realtime/presence.js';
+import { fakeStateSidecar } from './fake-state.js';
+
+/**
+ * Gateway replicas in-process, with fakes for what is behind the sidecar:
+ * a pub/sub bus that hands every event to every replica (as the fanout
+ * component does), an in-memory chat-service that publishes like the real
+ * one, and tokens that are unsigned JWTs (`sig` must be "ok").
+ */
+const logger = createLogger({ name: 'test', level: process.env['TEST_LOG_LEVEL'] ?? 'silent' });
+
+const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+
+export function fakeToken(userId: string, options: { expiresInMs?: number; valid?: boolean } = {}): string {
+  const exp = Math.floor((Date.now() + (options.expiresInMs ?? 15 * 60_000)) / 1000);
+  return `${b64({ alg: 'none' })}.${b64({ sub: userId, exp })}.${options.valid === false ? 'bad' : 'ok'}`;
+}
+
+const tokens = {
+  async verify(token: string) {
+    const [, payload, sig] = token.split('.');
+    if (sig !== 'ok' || !payload) throw unauthenticated('bad token');
+    const { sub, exp } = JSON.parse(Buffer.from(payload, 'base64url').toString()) as { sub: string; exp: number };
+    if (exp * 1000 <= Date.now()) throw unauthenticated('expired');
+    return { userId: sub };
+  },
+};
+
+class FakeBus {
+  readonly replicas: TopicSubscription[][] = [];
+  publish(topic: string, envelope: unknown): void {
+    for (const subs of this.replicas) {
+      const sub = subs.find((s) => s.topic === topic);
+      if (!sub) continue;
+      // Concurrent, unordered delivery, as from pub/sub.
+      setTimeout(() => {
+        void sub.handle({ id: randomUUID(), source: 'test', type: 'com.dapr.event.sent', topic, pubsubname: 'fanout', data: envelope }, logger);
+      }, Math.floor(Math.random() * 5));
+    }
+  }
+}
+
+export class FakeChat implements ChatApi {
+  readonly rooms = new Map<string, { members: Set<string>; messages: ChatMessage[] }>();
+  private readonly bus: FakeBus;
+  constructor(bus: FakeBus) {
+    this.bus = bus;
+  }
+
+  private emit(topic: string, roomId: string, data: unknown): void {
+    const envelope: FanoutEnvelope = { roomId, occurredAt: new Date().toISOString(), data };
+    this.bus.publish(topic, envelope);
+  }
+
+  private member(userId: string, roomId: string) {
+    const room = this.rooms.get(roomId);
+    if (!room) throw new AppError('not_found', 'No such room');
+    if (!room.members.has(userId)) throw forbidden('Not a member');
+    return room;
+  }
+
+  createRoom(members: string[]): string {
+    const id = randomUUID();
+    this.rooms.set(id, { members: new Set(members), messages: [] });
+    return id;
+  }
+
+  addMember(roomId: string, userId: string): void {
+    this.rooms.get(roomId)!.members.add(userId);
+    this.emit(FANOUT_TOPICS.memberJoined, roomId, { roomId, userId });
+  }
+
+  removeMember(roomId: string, userId: string): void {
+    this.rooms.get(roomId)!.members.delete(userId);
+    this.emit(FANOUT_TOPICS.memberLeft, roomId, { roomId, userId });
+  }
+
+  async send(caller: { userId: string }, roomId: string, input: { body: string; clientMsgId: string }) {
+    const room = this.member(caller.userId, roomId);
+    if (input.body.trim().length === 0) throw new AppError('validation_failed', 'The request is not valid', { details: [{ path: 'body.body', message: 'must not be empty' }] });
+    const message: ChatMessage = {
+      id: randomUUID(),
+      roomId,
+      seq: room.messages.length + 1,
+      authorId: caller.userId,
+      body: input.body,
+      createdAt: new Date().toISOString(),
+      clientMsgId: input.clientMsgId,
+    };
+    room.messages.push(message);
+    this.emit(FANOUT_TOPICS.messageCreated, roomId, message);
+    return message;
+  }
+
+  async edit(caller: { userId: string }, roomId: string, seq: number, body: string) {
+    const room = this.member(caller.userId, roomId);
+    const message = room.messages[seq - 1];
+    if (!message) throw new AppError('not_found', 'No such message');
+    if (message.authorId !== caller.userId) throw forbidden('Only the author edits');
+    Object.assign(message, { body, editedAt: new Date().toISOString() });
+    this.emit(FANOUT_TOPICS.messageUpdated, roomId, message);
+    return { ...message };
+  }
+
+  async remove(caller: { userId: string }, roomId: string, seq: number) {
+    const room = this.member(caller.userId, roomId);
+    const message = room.messages[seq - 1];
+    if (!message) throw new AppError('not_found', 'No such message');
+    Object.assign(message, { body: '', deleted: true });
+    this.emit(FANOUT_TOPICS.messageDeleted, roomId, { roomId, seq });
+  }
+
+  async history(caller: { userId: string }, roomId: string, afterSeq: number, limit: number) {
+    const room = this.member(caller.userId, roomId);
+    const messages = room.messages.filter((m) => m.seq > afterSeq).slice(0, limit);
+    return { messages: messages.map((m) => ({ ...m })), hasMore: room.messages.length > afterSeq + messages.length };
+  }
+
+  async markRead(caller: { userId: string }, roomId: string, seq: number) {
+    this.member(caller.userId, roomId);
+    this.emit(FANOUT_TOPICS.readUpdated, roomId, { roomId, userId: caller.userId, seq });
+  }
+
+  async roomIds(caller: { userId: string }) {
+    return [...this.rooms].filter(([, room]) => room.members.has(caller.userId)).map(([id]) => id);
+  }
+}
+
+export const SETTINGS: RealtimeSettings = {
+  reorderWindowMs: 50,
+  sendRatePerSecond: 10,
+  sendBurst: 20,
+  typingTtlMs: 5_000,
+  presenceHeartbeatMs: 10_000,
+  upstreamTimeoutMs: 2_000,
+};
+
+export interface Rig {
+  chat: FakeChat;
+  /** Base URLs of the replicas. */
+  urls: string[];
+}
+
+/** Starts `replicas` in-process gateways sharing one bus, state and chat; all closed by teardown. */
+export async function startRig(
+  t: { teardown: (fn: () => void | Promise<void>) => void },
+  options: { replicas?: number; settings?: Partial<RealtimeSettings> } = {},
+): Promise<Rig> {
+  const bus = new FakeBus();
+  const chat = new FakeChat(bus);
+  const state = fakeStateSidecar().state;
+  const urls: string[] = [];
+  for (let i = 0; i < (options.replicas ?? 1); i++) {
+    const sidecar = {
+      state,
+      publish: async (_pubsub: string, topic: string, data: unknown) => bus.publish(topic, data),
+    } as unknown as Sidecar;
+    const presence = new PresenceStore({ sidecar, logger, ttlSeconds: 30 });
+    const realtime = createRealtime({ logger, sidecar, tokens, presence, chat, settings: { ...SETTINGS, ...options.settings } });
+    bus.replicas.push(realtime.subscriptions);
+    const server = createServer();
+    realtime.attach(server);
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    t.teardown(async () => {
+      await realtime.close();
+      await new Promise((resolve) => server.close(resolve));
+    });
+    urls.push(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+  }
+  return { chat, urls };
+}

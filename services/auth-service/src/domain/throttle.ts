@@ -69,7 +69,8 @@ export function createThrottle(counter: AttemptCounter, limits: ThrottleLimits) 
       ]);
       if (!forAccount.allowed || !forAddress.allowed) {
         // Nothing will be checked: give back whichever reservation did go through.
-        await Promise.all([
+        // (A failed give-back only makes the limit a little stricter; the 429 stands.)
+        await Promise.allSettled([
           forAccount.allowed ? counter.release(account) : undefined,
           forAddress.allowed ? counter.release(address) : undefined,
         ]);

@@ -41,6 +41,8 @@ export function createJwksVerifier(options: JwksVerifierOptions): TokenVerifier 
   const appId = options.appId ?? APP_IDS.auth;
   let keys = new Map<string, KeyObject>();
   let fetchedAt = Number.NEGATIVE_INFINITY;
+  /** When an unknown kid last caused a fetch (rate-limited on its own, so a rotation is picked up at once). */
+  let unknownKidFetchAt = Number.NEGATIVE_INFINITY;
   let fetching: Promise<void> | undefined;
 
   async function fetchKeys(): Promise<void> {
@@ -74,7 +76,8 @@ export function createJwksVerifier(options: JwksVerifierOptions): TokenVerifier 
 
   async function keyFor(kid: string): Promise<KeyObject> {
     const stale = now() - fetchedAt >= options.cacheMs;
-    const unknown = !keys.has(kid) && now() - fetchedAt >= options.minRefetchMs;
+    const unknown = !keys.has(kid) && now() - unknownKidFetchAt >= options.minRefetchMs;
+    if (unknown && !stale) unknownKidFetchAt = now();
     if (stale || unknown) {
       try {
         await refresh();

@@ -1,0 +1,197 @@
+import test from 'ava';
+import jwt from 'jsonwebtoken';
+import { createPublicKey } from 'node:crypto';
+import { isAppError } from '@chat/platform';
+import { createPasswordHasher } from '../../src/domain/passwords.js';
+import { buildAccounts, unique } from '../helpers/index.js';
+
+const password = 'a long enough password';
+
+async function registered(env = buildAccounts(), name = unique()) {
+  const result = await env.accounts.register({ username: name, email: `${name}@example.com`, password }, env.ctx());
+  return { env, name, result };
+}
+
+const codeOf = async (promise: Promise<unknown>) => {
+  try {
+    await promise;
+    return 'resolved';
+  } catch (error) {
+    return isAppError(error) ? { code: error.code, status: error.status, retryAfter: error.retryAfterSeconds } : error;
+  }
+};
+
+test('when a user registers, the user, a session and the user.registered event exist, and no password is stored', async (t) => {
+  const { env, name, result } = await registered();
+  t.like(result, { user: { username: name, email: `${name}@example.com` }, expiresIn: 900 });
+  t.deepEqual(env.events.published, [
+    { userId: result.user.id, username: name, email: `${name}@example.com`, displayName: name, createdAt: result.user.createdAt },
+  ]);
+  const stored = JSON.stringify(env.kv.dump());
+  t.false(stored.includes(password));
+  t.false(stored.includes(result.refreshToken));
+  t.regex(stored, /\$scrypt\$ln=10,r=8,p=1\$/);
+});
+
+test('when the access token is decoded, it is ES256 with kid, iss, aud, sub, jti, sid and a 15-minute exp', async (t) => {
+  const { env, result } = await registered();
+  const decoded = jwt.decode(result.accessToken, { complete: true });
+  const [record] = env.keys.records;
+  t.like(decoded?.header, { alg: 'ES256', kid: record!.kid });
+  const payload = jwt.verify(result.accessToken, createPublicKey(record!.privateKeyPem), {
+    algorithms: ['ES256'],
+    issuer: 'chat-platform',
+    audience: 'chat-platform-api',
+    clockTimestamp: env.clock.now / 1000,
+  }) as jwt.JwtPayload;
+  t.is(payload.sub, result.user.id);
+  t.is(payload.exp! - payload.iat!, 900);
+  t.truthy(payload.jti);
+  t.truthy(payload['sid']);
+});
+
+test('when a username or email is taken in another case, registration answers 409 and names which', async (t) => {
+  const { env, name } = await registered();
+  const other = unique();
+  const byName = await env.accounts.register({ username: name.toUpperCase(), email: `${other}@example.com`, password }, env.ctx()).catch((e) => e);
+  t.like(byName, { code: 'conflict', message: 'This username is already taken' });
+  const byEmail = await env.accounts.register({ username: other, email: `${name.toUpperCase()}@EXAMPLE.com`, password }, env.ctx()).catch((e) => e);
+  t.like(byEmail, { code: 'conflict', message: 'This email is already registered' });
+  t.is(env.events.published.length, 1);
+});
+
+test('when two registrations race for one username, exactly one wins and the loser leaves nothing behind', async (t) => {
+  const env = buildAccounts();
+  const name = unique();
+  const results = await Promise.allSettled(
+    [1, 2, 3].map((i) => env.accounts.register({ username: name, email: `${name}.${i}@example.com`, password }, env.ctx())),
+  );
+  t.is(results.filter((r) => r.status === 'fulfilled').length, 1);
+  t.is(results.filter((r) => r.status === 'rejected' && isAppError(r.reason) && r.reason.code === 'conflict').length, 2);
+  const emailClaims = env.kv.keys().filter((k) => k.startsWith('email:'));
+  t.is(emailClaims.length, 1);
+});
+
+test('when publishing user.registered fails, the registration is undone and the names are free again', async (t) => {
+  const env = buildAccounts();
+  const name = unique();
+  env.events.failNext = true;
+  await t.throwsAsync(env.accounts.register({ username: name, email: `${name}@example.com`, password }, env.ctx()));
+  t.deepEqual(env.kv.keys(), []);
+  const again = await env.accounts.register({ username: name, email: `${name}@example.com`, password }, env.ctx());
+  t.is(again.user.username, name);
+});
+
+test('when a password equals the username or email, registration is refused with validation_failed', async (t) => {
+  const env = buildAccounts();
+  const name = unique('samepass');
+  const error = await env.accounts.register({ username: name, email: `${name}@example.com`, password: name.toUpperCase() }, env.ctx()).catch((e) => e);
+  t.like(error, { code: 'validation_failed', details: [{ path: 'body.password', message: 'must not be the same as the username or email' }] });
+});
+
+test('when logging in by username or by email, both work; an unknown user and a wrong password answer alike', async (t) => {
+  const { env, name, result } = await registered();
+  t.is((await env.accounts.login({ login: name.toUpperCase(), password }, env.ctx())).user.id, result.user.id);
+  t.is((await env.accounts.login({ login: `${name}@example.com`, password }, env.ctx())).user.id, result.user.id);
+  const wrong = await env.accounts.login({ login: name, password: 'not the password' }, env.ctx()).catch((e) => e);
+  const unknown = await env.accounts.login({ login: unique('ghost'), password }, env.ctx()).catch((e) => e);
+  t.deepEqual([wrong.code, wrong.status, wrong.message], ['invalid_credentials', 401, 'The login or the password is wrong']);
+  t.deepEqual([unknown.code, unknown.status, unknown.message], [wrong.code, wrong.status, wrong.message]);
+});
+
+test('when an account fails too often, the next try is 429 with a wait until the window ends, even with the right password', async (t) => {
+  const { env, name } = await registered(buildAccounts({ perAccount: 3 }));
+  for (let i = 0; i < 3; i++) {
+    t.like(await codeOf(env.accounts.login({ login: name, password: 'wrong' }, env.ctx(`198.51.100.${i}`))), { code: 'invalid_credentials' });
+  }
+  t.deepEqual(await codeOf(env.accounts.login({ login: name, password }, env.ctx('198.51.100.9'))), { code: 'rate_limited', status: 429, retryAfter: 900 });
+  env.clock.now += 600_000;
+  t.like(await codeOf(env.accounts.login({ login: `${name}@example.com`, password }, env.ctx())), { retryAfter: 300 });
+  env.clock.now += 300_000;
+  t.is((await env.accounts.login({ login: name, password }, env.ctx())).user.username, name);
+});
+
+test('when one address fails across many accounts, it gets 429 while other addresses still log in', async (t) => {
+  const { env, name } = await registered(buildAccounts({ perAccount: 100, perAddress: 4 }));
+  for (let i = 0; i < 4; i++) await codeOf(env.accounts.login({ login: unique('ghost'), password }, env.ctx('192.0.2.1')));
+  t.like(await codeOf(env.accounts.login({ login: name, password }, env.ctx('192.0.2.1'))), { code: 'rate_limited' });
+  t.is((await env.accounts.login({ login: name, password }, env.ctx('192.0.2.2'))).user.username, name);
+});
+
+test('when logins succeed, they do not use up the limits', async (t) => {
+  const { env, name } = await registered(buildAccounts({ perAccount: 2, perAddress: 2 }));
+  for (let i = 0; i < 5; i++) t.is((await env.accounts.login({ login: name, password }, env.ctx())).user.username, name);
+});
+
+test('when a stored hash has weaker parameters, a successful login rehashes it with the current ones', async (t) => {
+  const { env, name, result } = await registered(buildAccounts({ logN: 11 }));
+  const stored = (await env.users.get(result.user.id))!;
+  const weak = await createPasswordHasher({ logN: 10, r: 8, p: 1 }).hash(password);
+  await env.users.update({ ...stored.value, passwordHash: weak }, stored.etag);
+  await env.accounts.login({ login: name, password }, env.ctx());
+  const after = (await env.users.get(result.user.id))!.value.passwordHash;
+  t.regex(after, /^\$scrypt\$ln=11,r=8,p=1\$/);
+  t.is((await env.accounts.login({ login: name, password }, env.ctx())).user.id, result.user.id);
+});
+
+test('when a refresh token is used, it is spent and a new pair comes back', async (t) => {
+  const { env, result } = await registered();
+  const next = await env.accounts.refresh(result.refreshToken, env.ctx());
+  t.not(next.refreshToken, result.refreshToken);
+  t.is(next.expiresIn, 900);
+  const third = await env.accounts.refresh(next.refreshToken, env.ctx());
+  t.truthy(third.accessToken);
+});
+
+test('when a spent refresh token is used again, the whole chain is revoked', async (t) => {
+  const { env, result } = await registered();
+  const next = await env.accounts.refresh(result.refreshToken, env.ctx());
+  t.like(await codeOf(env.accounts.refresh(result.refreshToken, env.ctx())), { code: 'unauthenticated', status: 401 });
+  t.like(await codeOf(env.accounts.refresh(next.refreshToken, env.ctx())), { code: 'unauthenticated' });
+});
+
+test('when a refresh token is past 30 days or unknown, refresh answers 401', async (t) => {
+  const { env, result } = await registered();
+  t.like(await codeOf(env.accounts.refresh('x'.repeat(43), env.ctx())), { code: 'unauthenticated' });
+  env.clock.now += 30 * 24 * 3600 * 1000 + 1;
+  t.like(await codeOf(env.accounts.refresh(result.refreshToken, env.ctx())), { code: 'unauthenticated' });
+});
+
+test('when a user logs out, that session cannot refresh, and another session still can', async (t) => {
+  const { env, name, result } = await registered();
+  const other = await env.accounts.login({ login: name, password }, env.ctx());
+  await env.accounts.logout(result.refreshToken, env.ctx());
+  await env.accounts.logout('not-a-token', env.ctx());
+  t.like(await codeOf(env.accounts.refresh(result.refreshToken, env.ctx())), { code: 'unauthenticated' });
+  t.truthy((await env.accounts.refresh(other.refreshToken, env.ctx())).accessToken);
+});
+
+test('when the password changes, every other session is revoked and the current one goes on', async (t) => {
+  const { env, name, result } = await registered();
+  const other = await env.accounts.login({ login: name, password }, env.ctx());
+  const sid = (jwt.decode(result.accessToken) as jwt.JwtPayload)['sid'] as string;
+  await env.accounts.changePassword(result.user.id, sid, { currentPassword: password, newPassword: 'a brand new password' }, env.ctx());
+  t.like(await codeOf(env.accounts.refresh(other.refreshToken, env.ctx())), { code: 'unauthenticated' });
+  t.truthy((await env.accounts.refresh(result.refreshToken, env.ctx())).accessToken);
+  t.like(await codeOf(env.accounts.login({ login: name, password }, env.ctx())), { code: 'invalid_credentials' });
+  t.is((await env.accounts.login({ login: name, password: 'a brand new password' }, env.ctx())).user.id, result.user.id);
+});
+
+test('when the current password is wrong, the change is refused with invalid_credentials and counts as a failure', async (t) => {
+  const { env, result } = await registered(buildAccounts({ perAccount: 2 }));
+  const change = () => env.accounts.changePassword(result.user.id, undefined, { currentPassword: 'wrong one', newPassword: 'whatever else 1' }, env.ctx());
+  t.like(await codeOf(change()), { code: 'invalid_credentials' });
+  t.like(await codeOf(change()), { code: 'invalid_credentials' });
+  t.like(await codeOf(change()), { code: 'rate_limited' });
+});
+
+test('when a key is appended to the key set, new tokens use it and the JWKS lists both without private parts', async (t) => {
+  const { env } = await registered();
+  const { signingKeyRecord } = await import('../helpers/index.js');
+  env.keys.records.push(signingKeyRecord());
+  const { result } = await registered(env);
+  t.is(jwt.decode(result.accessToken, { complete: true })?.header.kid, env.keys.records[1]!.kid);
+  const jwks = await env.accounts.jwks();
+  t.deepEqual(jwks.keys.map((k) => k.kid), env.keys.records.map((r) => r.kid));
+  for (const key of jwks.keys) t.deepEqual(Object.keys(key).sort(), ['alg', 'crv', 'kid', 'kty', 'use', 'x', 'y']);
+});

@@ -125,17 +125,19 @@ export function parseVouched(userId: string, username: string, createdAt: string
 
 /**
  * The `ids` query of the batch read: comma-separated (repeating `ids=` works
- * too), at most 100 entries. Ids that cannot be user ids are unknown ids, so
- * they are left out, like any other unknown id.
+ * too), 1 to 100 entries, each a well-formed id. Well-formed ids that name no
+ * profile are simply left out of the answer by the use case.
  */
 export function parseIds(query: string | string[] | undefined): string[] {
-  if (query === undefined) throw validationFailed([{ path: 'query.ids', message: 'is required' }]);
+  const path = 'query.ids';
+  if (query === undefined) throw validationFailed([{ path, message: 'is required' }]);
   const ids = (Array.isArray(query) ? query.join(',') : query)
     .split(',')
     .map((id) => id.trim())
     .filter((id) => id !== '');
-  if (ids.length > LIMITS.batchIdsMax) {
-    throw validationFailed([{ path: 'query.ids', message: `must list at most ${LIMITS.batchIdsMax} ids` }]);
-  }
-  return ids.filter(isUserId);
+  if (ids.length === 0) throw validationFailed([{ path, message: 'must list at least one id' }]);
+  if (ids.length > LIMITS.batchIdsMax) throw validationFailed([{ path, message: `must list at most ${LIMITS.batchIdsMax} ids` }]);
+  const bad = ids.findIndex((id) => !isUserId(id));
+  if (bad >= 0) throw validationFailed([{ path, message: `has an invalid id at position ${bad + 1}` }]);
+  return ids;
 }

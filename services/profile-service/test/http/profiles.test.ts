@@ -174,14 +174,18 @@ test('when an avatar is uploaded, it is served back identical with its type and 
   t.is((await call('/profiles/me/avatar', { userId: 'u-alice' })).status, 200, '/me/avatar is the caller');
 });
 
-test('when the batch read lists more than 100 ids, or none at all, it is 400; unknown and impossible ids are absent', async (t) => {
+test('when the batch read lists more than 100 ids, none at all, or a malformed id, it is 400; unknown ids are absent', async (t) => {
   const { call } = await withAlice(t);
   const many = Array.from({ length: 101 }, (_, i) => `u-${i}`).join(',');
   const tooMany = await call(`/profiles?ids=${many}`);
   t.is(tooMany.status, 400);
   t.like(await tooMany.json(), { error: { code: 'validation_failed', details: [{ path: 'query.ids' }] } });
-  t.is((await call('/profiles')).status, 400);
-  const some = await call('/profiles?ids=u-nobody,u-alice,bad|id,u-alice');
+  for (const query of ['', '?ids=', '?ids=,,', '?ids=u-alice,bad|id']) {
+    const response = await call(`/profiles${query}`);
+    t.is(response.status, 400, query);
+    t.like(await response.json(), { error: { code: 'validation_failed', details: [{ path: 'query.ids' }] } }, query);
+  }
+  const some = await call('/profiles?ids=u-nobody,u-alice,u-alice');
   t.is(some.status, 200);
   t.deepEqual(await some.json(), {
     profiles: [
@@ -196,10 +200,9 @@ test('when the batch read lists more than 100 ids, or none at all, it is 400; un
       },
     ],
   });
-  t.deepEqual(await (await call('/profiles?ids=')).json(), { profiles: [] });
 });
 
-test('when a public profile is read, settings are not in it; an unknown id is 404', async (t) => {
+test('when a public profile is read, settings are not in it; an unknown id is 404, a malformed one 400', async (t) => {
   const { call } = await withAlice(t);
   const response = await call('/profiles/u-alice', { userId: 'u-bob' });
   t.is(response.status, 200);
@@ -207,6 +210,11 @@ test('when a public profile is read, settings are not in it; an unknown id is 40
   const missing = await call('/profiles/u-nobody', { userId: 'u-bob' });
   t.is(missing.status, 404);
   t.like(await missing.json(), { error: { code: 'not_found' } });
+  for (const path of ['/profiles/bad.id', '/profiles/bad.id/avatar']) {
+    const malformed = await call(path, { userId: 'u-bob' });
+    t.is(malformed.status, 400);
+    t.like(await malformed.json(), { error: { code: 'validation_failed', details: [{ path: 'params.userId' }] } });
+  }
 });
 
 const deliver = (call: Awaited<ReturnType<typeof withApp>>['call'], data: unknown) =>

@@ -9,9 +9,9 @@ import {
   AppError,
   USER_ID_HEADER,
   allowCallers,
-  notFound,
   readRawBody,
   requireUserId,
+  validationFailed,
   type RequestState,
 } from '@chat/platform';
 import { IMAGE_TYPES, LIMITS, type RegisteredUser } from '../../domain/profile.js';
@@ -40,10 +40,10 @@ function caller(ctx: Ctx): { userId: string; vouched: RegisteredUser | undefined
   return { userId, vouched };
 }
 
-/** `:userId` in a path: `me` is the caller; an id that cannot exist is simply not found. */
+/** `:userId` in a path: `me` is the caller; anything else must be a well-formed id. */
 function targetUser(ctx: Ctx, param: string | undefined): string {
   if (param === 'me') return requireUserId(ctx);
-  if (!isUserId(param)) throw notFound('No profile for this user');
+  if (!isUserId(param)) throw validationFailed([{ path: 'params.userId', message: 'must be a user id' }]);
   return param;
 }
 

@@ -1,7 +1,43 @@
-import { readConfig, serviceSettings } from '@chat/platform';
+import { parse, readConfig, serviceSettings } from '@chat/platform';
 
 export const settings = {
   ...serviceSettings,
+  sendBatchMax: {
+    env: 'SEND_BATCH_MAX',
+    doc: 'Most messages one room-head write commits (sends to one room queue up in each replica; 1 = one message per head write).',
+    parse: parse.int(1, 200),
+    default: 32,
+  },
+  headWindow: {
+    env: 'HEAD_WINDOW',
+    doc: 'How many of the newest messages a room head keeps besides those of its last commit (readers use them until the message keys are written).',
+    parse: parse.int(0, 200),
+    default: 8,
+  },
+  sendDeadlineMs: {
+    env: 'SEND_DEADLINE_MS',
+    doc: 'A send that cannot be committed within this many milliseconds (a very busy room) is answered 503; the client resends with its clientMsgId.',
+    parse: parse.int(100, 60_000),
+    default: 4_000,
+  },
+  publishAckWaitMs: {
+    env: 'PUBLISH_ACK_WAIT_MS',
+    doc: 'How long a request waits for its events to reach the broker before answering; after that they are retried in the background.',
+    parse: parse.int(0, 30_000),
+    default: 1_000,
+  },
+  publishGiveUpMs: {
+    env: 'PUBLISH_GIVE_UP_MS',
+    doc: 'How long an event is retried before it is logged as not published.',
+    parse: parse.int(1_000, 3_600_000),
+    default: 60_000,
+  },
+  stateInsertMode: {
+    env: 'STATE_INSERT_MODE',
+    doc: 'How "write only if absent" is sent to the state store: auto (by its type), first-write, or etag-sentinel (Redis).',
+    parse: parse.oneOf('auto', 'first-write', 'etag-sentinel'),
+    default: 'auto' as const,
+  },
 };
 
 export const loadConfig = (env: NodeJS.ProcessEnv = process.env) => readConfig(settings, env);

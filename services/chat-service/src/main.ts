@@ -1,10 +1,21 @@
+import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import { bootstrap, installShutdown, listen } from '@chat/platform';
+import { createDaprPublisher } from './adapters/dapr/publisher.js';
+import { createDaprStateStore } from './adapters/dapr/state-store.js';
 import { loadConfig } from './config.js';
+import { createChat } from './domain/chat.js';
 import { createApp } from './http/app.js';
 
 const { config, logger, sidecar } = bootstrap(loadConfig);
-const app = createApp({ logger, sidecar, appApiToken: config.appApiToken });
+const store = createDaprStateStore({ sidecar, logger, insertMode: config.stateInsertMode });
+const publisher = createDaprPublisher({ sidecar, logger, ackWaitMs: config.publishAckWaitMs, giveUpAfterMs: config.publishGiveUpMs });
+const chat = createChat(
+  { store, publisher, logger, now: () => new Date(), newId: randomUUID },
+  { batchMax: config.sendBatchMax, windowSize: config.headWindow, deadlineMs: config.sendDeadlineMs },
+);
+const app = createApp({ logger, sidecar, chat, appApiToken: config.appApiToken });
 const server = createServer(app.callback());
 logger.info({ port: await listen(server, config.port, config.host) }, 'listening');
-installShutdown({ server, logger });
+// Events already handed to the publisher get a last chance before exit.
+installShutdown({ server, logger, closers: [() => publisher.idle()] });

@@ -1,15 +1,12 @@
-import {
-  COMPONENTS,
-  createHttpApp,
-  finishApp,
-  sidecarReadiness,
-  type Logger,
-  type Sidecar,
-} from '@chat/platform';
+import { COMPONENTS, createHttpApp, finishApp, sidecarReadiness, type Logger, type Sidecar } from '@chat/platform';
+import type { Chat } from '../domain/chat.js';
+import { messageRoutes } from './routes/messages.js';
+import { roomRoutes } from './routes/rooms.js';
 
 export interface AppDeps {
   logger: Logger;
   sidecar: Sidecar;
+  chat: Chat;
   appApiToken?: string | undefined;
 }
 
@@ -18,7 +15,7 @@ export function createApp(deps: AppDeps) {
   const { app, router } = createHttpApp({
     logger: deps.logger,
     appApiToken: deps.appApiToken,
-    readiness: sidecarReadiness(deps.sidecar, [COMPONENTS.stateStore]),
+    readiness: sidecarReadiness(deps.sidecar, [COMPONENTS.stateStore, COMPONENTS.events, COMPONENTS.fanout]),
   });
-  return finishApp(app, router);
+  return finishApp(app, router, roomRoutes(deps.chat), messageRoutes(deps.chat));
 }

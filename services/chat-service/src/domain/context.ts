@@ -1,0 +1,41 @@
+import { unavailable, type Logger } from '@chat/platform';
+import { WriteConflict, type EventPublisher, type KeyValueStore } from './ports.js';
+
+/** What every use case is given. */
+export interface ChatContext {
+  store: KeyValueStore;
+  publisher: EventPublisher;
+  logger: Logger;
+  now: () => Date;
+  newId: () => string;
+}
+
+/**
+ * Read-modify-write of one key under its ETag, retried when another writer
+ * got there first. `change` gets the current value (undefined when the key
+ * does not exist) and returns the next one, or undefined to leave it as it
+ * is. Resolves with the value the key holds afterwards.
+ */
+export async function updateKey<T>(
+  store: KeyValueStore,
+  key: string,
+  change: (current: T | undefined) => T | undefined,
+  maxAttempts = 40,
+): Promise<{ value: T | undefined; changed: boolean }> {
+  for (let attempt = 0; attempt < maxAttempts; attempt++) {
+    const current = await store.get<T>(key);
+    const next = change(current ? current.value : undefined);
+    if (next === undefined) return { value: current?.value, changed: false };
+    try {
+      await store.put(key, next, current ? { etag: current.etag } : { ifAbsent: true });
+      return { value: next, changed: true };
+    } catch (error) {
+      if (!(error instanceof WriteConflict)) throw error;
+      // Many writers on one key: spread the retries out a little.
+      if (attempt >= 2) await sleep(Math.random() * 4 * attempt);
+    }
+  }
+  throw unavailable(`Too many concurrent changes to ${key.split(':')[0]}; try again`);
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

@@ -1,0 +1,174 @@
+/**
+ * Reading history, editing and deleting messages, and read markers. Sending
+ * is the sequencer's (sequencer.ts).
+ */
+import { conflict, forbidden, notFound, unavailable } from '@chat/platform';
+import { requireMember, roleIn, type RoomView } from './access.js';
+import type { ChatContext } from './context.js';
+import { keys } from './keys.js';
+import type { MemberList, Message, RoomHead } from './model.js';
+import { advanceReadMarker } from './sequencer.js';
+import { WriteConflict, type Stored } from './ports.js';
+
+export interface HistoryQuery {
+  /** Only messages with seq < before. */
+  before?: number | undefined;
+  /** Only messages with seq > after. */
+  after?: number | undefined;
+  limit: number;
+}
+
+export interface HistoryPage {
+  messages: Message[];
+  hasMore: boolean;
+}
+
+const NO_SUCH_MESSAGE = 'No message with this seq in this room';
+
+export function createMessages(ctx: ChatContext) {
+  const { store } = ctx;
+
+  /** The head, the member list and `extra` keys in one bulk read. */
+  async function read(roomId: string, userId: string, extra: string[] = []) {
+    const found = await store.getMany<unknown>([keys.head(roomId), keys.members(roomId), ...extra]);
+    const head = found.get(keys.head(roomId)) as Stored<RoomHead> | undefined;
+    const members = found.get(keys.members(roomId)) as Stored<MemberList> | undefined;
+    const view: RoomView | undefined = head ? { head, members, role: roleIn(members?.value, userId) } : undefined;
+    return { view, found };
+  }
+
+  /** The message at `seq`: its key when materialized, else the head's window copy. */
+  function pick(found: Map<string, Stored<unknown>>, head: RoomHead, seq: number): Message | undefined {
+    return (found.get(keys.message(head.id, seq))?.value as Message | undefined) ?? head.window.find((m) => m.seq === seq);
+  }
+
+  function range(from: number, to: number): number[] {
+    const out: number[] = [];
+    for (let seq = Math.max(1, from); seq <= to; seq++) out.push(seq);
+    return out;
+  }
+
+  return {
+    /**
+     * A page of history, ascending by seq. With a cursor it is one bulk read
+     * (head, members and the page's message keys); the newest page reads the
+     * head first to know where the end is. Either way its cost follows the
+     * page, not the room.
+     */
+    async history(userId: string, roomId: string, query: HistoryQuery): Promise<HistoryPage> {
+      const { limit, after, before } = query;
+      let seqs: number[] = [];
+      if (after !== undefined) seqs = range(after + 1, after + limit);
+      else if (before !== undefined) seqs = range(before - limit, before - 1);
+      let { view, found } = await read(roomId, userId, seqs.map((seq) => keys.message(roomId, seq)));
+      requireMember(view, 'read its messages');
+      const head = view.head.value;
+      const end = head.lastSeq;
+      if (after === undefined && (before === undefined || before > end + 1)) {
+        // The newest page (or a `before` past the end, which is the same page).
+        seqs = range(end - limit + 1, end);
+        found = await store.getMany<unknown>(seqs.map((seq) => keys.message(roomId, seq)));
+      }
+      const visible = seqs.filter((seq) => seq <= end);
+      const messages: Message[] = [];
+      for (const seq of visible) {
+        const message = pick(found, head, seq);
+        if (message) messages.push(message);
+        else ctx.logger.error({ roomId, seq }, 'a committed message is missing from the store');
+      }
+      const hasMore = after !== undefined ? (visible.at(-1) ?? after) < end : (visible[0] ?? 1) > 1;
+      return { messages, hasMore };
+    },
+
+    /** Author only: replaces the body and sets editedAt. A deleted message cannot be edited (409). */
+    async edit(userId: string, roomId: string, seq: number, body: string): Promise<Message> {
+      const edited = await changeMessage(userId, roomId, seq, 'edit messages', (message) => {
+        if (message.authorId !== userId) throw forbidden('Only the author can edit a message');
+        if (message.deleted) throw conflict('The message was deleted');
+        const { editedAt: _previous, ...rest } = message;
+        return { ...rest, body, editedAt: ctx.now().toISOString() };
+      });
+      await ctx.publisher.publish([
+        { topic: 'message.updated', roomId, occurredAt: edited.editedAt ?? edited.createdAt, actorId: userId, data: edited },
+      ]);
+      return edited;
+    },
+
+    /**
+     * The author, or an owner or admin: the message becomes a tombstone that
+     * keeps its seq (deleted: true, empty body). Deleting it again changes nothing.
+     */
+    async remove(userId: string, roomId: string, seq: number): Promise<void> {
+      let changed = false;
+      await changeMessage(userId, roomId, seq, 'delete messages', (message, role) => {
+        if (message.authorId !== userId && role !== 'owner' && role !== 'admin') {
+          throw forbidden('Only the author, the owner or an admin can delete a message');
+        }
+        if (message.deleted) return undefined;
+        changed = true;
+        const { id, roomId: room, seq: at, authorId, createdAt, clientMsgId } = message;
+        return { id, roomId: room, seq: at, authorId, body: '', createdAt, deleted: true, ...(clientMsgId === undefined ? {} : { clientMsgId }) };
+      });
+      if (changed) {
+        await ctx.publisher.publish([
+          { topic: 'message.deleted', roomId, occurredAt: ctx.now().toISOString(), actorId: userId, data: { roomId, seq } },
+        ]);
+      }
+    },
+
+    /**
+     * Moves the caller's read marker forward to `seq` (at most the room's
+     * lastSeq); a lower seq changes nothing.
+     */
+    async markRead(userId: string, roomId: string, seq: number): Promise<void> {
+      const { view } = await read(roomId, userId);
+      requireMember(view, 'mark messages read');
+      const target = Math.min(seq, view.head.value.lastSeq);
+      if (target < 1) return;
+      if (await advanceReadMarker(ctx, roomId, userId, target)) {
+        await ctx.publisher.publish([
+          { topic: 'read.updated', roomId, occurredAt: ctx.now().toISOString(), actorId: userId, data: { roomId, userId, seq: target } },
+        ]);
+      }
+    },
+  };
+
+  /**
+   * Read-modify-write of one message under its ETag. A message still only in
+   * the head's window is first stored under its key (only if absent), so an
+   * edit never races the sender's own materialization.
+   */
+  async function changeMessage(
+    userId: string,
+    roomId: string,
+    seq: number,
+    action: string,
+    change: (message: Message, role: string) => Message | undefined,
+  ): Promise<Message> {
+    const key = keys.message(roomId, seq);
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const { view, found } = await read(roomId, userId, [key]);
+      requireMember(view, action);
+      const head = view.head.value;
+      if (seq > head.lastSeq) throw notFound(NO_SUCH_MESSAGE);
+      const stored = found.get(key) as Stored<Message> | undefined;
+      if (!stored) {
+        const pending = head.window.find((m) => m.seq === seq);
+        if (!pending) throw notFound(NO_SUCH_MESSAGE);
+        await store.insertMissing([{ key, value: pending }]);
+        continue;
+      }
+      const next = change(stored.value, view.role);
+      if (next === undefined) return stored.value;
+      try {
+        await store.put(key, next, { etag: stored.etag });
+        return next;
+      } catch (error) {
+        if (!(error instanceof WriteConflict)) throw error;
+      }
+    }
+    throw unavailable('Too many concurrent changes to this message; try again');
+  }
+}
+
+export type Messages = ReturnType<typeof createMessages>;

@@ -1,0 +1,81 @@
+/**
+ * What the chat domain needs from the outside world. The Dapr adapters
+ * (`adapters/dapr/`) implement these over the sidecar; the memory adapters
+ * (`adapters/memory/`) implement them for unit tests.
+ */
+
+export interface Stored<T> {
+  value: T;
+  /** Opaque version of the stored value; a conditional write names it. */
+  etag: string;
+}
+
+/** A conditional write lost its race: the key changed (or exists) since it was read. */
+export class WriteConflict extends Error {
+  override name = 'WriteConflict';
+}
+
+/** `{etag}`: write only if unchanged since read. `{ifAbsent}`: write only if the key does not exist. */
+export type WriteCondition = { etag: string } | { ifAbsent: true };
+
+/**
+ * A key-value store with ETags, as every Dapr state store offers. Only
+ * single-key writes are conditional: multi-key transactions are not atomic
+ * on every store (a Redis MULTI applies the other operations when one loses
+ * its ETag race), so the domain never puts a condition inside one.
+ *
+ * @example
+ * ```ts
+ * const current = await store.get<Counter>('counter');
+ * await store.put('counter', { n: (current?.value.n ?? 0) + 1 }, current ? { etag: current.etag } : { ifAbsent: true });
+ * ```
+ */
+export interface KeyValueStore {
+  /** One bulk read; keys that do not exist are absent from the map. Not a snapshot. */
+  getMany<T>(keys: string[]): Promise<Map<string, Stored<T>>>;
+  get<T>(key: string): Promise<Stored<T> | undefined>;
+  /** Writes one key, under `condition` when given; throws WriteConflict when it fails. */
+  put<T>(key: string, value: T, condition?: WriteCondition): Promise<void>;
+  /** Writes each key that does not exist yet; keys that exist are left as they are. */
+  insertMissing(items: Array<{ key: string; value: unknown }>): Promise<void>;
+  /**
+   * Writes keys that nobody else can be writing (fresh random ids): all of
+   * them or none, unconditionally.
+   */
+  writeNew(items: Array<{ key: string; value: unknown }>): Promise<void>;
+  delete(key: string): Promise<void>;
+}
+
+export type ChatTopic =
+  | 'message.created'
+  | 'message.updated'
+  | 'message.deleted'
+  | 'room.created'
+  | 'room.updated'
+  | 'room.member_joined'
+  | 'room.member_left'
+  | 'room.member_role_changed'
+  | 'read.updated';
+
+export interface ChatEvent {
+  topic: ChatTopic;
+  roomId: string;
+  /** ISO time the change was committed. */
+  occurredAt: string;
+  /** The user whose request caused it. */
+  actorId: string;
+  /** For real-time topics, exactly the Server→client payload of API.md. */
+  data: unknown;
+}
+
+/**
+ * Publishes the events of committed changes. Events of one room go out in
+ * the order they are given. `publish` never rejects: the data is stored
+ * already, so a broker that is down must not fail the request. It resolves
+ * once the events were accepted, or once a first short round of retries
+ * failed (it then keeps retrying in the background and logs what it could
+ * not publish).
+ */
+export interface EventPublisher {
+  publish(events: ChatEvent[]): Promise<void>;
+}

@@ -1,0 +1,345 @@
+/**
+ * Sending messages: each room's `seq` is allocated together with the
+ * messages in one conditional write of the room head, so it is gapless,
+ * unique and ordered whatever the number of senders and replicas.
+ *
+ * One commit, for a batch of sends to one room:
+ * 1. read the head and the member list (one bulk read); refuse authors who
+ *    are not members; a `clientMsgId` already in the head's window is a
+ *    repeat: answer the message it sent;
+ * 2. read (after the head) the idempotency keys of the batch, and the
+ *    message keys of the window messages this commit drops from the head
+ *    (it writes any that are missing: a committer that died before
+ *    materializing them);
+ * 3. write the head under the ETag read in 1, with `lastSeq` advanced and
+ *    the new messages in its window. A lost race (another replica committed
+ *    first) goes back to 1. This write is the commit;
+ * 4. materialize: write `msg:{room}:{seq}` and the idempotency keys, only if
+ *    absent (history reads those; until then readers take the head's window);
+ *    move each author's read marker to their message; publish; answer.
+ *
+ * Why the head carries the messages rather than a multi-key transaction: on
+ * Redis a MULTI whose ETag check fails still applies its other writes (the
+ * message would land under a seq it does not own), and daprd retries a
+ * failed transaction with back-off. A single-key write under an ETag is
+ * atomic on every store.
+ *
+ * Why batches: inside one process the sends to one room are queued and the
+ * queue commits up to `batchMax` messages per head write, so a hot room costs
+ * one head write per batch, and only replicas (never two requests of one
+ * process) race for the head. A design change from "one transaction per
+ * message", measured in docs/benchmarks.md.
+ *
+ * Exactly-once per `clientMsgId`: a message leaves the head's window only
+ * after its idempotency key is stored, and the keys are read after the head;
+ * so a repeat finds the first send either in the window or in its key, and
+ * a repeat racing the first send loses the head write and finds it on retry.
+ */
+import { forbidden, notFound, unavailable } from '@chat/platform';
+import { NO_SUCH_ROOM, roleIn } from './access.js';
+import { sleep, updateKey, type ChatContext } from './context.js';
+import { keys } from './keys.js';
+import { isPublicChannel, notBefore, type IdempotencyRecord, type MemberList, type Message, type ReadMarker, type RoomHead } from './model.js';
+import { WriteConflict, type ChatEvent, type Stored } from './ports.js';
+
+export interface SendInput {
+  roomId: string;
+  authorId: string;
+  /** Already validated and trimmed. */
+  body: string;
+  clientMsgId?: string | undefined;
+}
+
+export interface SequencerOptions {
+  /** Most messages committed by one head write. */
+  batchMax: number;
+  /** Messages of earlier commits kept in the head besides the last commit's. */
+  windowSize: number;
+  /** A send not committed within this time is answered 503. */
+  deadlineMs: number;
+}
+
+export interface SequencerStats {
+  /** Head writes that committed messages. */
+  commits: number;
+  /** Head writes that lost an ETag race and were retried. */
+  conflicts: number;
+  /** Messages committed. */
+  messages: number;
+  /** Sends answered with an earlier message (a repeated clientMsgId). */
+  repeats: number;
+}
+
+interface Pending {
+  input: SendInput;
+  messageId: string;
+  enqueuedAt: number;
+  /** Other sends of the same (author, clientMsgId) in the same batch. */
+  followers: Pending[];
+  resolve: (message: Message) => void;
+  reject: (error: unknown) => void;
+}
+
+interface Lane {
+  queue: Pending[];
+  running: boolean;
+  /** seq → resolves true once this process has materialized that message. */
+  materializing: Map<number, Promise<boolean>>;
+}
+
+export class MessageSequencer {
+  readonly stats: SequencerStats = { commits: 0, conflicts: 0, messages: 0, repeats: 0 };
+  private readonly lanes = new Map<string, Lane>();
+
+  private readonly ctx: ChatContext;
+  private readonly options: SequencerOptions;
+
+  constructor(ctx: ChatContext, options: SequencerOptions) {
+    this.ctx = ctx;
+    this.options = options;
+  }
+
+  /** Appends a message (or answers the first one sent with the same clientMsgId). */
+  send(input: SendInput): Promise<Message> {
+    return new Promise<Message>((resolve, reject) => {
+      let lane = this.lanes.get(input.roomId);
+      if (!lane) {
+        lane = { queue: [], running: false, materializing: new Map() };
+        this.lanes.set(input.roomId, lane);
+      }
+      lane.queue.push({ input, messageId: this.ctx.newId(), enqueuedAt: Date.now(), followers: [], resolve, reject });
+      if (!lane.running) void this.drain(input.roomId, lane);
+    });
+  }
+
+  private async drain(roomId: string, lane: Lane): Promise<void> {
+    lane.running = true;
+    try {
+      while (lane.queue.length > 0) {
+        const batch = lane.queue.splice(0, this.options.batchMax);
+        try {
+          await this.commit(roomId, lane, batch);
+        } catch (error) {
+          for (const pending of batch) settle(pending, { error });
+        }
+      }
+    } finally {
+      lane.running = false;
+      if (lane.queue.length > 0) void this.drain(roomId, lane);
+      else if (this.lanes.get(roomId) === lane) this.lanes.delete(roomId);
+    }
+  }
+
+  private async commit(roomId: string, lane: Lane, batch: Pending[]): Promise<void> {
+    const { store } = this.ctx;
+    const headKey = keys.head(roomId);
+    let open = groupRepeats(batch);
+    for (let attempt = 0; open.length > 0; attempt++) {
+      const oldest = Math.min(...open.map((p) => p.enqueuedAt));
+      if (Date.now() - oldest > this.options.deadlineMs) {
+        throw unavailable('The room is too busy right now; send again with the same clientMsgId');
+      }
+      if (attempt >= 3) await sleep(Math.random() * 3 * attempt);
+
+      // 1. The head and who may write.
+      const read = await store.getMany<unknown>([headKey, keys.members(roomId)]);
+      const head = read.get(headKey) as Stored<RoomHead> | undefined;
+      if (!head) throw notFound(NO_SUCH_ROOM);
+      const members = read.get(keys.members(roomId))?.value as MemberList | undefined;
+      open = open.filter((pending) => {
+        if (roleIn(members, pending.input.authorId)) return true;
+        settle(pending, {
+          error: isPublicChannel(head.value) ? forbidden('Only members of this room can send messages') : notFound(NO_SUCH_ROOM),
+        });
+        return false;
+      });
+      if (open.length === 0) return;
+
+      // Repeats already in the window.
+      const window = head.value.window;
+      const repeats = new Map<Pending, number>();
+      for (const pending of open) {
+        const { authorId, clientMsgId } = pending.input;
+        if (clientMsgId === undefined) continue;
+        const hit = window.find((m) => m.authorId === authorId && m.clientMsgId === clientMsgId);
+        if (hit) repeats.set(pending, hit.seq);
+      }
+
+      // 2. Idempotency keys, and the messages this commit may drop from the window.
+      const leaders = open.filter((p) => !repeats.has(p));
+      const keepOld = Math.max(0, this.options.windowSize - leaders.length);
+      const dropped = window.slice(0, Math.max(0, window.length - keepOld));
+      const unverified: Message[] = [];
+      for (const message of dropped) {
+        const own = lane.materializing.get(message.seq);
+        if (!own || !(await own)) unverified.push(message);
+      }
+      const idemKeys = leaders.flatMap((p) => (p.input.clientMsgId === undefined ? [] : [idemKey(p.input)]));
+      const verifyKeys = unverified.flatMap((m) => [keys.message(roomId, m.seq), ...(m.clientMsgId ? [idemKey(m)] : [])]);
+      const second = idemKeys.length + verifyKeys.length > 0 ? await store.getMany<unknown>([...idemKeys, ...verifyKeys]) : new Map();
+      for (const pending of leaders) {
+        if (pending.input.clientMsgId === undefined) continue;
+        const record = second.get(idemKey(pending.input))?.value as IdempotencyRecord | undefined;
+        if (record) repeats.set(pending, record.seq);
+      }
+      const missing = unverified.flatMap((m) => materialization(m).filter((item) => !second.has(item.key)));
+      if (missing.length > 0) {
+        this.ctx.logger.warn({ roomId, keys: missing.length }, 'materializing messages a previous commit left in the head only');
+        await store.insertMissing(missing);
+      }
+
+      // Answer repeats with the message as it is now (it may have been edited or deleted).
+      if (repeats.size > 0) {
+        const messages = await this.load(roomId, window, [...new Set(repeats.values())]);
+        for (const [pending, seq] of repeats) {
+          const message = messages.get(seq);
+          this.stats.repeats += 1 + pending.followers.length;
+          settle(pending, message ? { message } : { error: unavailable('The first message sent with this clientMsgId is not readable yet') });
+        }
+        open = open.filter((p) => !repeats.has(p));
+        if (open.length === 0) return;
+      }
+
+      // 3. The commit.
+      const at = notBefore(this.ctx.now(), head.value.lastMessageAt);
+      const fresh: Message[] = open.map((pending, i) => ({
+        id: pending.messageId,
+        roomId,
+        seq: head.value.lastSeq + i + 1,
+        authorId: pending.input.authorId,
+        body: pending.input.body,
+        createdAt: at,
+        ...(pending.input.clientMsgId === undefined ? {} : { clientMsgId: pending.input.clientMsgId }),
+      }));
+      const keep = Math.max(0, this.options.windowSize - fresh.length);
+      const next: RoomHead = {
+        ...head.value,
+        lastSeq: head.value.lastSeq + fresh.length,
+        lastMessageAt: at,
+        updatedAt: at,
+        window: [...window.slice(Math.max(0, window.length - keep)), ...fresh],
+      };
+      try {
+        await store.put(headKey, next, { etag: head.etag });
+      } catch (error) {
+        if (!(error instanceof WriteConflict)) throw error;
+        this.stats.conflicts++;
+        continue;
+      }
+      this.stats.commits++;
+      this.stats.messages += fresh.length;
+      // What left the head is stored for good; forget it.
+      const oldestKept = next.window[0]?.seq ?? next.lastSeq + 1;
+      for (const seq of lane.materializing.keys()) if (seq < oldestKept) lane.materializing.delete(seq);
+
+      // 4. After the commit: answered once materialized and published.
+      const materialized = store.insertMissing(fresh.flatMap(materialization)).then(
+        () => true,
+        (error: unknown) => {
+          this.ctx.logger.warn({ roomId, err: { message: (error as Error).message } }, 'materializing failed; the next commit will');
+          return false;
+        },
+      );
+      for (const message of fresh) lane.materializing.set(message.seq, materialized);
+      const committed = open;
+      void this.afterCommit(roomId, fresh, materialized)
+        .catch((error: unknown) => this.ctx.logger.error({ roomId, err: error }, 'after-commit work failed'))
+        .finally(() => {
+          committed.forEach((pending, i) => {
+            this.stats.repeats += pending.followers.length;
+            settle(pending, { message: fresh[i]! });
+          });
+        });
+      return;
+    }
+  }
+
+  private async afterCommit(roomId: string, fresh: Message[], materialized: Promise<boolean>): Promise<void> {
+    await materialized;
+    const occurredAt = fresh[fresh.length - 1]!.createdAt;
+    const events: ChatEvent[] = fresh.map((message) => ({
+      topic: 'message.created',
+      roomId,
+      occurredAt: message.createdAt,
+      actorId: message.authorId,
+      data: message,
+    }));
+    // A sender has read what they sent: their unread count does not grow.
+    const lastByAuthor = new Map<string, number>();
+    for (const message of fresh) lastByAuthor.set(message.authorId, message.seq);
+    await Promise.all(
+      [...lastByAuthor].map(async ([userId, seq]) => {
+        try {
+          if (await advanceReadMarker(this.ctx, roomId, userId, seq)) {
+            events.push({ topic: 'read.updated', roomId, occurredAt, actorId: userId, data: { roomId, userId, seq } });
+          }
+        } catch (error) {
+          this.ctx.logger.warn({ roomId, userId, err: { message: (error as Error).message } }, 'could not move the sender\'s read marker');
+        }
+      }),
+    );
+    await this.ctx.publisher.publish(events);
+  }
+
+  /** Messages by seq: the stored key when there is one, else the head's window copy. */
+  private async load(roomId: string, window: Message[], seqs: number[]): Promise<Map<number, Message>> {
+    const found = await this.ctx.store.getMany<Message>(seqs.map((seq) => keys.message(roomId, seq)));
+    const out = new Map<number, Message>();
+    for (const seq of seqs) {
+      const message = found.get(keys.message(roomId, seq))?.value ?? window.find((m) => m.seq === seq);
+      if (message) out.set(seq, message);
+    }
+    return out;
+  }
+}
+
+/**
+ * Moves a user's read marker forward to `seq` (never back). Resolves true
+ * when it moved.
+ */
+export async function advanceReadMarker(ctx: Pick<ChatContext, 'store'>, roomId: string, userId: string, seq: number): Promise<boolean> {
+  const result = await updateKey<ReadMarker>(ctx.store, keys.readMarker(roomId, userId), (current) =>
+    (current?.seq ?? 0) >= seq ? undefined : { seq },
+  );
+  return result.changed;
+}
+
+const idemKey = (m: { roomId: string; authorId: string; clientMsgId?: string | undefined }) =>
+  keys.idempotency(m.roomId, m.authorId, m.clientMsgId ?? '');
+
+/** The keys a committed message is stored under. */
+function materialization(message: Message): Array<{ key: string; value: unknown }> {
+  const items: Array<{ key: string; value: unknown }> = [{ key: keys.message(message.roomId, message.seq), value: message }];
+  if (message.clientMsgId !== undefined) {
+    const record: IdempotencyRecord = { seq: message.seq, messageId: message.id };
+    items.push({ key: idemKey(message), value: record });
+  }
+  return items;
+}
+
+/** Sends of one batch with the same (author, clientMsgId) ride on the first one. */
+function groupRepeats(batch: Pending[]): Pending[] {
+  const first = new Map<string, Pending>();
+  const out: Pending[] = [];
+  for (const pending of batch) {
+    const { authorId, clientMsgId } = pending.input;
+    if (clientMsgId !== undefined) {
+      const key = `${authorId}\n${clientMsgId}`;
+      const leader = first.get(key);
+      if (leader) {
+        leader.followers.push(pending);
+        continue;
+      }
+      first.set(key, pending);
+    }
+    out.push(pending);
+  }
+  return out;
+}
+
+function settle(pending: Pending, outcome: { message: Message } | { error: unknown }): void {
+  for (const p of [pending, ...pending.followers]) {
+    if ('message' in outcome) p.resolve(outcome.message);
+    else p.reject(outcome.error);
+  }
+}

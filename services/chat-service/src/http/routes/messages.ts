@@ -1,0 +1,55 @@
+import Router from '@koa/router';
+import { allowCallers, APP_IDS, requireUserId, validate, type RequestState } from '@chat/platform';
+import type { Chat } from '../../domain/chat.js';
+import { editBody, historyQuery, param, readBody, sendBody } from '../validation.js';
+
+/** A room's messages and read markers, for the api-gateway only. */
+export function messageRoutes(chat: Chat): Router<RequestState> {
+  const router = new Router<RequestState>();
+  const { messages, sequencer } = chat;
+  router.use(allowCallers(APP_IDS.gateway));
+
+  router.get('/rooms/:roomId/messages', async (ctx) => {
+    const userId = requireUserId(ctx);
+    const roomId = param.id(ctx.params['roomId'], 'roomId');
+    ctx.body = await messages.history(userId, roomId, historyQuery(ctx.query));
+  });
+
+  router.post('/rooms/:roomId/messages', async (ctx) => {
+    const authorId = requireUserId(ctx);
+    const roomId = param.id(ctx.params['roomId'], 'roomId');
+    const { body, clientMsgId } = validate(ctx.request.body, sendBody);
+    ctx.body = await sequencer.send({ roomId, authorId, body, clientMsgId });
+    ctx.status = 201;
+  });
+
+  router.patch('/rooms/:roomId/messages/:seq', async (ctx) => {
+    const userId = requireUserId(ctx);
+    const roomId = param.id(ctx.params['roomId'], 'roomId');
+    const seq = param.seq(ctx.params['seq']);
+    const { body } = validate(ctx.request.body, editBody);
+    ctx.body = await messages.edit(userId, roomId, seq, body);
+  });
+
+  router.delete('/rooms/:roomId/messages/:seq', async (ctx) => {
+    const userId = requireUserId(ctx);
+    const roomId = param.id(ctx.params['roomId'], 'roomId');
+    await messages.remove(userId, roomId, param.seq(ctx.params['seq']));
+    ctx.status = 204;
+  });
+
+  router.post('/rooms/:roomId/read', async (ctx) => {
+    const userId = requireUserId(ctx);
+    const roomId = param.id(ctx.params['roomId'], 'roomId');
+    const { seq } = validate(ctx.request.body, readBody);
+    await messages.markRead(userId, roomId, seq);
+    ctx.status = 204;
+  });
+
+  /** The sequencer's counters (commits, ETag conflicts, ...), for benchmarks. */
+  router.get('/stats', (ctx) => {
+    ctx.body = { sequencer: sequencer.stats };
+  });
+
+  return router;
+}

@@ -1,0 +1,102 @@
+import test from 'ava';
+import { isAppError } from '@chat/platform';
+import { keys } from '../../src/domain/keys.js';
+import type { Message, RoomHead } from '../../src/domain/model.js';
+import { memoryChat, uid } from '../helpers/index.js';
+
+async function roomWith(chat: ReturnType<typeof memoryChat>, members: string[], visibility: 'public' | 'private' = 'private') {
+  const [owner, ...others] = members;
+  return chat.rooms.create(owner!, { name: 'general', visibility, memberIds: others });
+}
+
+test('when senders on two replicas race into one room, seq is 1..N without gaps and history equals what was acknowledged', async (t) => {
+  const chat = memoryChat({ batchMax: 4, windowSize: 3 });
+  const other = chat.replica();
+  const users = [uid(), uid(), uid(), uid()];
+  const room = await roomWith(chat, users);
+  const sends = Array.from({ length: 120 }, (_, i) =>
+    (i % 2 === 0 ? chat : other).sequencer.send({ roomId: room.id, authorId: users[i % 4]!, body: `m${i}`, clientMsgId: `c${i}` }),
+  );
+  const acked = await Promise.all(sends);
+  t.deepEqual(
+    acked.map((m) => m.seq).sort((a, b) => a - b),
+    Array.from({ length: 120 }, (_, i) => i + 1),
+  );
+  const history: Message[] = [];
+  for (let after = 0; ; ) {
+    const page = await chat.messages.history(users[0]!, room.id, { after, limit: 50 });
+    history.push(...page.messages);
+    after = page.messages.at(-1)?.seq ?? after;
+    if (!page.hasMore) break;
+  }
+  t.deepEqual(history, [...acked].sort((a, b) => a.seq - b.seq));
+  t.true(chat.store.conflicts > 0, 'the two replicas did race for the head');
+});
+
+test('when the same clientMsgId is sent again, in one batch, across replicas, or long after, the first message is answered', async (t) => {
+  const chat = memoryChat({ batchMax: 8, windowSize: 2 });
+  const other = chat.replica();
+  const [author, reader] = [uid(), uid()];
+  const room = await roomWith(chat, [author, reader]);
+  const send = (replica: typeof chat | typeof other, clientMsgId: string, body = 'hello') =>
+    replica.sequencer.send({ roomId: room.id, authorId: author, body, clientMsgId });
+
+  const [a, b, c] = await Promise.all([send(chat, 'x'), send(chat, 'x'), send(other, 'x')]);
+  t.deepEqual(b, a);
+  t.deepEqual(c, a);
+  // Push the first message out of the head's window, then repeat it.
+  for (let i = 0; i < 10; i++) await send(chat, `fill-${i}`);
+  const head = chat.store.dump<RoomHead>(keys.head(room.id))!;
+  t.false(head.window.some((m) => m.id === a.id));
+  t.deepEqual(await send(other, 'x', 'a different body'), a);
+  // The same clientMsgId from another author is another message.
+  const theirs = await chat.sequencer.send({ roomId: room.id, authorId: reader, body: 'mine', clientMsgId: 'x' });
+  t.not(theirs.id, a.id);
+  const page = await chat.messages.history(author, room.id, { limit: 100 });
+  t.is(page.messages.filter((m) => m.clientMsgId === 'x').length, 2);
+  t.is(page.messages.length, head.lastSeq + 1);
+});
+
+test('when a commit is never materialized, readers use the head window and the next commit stores it', async (t) => {
+  const chat = memoryChat({ batchMax: 1, windowSize: 0 });
+  const [author] = [uid()];
+  const room = await roomWith(chat, [author]);
+  let failing = true;
+  chat.store.beforeWrite = (key) => {
+    if (failing && key.startsWith('msg:')) throw new Error('the sidecar went away');
+  };
+  const first = await chat.sequencer.send({ roomId: room.id, authorId: author, body: 'one' });
+  t.is(chat.store.dump(keys.message(room.id, 1)), undefined);
+  t.deepEqual((await chat.messages.history(author, room.id, { limit: 10 })).messages, [first]);
+  failing = false;
+  const second = await chat.sequencer.send({ roomId: room.id, authorId: author, body: 'two' });
+  t.deepEqual(chat.store.dump(keys.message(room.id, 1)), first);
+  t.deepEqual((await chat.messages.history(author, room.id, { after: 0, limit: 10 })).messages, [first, second]);
+});
+
+test('when a non-member sends, a public room answers 403 and a private one 404', async (t) => {
+  const chat = memoryChat();
+  const [owner, stranger] = [uid(), uid()];
+  const open = await roomWith(chat, [owner], 'public');
+  const closed = await roomWith(chat, [owner], 'private');
+  const refused = async (roomId: string) => {
+    const error = await t.throwsAsync(chat.sequencer.send({ roomId, authorId: stranger, body: 'hi' }));
+    return isAppError(error) ? error.code : undefined;
+  };
+  t.is(await refused(open.id), 'forbidden');
+  t.is(await refused(closed.id), 'not_found');
+  t.is(await refused(uid()), 'not_found');
+});
+
+test('when a member sends, the message.created events come in seq order and the sender has no unread', async (t) => {
+  const chat = memoryChat({ batchMax: 3 });
+  const [author, reader] = [uid(), uid()];
+  const room = await roomWith(chat, [author, reader]);
+  await Promise.all(Array.from({ length: 7 }, (_, i) => chat.sequencer.send({ roomId: room.id, authorId: author, body: `m${i}` })));
+  const created = chat.publisher.events.filter((e) => e.topic === 'message.created').map((e) => (e.data as Message).seq);
+  t.deepEqual(created, [1, 2, 3, 4, 5, 6, 7]);
+  const [mine] = await chat.rooms.list(author);
+  const [theirs] = await chat.rooms.list(reader);
+  t.like(mine, { id: room.id, lastSeq: 7, unread: 0, role: 'owner' });
+  t.like(theirs, { id: room.id, lastSeq: 7, unread: 7, role: 'member' });
+});

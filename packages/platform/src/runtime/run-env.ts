@@ -83,7 +83,32 @@ export function prepareRunEnv(options: {
       PLATFORM_DATA_DIR: join(runDir, 'data'),
       PLATFORM_AVATARS_DIR: join(runDir, 'data', 'avatars'),
       PLATFORM_REDIS_DB: String(options.slot ?? 0),
+      // For the other profiles (docs/profiles.md). Every value is whole
+      // because a component's envRef takes a variable as the entire value.
+      ...profileEnv(runDir, options.slot ?? 0),
     },
+  };
+}
+
+/**
+ * What the non-Redis profiles read with envRef. The slot (0 for npm start,
+ * 1..15 for a test platform) keeps concurrent runs apart on the shared
+ * servers: its own SQL table, its own durable queues and consumers. SQLite
+ * needs no slot: its database is a file of the run folder.
+ */
+function profileEnv(runDir: string, slot: number): Record<string, string> {
+  const suffix = slot === 0 ? '' : `_${slot}`;
+  return {
+    PLATFORM_SLOT: String(slot),
+    // MySQL/MariaDB `tableName` and PostgreSQL v1 `tableName`.
+    PLATFORM_STATE_TABLE: `chat_state${suffix}`,
+    // PostgreSQL v2 `tablePrefix` (the table is <prefix>state).
+    PLATFORM_STATE_TABLE_PREFIX: `chat${suffix}_`,
+    PLATFORM_SQLITE_DB: join(runDir, 'data', 'state.db'),
+    // The durable consumer of `events` on brokers that name it (RabbitMQ
+    // queue <consumer>-<topic>, JetStream durable and queue group): one per
+    // app-id, as Dapr's default; daprd fills {appID} in after envRef.
+    PLATFORM_EVENTS_CONSUMER: slot === 0 ? '{appID}' : `t${slot}-{appID}`,
   };
 }
 

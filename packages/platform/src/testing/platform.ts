@@ -13,6 +13,7 @@ import { REPO_ROOT, daprdPath, prepareRunEnv, type RunEnv } from '../runtime/run
 import { WaitAbortedError, freePort, startProcess, waitFor, type ManagedProcess } from './process.js';
 import { claimSlot } from './slots.js';
 import { sidecarArgs } from '../runtime/daprd.js';
+import { prepareProfile } from '../runtime/profile-setup.js';
 
 export type ServiceName = 'api-gateway' | 'auth-service' | 'profile-service' | 'chat-service';
 export const ALL_SERVICES: ServiceName[] = [APP_IDS.gateway, APP_IDS.auth, APP_IDS.profile, APP_IDS.chat];
@@ -69,6 +70,13 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   const runDir = mkdtempSync(join(tmpdir(), 'chat-platform-'));
   const slot = claimSlot();
   const runEnv = prepareRunEnv({ runDir, profile, slot: slot.slot });
+  try {
+    // What the profile's servers need first (JetStream streams, ...).
+    await prepareProfile(runEnv.resourcesPath, runEnv.env);
+  } catch (error) {
+    slot.release();
+    throw error;
+  }
   const daprd = daprdPath();
   const readyTimeoutMs = options.readyTimeoutMs ?? 60_000;
   const instances: RunningService[] = [];

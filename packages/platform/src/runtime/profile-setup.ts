@@ -1,0 +1,205 @@
+/**
+ * What a component profile needs on its servers before the sidecars start,
+ * made by `npm start` and the test harness so that a fresh machine (or one
+ * that restarted) needs no manual step. Decided by the component types in
+ * the profile's YAML, not by the profile's name, so a profile that swaps a
+ * component gets the matching setup:
+ *
+ * - `pubsub.jetstream`: the component never creates streams, and a subscribe
+ *   or publish on a subject no stream captures fails. One stream per topic
+ *   (so one durable name per app-id can consume several topics), named
+ *   `<component>_<topic>`: `events` on disk, bounded by count and age;
+ *   `fanout` in memory, one minute deep.
+ * - `state.mysql`: the component creates its table itself, but not safely
+ *   when several sidecars start at once (each adds the `row_id` column; all
+ *   but one exit with "Duplicate column name 'row_id'"). The table is made
+ *   here first, in the component's own final shape, so its checks find
+ *   nothing to do.
+ *
+ * Tooling only: the one place a NATS or MySQL client is used, never in
+ * services/*\/src (ARCHITECTURE.md rule 1).
+ */
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { COMPONENTS, TOPICS } from '../names.js';
+import { FANOUT_TOPICS } from '../realtime/events.js';
+
+export interface ProfileComponent {
+  name: string;
+  type: string;
+  /** Metadata values: `value:` items, and `envRef:` items read from the env given (secretKeyRef items are left out). */
+  metadata: Record<string, string>;
+}
+
+/** The Component resources of a profile folder. */
+export function readProfileComponents(resourcesPath: string, env: Record<string, string | undefined> = {}): ProfileComponent[] {
+  const found: ProfileComponent[] = [];
+  for (const file of readdirSync(resourcesPath).filter((f) => /\.ya?ml$/.test(f)).sort()) {
+    for (const document of parseAllDocuments(readFileSync(join(resourcesPath, file), 'utf8'))) {
+      const resource = document.toJS() as {
+        kind?: string;
+        metadata?: { name?: string };
+        spec?: { type?: string; metadata?: Array<{ name: string; value?: unknown; envRef?: string }> };
+      } | null;
+      if (resource?.kind !== 'Component' || !resource.metadata?.name || !resource.spec?.type) continue;
+      const metadata: Record<string, string> = {};
+      for (const item of resource.spec.metadata ?? []) {
+        if (item.value !== undefined && item.value !== null) metadata[item.name] = String(item.value);
+        else if (item.envRef && env[item.envRef] !== undefined) metadata[item.name] = env[item.envRef]!;
+      }
+      found.push({ name: resource.metadata.name, type: resource.spec.type, metadata });
+    }
+  }
+  return found;
+}
+
+/**
+ * The topics published on each pub/sub component, from the shared names.
+ * A topic that is not listed here has no JetStream stream: add it to
+ * TOPICS (events) or FANOUT_TOPICS (fanout).
+ */
+export function topicsOf(component: string): string[] {
+  return component === COMPONENTS.fanout ? Object.values(FANOUT_TOPICS) : Object.values(TOPICS);
+}
+
+/** A JetStream stream name (no dots, wildcards or spaces) for a topic of a component. */
+export function streamName(component: string, topic: string): string {
+  return `${component}_${topic}`.replace(/[^A-Za-z0-9_-]/g, '_');
+}
+
+const MINUTE_MS = 60_000;
+
+/** Stream limits per component: real-time events are worth nothing late; domain events are kept. */
+function streamLimits(component: string) {
+  return component === COMPONENTS.fanout
+    ? { storage: 'memory' as const, maxAgeMs: MINUTE_MS, maxMsgs: 10_000 }
+    : { storage: 'file' as const, maxAgeMs: 7 * 24 * 60 * MINUTE_MS, maxMsgs: 100_000 };
+}
+
+export interface PrepareResult {
+  /** What was made, for the caller to show ("created stream events_user_registered"). */
+  actions: string[];
+}
+
+/**
+ * Makes what the profile's components need on their servers; idempotent.
+ * `env` is the run's environment (prepareRunEnv), for envRef values.
+ */
+export async function prepareProfile(resourcesPath: string, env: Record<string, string | undefined> = {}): Promise<PrepareResult> {
+  const actions: string[] = [];
+  const components = readProfileComponents(resourcesPath, env);
+  const jetstream = components.filter((c) => c.type === 'pubsub.jetstream');
+  if (jetstream.length > 0) actions.push(...(await ensureJetStreamStreams(jetstream)));
+  for (const component of components.filter((c) => c.type === 'state.mysql')) {
+    actions.push(...(await ensureMySqlTables(component)));
+  }
+  return { actions };
+}
+
+/** A Go MySQL DSN (`user:password@tcp(host:port)/db?params`), as the component takes it. */
+export function parseMySqlDsn(dsn: string): { user: string; password: string; host: string; port: number } {
+  const match = /^(?:([^:@]*)(?::([^@]*))?@)?(?:tcp\(([^)]*)\))?\//.exec(dsn);
+  if (!match) throw new Error(`cannot read the MySQL connectionString "${dsn}" (expected user:password@tcp(host:port)/...)`);
+  const [host = '127.0.0.1', port = '3306'] = (match[3] || '127.0.0.1:3306').split(':');
+  return { user: match[1] || 'root', password: match[2] ?? '', host, port: Number.parseInt(port, 10) };
+}
+
+const SQL_NAME = /^[A-Za-z0-9_]+$/;
+
+async function ensureMySqlTables(component: ProfileComponent): Promise<string[]> {
+  const { createConnection } = await import('mysql2/promise');
+  const dsn = component.metadata['connectionString'] ?? component.metadata['url'];
+  if (!dsn) throw new Error(`component ${component.name}: no connectionString (a secretKeyRef is not read by the setup)`);
+  // The component's defaults (contrib state/mysql).
+  const schema = component.metadata['schemaName'] || 'dapr_state_store';
+  const table = component.metadata['tableName'] || 'state';
+  const metadataTable = component.metadata['metadataTableName'] || 'dapr_metadata';
+  for (const name of [schema, table, metadataTable]) {
+    if (!SQL_NAME.test(name)) throw new Error(`component ${component.name}: "${name}" is not a plain SQL name`);
+  }
+  const { user, password, host, port } = parseMySqlDsn(dsn);
+  let connection;
+  try {
+    connection = await createConnection({ host, port, user, password, connectTimeout: 5_000 });
+  } catch (error) {
+    throw new Error(`cannot reach MySQL/MariaDB at ${host}:${port} to create the state table (${(error as Error).message})`);
+  }
+  try {
+    const [existing] = await connection.query('SELECT TABLE_NAME FROM information_schema.tables WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?', [schema, table]);
+    await connection.query(`CREATE DATABASE IF NOT EXISTS \`${schema}\``);
+    // contrib's CREATE TABLE plus the row_id column it adds after (v1.17+).
+    await connection.query(`CREATE TABLE IF NOT EXISTS \`${schema}\`.\`${table}\` (
+      id VARCHAR(255) NOT NULL PRIMARY KEY,
+      value JSON NOT NULL,
+      isbinary BOOLEAN NOT NULL,
+      insertDate TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,
+      updateDate TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP,
+      eTag VARCHAR(36) NOT NULL,
+      expiredate TIMESTAMP NULL,
+      row_id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT,
+      INDEX expiredate_idx (expiredate),
+      UNIQUE KEY row_id_uidx (row_id)
+    )`);
+    await connection.query(`CREATE TABLE IF NOT EXISTS \`${schema}\`.\`${metadataTable}\` (id VARCHAR(255) NOT NULL PRIMARY KEY, value TEXT NOT NULL)`);
+    return (existing as unknown[]).length === 0 ? [`created MySQL table ${schema}.${table}`] : [];
+  } finally {
+    await connection.end();
+  }
+}
+
+async function ensureJetStreamStreams(components: ProfileComponent[]): Promise<string[]> {
+  // Loaded only for a profile that needs it.
+  const { connect, nanos, DiscardPolicy, RetentionPolicy, StorageType } = await import('nats');
+  const actions: string[] = [];
+  const byUrl = new Map<string, ProfileComponent[]>();
+  for (const component of components) {
+    const url = component.metadata['natsURL'] ?? 'nats://127.0.0.1:4222';
+    byUrl.set(url, [...(byUrl.get(url) ?? []), component]);
+  }
+  for (const [url, group] of byUrl) {
+    let nc;
+    try {
+      nc = await connect({ servers: url, timeout: 5_000, name: 'chat-platform setup' });
+    } catch (error) {
+      throw new Error(`cannot reach NATS at ${url} to create the JetStream streams (${(error as Error).message}); start nats-server with -js`);
+    }
+    try {
+      const jsm = await nc.jetstreamManager({ timeout: 5_000 });
+      for (const component of group) {
+        const limits = streamLimits(component.name);
+        for (const topic of topicsOf(component.name)) {
+          const name = streamName(component.name, topic);
+          const config = {
+            name,
+            subjects: [topic],
+            retention: RetentionPolicy.Limits,
+            discard: DiscardPolicy.Old,
+            storage: limits.storage === 'memory' ? StorageType.Memory : StorageType.File,
+            max_age: nanos(limits.maxAgeMs),
+            max_msgs: limits.maxMsgs,
+            num_replicas: 1,
+          };
+          const existing = await jsm.streams.find(topic).catch(() => undefined);
+          if (existing === undefined) {
+            await jsm.streams.add(config);
+            actions.push(`created JetStream stream ${name} (${topic})`);
+          } else if (existing === name) {
+            // Keeps the limits in step with this file; data and consumers stay.
+            const { storage: _fixed, ...updatable } = config;
+            const info = await jsm.streams.info(name);
+            if (info.config.max_age !== config.max_age || info.config.max_msgs !== config.max_msgs) {
+              await jsm.streams.update(name, { ...info.config, ...updatable });
+              actions.push(`updated JetStream stream ${name}`);
+            }
+          }
+          // A stream of another name already captures the topic: someone set
+          // it up by hand; it serves as well, so it is left alone.
+        }
+      }
+    } finally {
+      await nc.close();
+    }
+  }
+  return actions;
+}

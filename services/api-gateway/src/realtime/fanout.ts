@@ -7,6 +7,7 @@
  * where it stopped and would otherwise replay what happened while it was
  * down. https://docs.dapr.io/reference/api/pubsub_api/
  */
+import { createHash } from 'node:crypto';
 import {
   COMPONENTS,
   FANOUT_TOPICS,
@@ -24,10 +25,14 @@ export interface FanoutOptions {
   startedAt: number;
   logger: Logger;
   handle: FanoutHandler;
+  /** How long a delivered event is remembered to drop its duplicates (default 2 min), and at most how many. */
+  dedupeMs?: number;
+  dedupeMax?: number;
 }
 
 export function fanoutSubscriptions(options: FanoutOptions): TopicSubscription[] {
   const stale = staleCounter(options.logger, options.startedAt);
+  const seen = new RecentKeys(options.dedupeMs ?? 120_000, options.dedupeMax ?? 50_000);
   return Object.values(FANOUT_TOPICS).map((topic) => ({
     pubsubname: COMPONENTS.fanout,
     topic,
@@ -39,6 +44,9 @@ export function fanoutSubscriptions(options: FanoutOptions): TopicSubscription[]
         stale.count(topic, occurredAt);
         return 'SUCCESS';
       }
+      // At-least-once delivery, and the same event reaching this stream twice
+      // (see docs/realtime.md), must not reach clients twice.
+      if (!seen.add(`${topic}\n${envelope.roomId}\n${envelope.occurredAt}\n${JSON.stringify(envelope.data)}`)) return 'SUCCESS';
       try {
         options.handle(topic, envelope);
       } catch (error) {
@@ -94,4 +102,35 @@ function staleCounter(logger: Logger, startedAt: number) {
       pending.newest = Math.max(pending.newest, occurredAt);
     },
   };
+}
+
+/** A bounded set of recently seen keys (hashed), oldest evicted first. */
+export class RecentKeys {
+  private readonly keys = new Map<string, number>();
+  private readonly ttlMs: number;
+  private readonly max: number;
+
+  constructor(ttlMs: number, max: number) {
+    this.ttlMs = ttlMs;
+    this.max = max;
+  }
+
+  /** Adds the key; false when it was already there (a duplicate). */
+  add(key: string, now = Date.now()): boolean {
+    const hash = createHash('sha1').update(key).digest('base64');
+    const at = this.keys.get(hash);
+    if (at !== undefined && now - at < this.ttlMs) return false;
+    this.keys.delete(hash);
+    this.keys.set(hash, now);
+    // Map keeps insertion order: the first entries are the oldest.
+    for (const [oldest, time] of this.keys) {
+      if (this.keys.size <= this.max && now - time < this.ttlMs) break;
+      this.keys.delete(oldest);
+    }
+    return true;
+  }
+
+  get size(): number {
+    return this.keys.size;
+  }
 }

@@ -29,7 +29,7 @@ const logger = createLogger({ name: 'test', level: process.env['TEST_LOG_LEVEL']
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
 export function fakeToken(userId: string, options: { expiresInMs?: number; valid?: boolean } = {}): string {
-  const exp = Math.floor((Date.now() + (options.expiresInMs ?? 15 * 60_000)) / 1000);
+  const exp = Math.ceil((Date.now() + (options.expiresInMs ?? 15 * 60_000)) / 1000);
   return `${b64({ alg: 'none' })}.${b64({ sub: userId, exp })}.${options.valid === false ? 'bad' : 'ok'}`;
 }
 

@@ -136,12 +136,12 @@ test('when users share a room, presence goes online with the first socket and of
 test('when the token expires, the socket gets auth:expired and is closed; auth:refresh pushes the expiry back', async (t) => {
   const { urls } = await startRig(t);
   const alice = user();
-  const short = await connectSocket(t, urls[0]!, fakeToken(alice, { expiresInMs: 1_500 }));
-  const refreshed = await connectSocket(t, urls[0]!, fakeToken(alice, { expiresInMs: 1_500 }));
+  const short = await connectSocket(t, urls[0]!, fakeToken(alice, { expiresInMs: 2_000 }));
+  const refreshed = await connectSocket(t, urls[0]!, fakeToken(alice, { expiresInMs: 2_000 }));
   const ack = await refreshed.socket.emitWithAck('auth:refresh', { token: fakeToken(alice) });
   t.like(ack, { ok: true });
   t.like(await refreshed.socket.emitWithAck('auth:refresh', { token: fakeToken(user()) }), { ok: false, error: { code: 'unauthenticated' } });
-  t.deepEqual(await short.next('auth:expired', undefined, 5_000), {
+  t.deepEqual(await short.next('auth:expired', undefined, 8_000), {
     code: 'unauthenticated',
     message: 'The access token expired; reconnect with a fresh one',
   });

@@ -15,6 +15,7 @@ import { createInterface } from 'node:readline';
 import { parse as parseYaml } from 'yaml';
 import { REPO_ROOT, daprdPath, prepareRunEnv } from '../packages/platform/src/runtime/run-env.js';
 import { sidecarArgs } from '../packages/platform/src/runtime/daprd.js';
+import { prepareProfile } from '../packages/platform/src/runtime/profile-setup.js';
 import { PROFILE_NEEDS } from './profiles.js';
 
 interface RunApp {
@@ -161,6 +162,8 @@ async function main() {
   if (busy.length > 0) fail(`ports already in use: ${busy.join(', ')}. Is the platform already running?`);
 
   const runEnv = prepareRunEnv({ runDir: join(REPO_ROOT, '.dapr', 'run', profile), profile, given: process.env });
+  // What the profile's servers need before a sidecar starts (JetStream streams, the MySQL table).
+  for (const action of (await prepareProfile(runEnv.resourcesPath, runEnv.env)).actions) say(action);
   const daprd = daprdPath();
   const baseEnv = { ...process.env, ...runEnv.env };
 

@@ -1,9 +1,110 @@
 import Router from '@koa/router';
-import type { RequestState } from '@chat/platform';
+import {
+  APP_IDS,
+  AppError,
+  USER_ID_HEADER,
+  readRawBody,
+  validationFailed,
+  type AppContext,
+  type RequestState,
+} from '@chat/platform';
+import { forward, type ForwardOptions } from '../forward.js';
 import type { RouteDeps } from './deps.js';
 
-/** /api/profiles/*: routed to profile-service. */
-export function profilesRoutes(_deps: RouteDeps): Router<RequestState> {
-  const router = new Router<RequestState>();
+/** What PUT /api/profiles/me/avatar accepts (the profile-service checks the bytes too). */
+const AVATAR_TYPES = ['image/png', 'image/jpeg', 'image/webp'];
+const AVATAR_MAX_BYTES = 1024 * 1024;
+
+/**
+ * Headers with which the gateway vouches, to the profile-service, for a
+ * registered user whose profile is not stored yet (its `user.registered`
+ * event is still on its way). Set only by the gateway, from the auth-service.
+ */
+export const VOUCHED_USERNAME_HEADER = 'x-user-username';
+export const VOUCHED_CREATED_AT_HEADER = 'x-user-created-at';
+
+/** Opaque ids (UUIDs): what the profile-service accepts as a user id. */
+const USER_ID = /^[A-Za-z0-9_-]{1,128}$/;
+
+/**
+ * /api/profiles/*: forwarded to the profile-service's /profiles/* through
+ * Dapr service invocation; every route needs the access token.
+ *
+ * The caller's own profile never answers 404: when the profile-service has
+ * none yet (the registration event has not been handled), the gateway, which
+ * knows from the token that the user exists, asks the auth-service for the
+ * user and calls again vouching for them, and the profile-service answers the
+ * defaults (a write stores a provisional profile that the event completes).
+ */
+export function profilesRoutes(deps: RouteDeps): Router<RequestState> {
+  const { sidecar, config, requireUser } = deps;
+  const router = new Router<RequestState>({ prefix: '/api/profiles' });
+  const toProfiles = (ctx: AppContext, path: string, options: ForwardOptions = {}) =>
+    forward(ctx, sidecar, APP_IDS.profile, path, { timeoutMs: config.upstreamTimeoutMs, ...options });
+
+  /** Forwards a request about the caller's own profile, vouching for the caller if the profile is not there yet. */
+  async function toOwnProfile(ctx: AppContext, path: string, options: ForwardOptions = {}) {
+    await toProfiles(ctx, path, options);
+    if (ctx.status !== 404) return;
+    const userId = ctx.state.userId ?? '';
+    const { user } = await sidecar.invokeJson<{ user: { username: string; createdAt: string } }>(APP_IDS.auth, 'auth/me', {
+      headers: { [USER_ID_HEADER]: userId, 'x-request-id': ctx.state.requestId },
+      timeoutMs: config.upstreamTimeoutMs,
+    });
+    ctx.state.log.info({ userId }, 'profile not stored yet; answering for the registered user');
+    await toProfiles(ctx, path, {
+      ...options,
+      headers: { ...options.headers, [VOUCHED_USERNAME_HEADER]: user.username, [VOUCHED_CREATED_AT_HEADER]: user.createdAt },
+    });
+  }
+
+  const userIdParam = (ctx: AppContext & { params: Record<string, string | undefined> }): string => {
+    const userId = ctx.params['userId'] ?? '';
+    if (userId !== 'me' && !USER_ID.test(userId)) {
+      throw validationFailed([{ path: 'params.userId', message: 'must be a user id' }]);
+    }
+    return userId;
+  };
+
+  router.get('/', requireUser, async (ctx) => {
+    await toProfiles(ctx, ctx.querystring ? `profiles?${ctx.querystring}` : 'profiles');
+  });
+
+  router.get('/me', requireUser, async (ctx) => {
+    await toOwnProfile(ctx, 'profiles/me');
+  });
+
+  router.patch('/me', requireUser, async (ctx) => {
+    const body = ctx.request.body;
+    await toOwnProfile(ctx, 'profiles/me', body !== undefined ? { body } : {});
+  });
+
+  router.put('/me/avatar', requireUser, async (ctx) => {
+    // The type is checked before a byte is read; the size while reading.
+    const type = (ctx.request.type || '').toLowerCase();
+    if (!AVATAR_TYPES.includes(type)) {
+      throw new AppError('unsupported_media_type', `Avatars must be sent as ${AVATAR_TYPES.join(', ')}`);
+    }
+    const rawBody = await readRawBody(ctx, AVATAR_MAX_BYTES);
+    await toOwnProfile(ctx, 'profiles/me/avatar', { rawBody, contentType: type });
+  });
+
+  router.get('/:userId/avatar', requireUser, async (ctx) => {
+    const userId = userIdParam(ctx);
+    const ifNoneMatch = ctx.get('if-none-match');
+    await toProfiles(ctx, `profiles/${encodeURIComponent(userId)}/avatar`, ifNoneMatch ? { headers: { 'if-none-match': ifNoneMatch } } : {});
+    // Served from the API's origin: never let a browser guess another type.
+    ctx.set('x-content-type-options', 'nosniff');
+  });
+
+  router.get('/:userId', requireUser, async (ctx) => {
+    const userId = userIdParam(ctx);
+    if (userId === ctx.state.userId) {
+      await toOwnProfile(ctx, `profiles/${encodeURIComponent(ctx.state.userId ?? '')}`);
+    } else {
+      await toProfiles(ctx, `profiles/${encodeURIComponent(userId)}`);
+    }
+  });
+
   return router;
 }

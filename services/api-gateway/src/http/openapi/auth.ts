@@ -31,8 +31,13 @@ export const authPaths: Paths = {
         ...standardErrors({
           auth: false,
           body: true,
-          validation: `\`validation_failed\`: a field breaks the rules (each one in \`details\`). ${REGISTER_RULES}`,
-          more: { 409: errorResponse(409, 'The username or the e-mail address is taken (case-insensitively); the message says which.') },
+          validation: '`validation_failed`: a field breaks the rules above, a required one is missing, or an unknown field was sent (each one in `details`).',
+          more: {
+            409: errorResponse(
+              409,
+              'The username or the e-mail address is taken (case-insensitively); the message says which, and `details` names the field (`body.username` or `body.email`).',
+            ),
+          },
         }),
       },
     },
@@ -147,6 +152,7 @@ export const authPaths: Paths = {
               '`unauthenticated`: the access token is missing, malformed, expired or forged. `invalid_credentials`: `currentPassword` is wrong.',
               ['unauthenticated', 'invalid_credentials'],
             ),
+            409: errorResponse(409, 'The account changed at the same moment (e.g. another password change); try again.'),
             429: errorResponse(429, 'Too many wrong `currentPassword` attempts, or too many requests; wait `Retry-After` seconds.'),
           },
         }),

@@ -20,6 +20,9 @@ export const ERROR_CODES = [
 /** Control characters other than newline (U+000A) and tab (U+0009) are refused in message bodies. */
 const NO_CONTROL_NOT_BLANK = String.raw`^(?=[\s\S]*\S)[^\u0000-\u0008\u000B-\u001F\u007F-\u009F]*$`;
 
+const SERVICES = ['api-gateway', 'auth-service', 'profile-service', 'chat-service'] as const;
+const serviceStatus: Schema = { type: 'string', enum: ['ok', 'down'] };
+
 const EXAMPLE_USER_ID = '3f0b9c1e-6a2d-4c8e-9f57-1d2e3a4b5c6d';
 const EXAMPLE_ROOM_ID = '8c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f';
 const EXAMPLE_TIME = '2025-01-31T12:00:00.000Z';
@@ -31,21 +34,23 @@ const displayName: Schema = {
   type: 'string',
   minLength: 1,
   maxLength: 64,
-  description: '1–64 characters. Defaults to the username when the profile is created.',
+  pattern: String.raw`^[^\u0000-\u001F\u007F-\u009F]*\S[^\u0000-\u001F\u007F-\u009F]*$`,
+  description: '1–64 characters after trimming, on one line (no control characters, no newline or tab). Defaults to the username when the profile is created.',
   examples: ['Ada Lovelace'],
 };
 const bio: Schema = {
   type: 'string',
   maxLength: 500,
-  description: 'At most 500 characters; the empty string when unset.',
+  pattern: String.raw`^[^\u0000-\u0008\u000B-\u001F\u007F-\u009F]*$`,
+  description: 'At most 500 characters; newlines and tabs are kept, other control characters are refused. The empty string when unset.',
   examples: ['Counting engines.'],
 };
 const avatarUrlOut: Schema = {
   type: ['string', 'null'],
   format: 'uri-reference',
   description:
-    'Where the avatar image is: the `https:` URL the user set, or, after an upload to `PUT /api/profiles/me/avatar`, the address at which the gateway serves the stored image (`GET /api/profiles/{userId}/avatar`); `null` when there is none.',
-  examples: [`/api/profiles/${EXAMPLE_USER_ID}/avatar`, null],
+    'Where the avatar image is: the `https:` URL the user set, or, after an upload to `PUT /api/profiles/me/avatar`, the absolute URL at which the gateway serves the stored image (`GET /api/profiles/{userId}/avatar`, with a `v` query that changes with every new image); `null` when there is none.',
+  examples: [`http://127.0.0.1:8080/api/profiles/${EXAMPLE_USER_ID}/avatar?v=9f86d081884c7d659a2feaa0c55ad015`, null],
 };
 const settings: Schema = {
   type: 'object',
@@ -87,6 +92,23 @@ const roomProperties: Record<string, Schema> = {
   updatedAt: time('When the room last changed (name, topic, members or a new message).'),
 };
 const ROOM_REQUIRED = ['id', 'kind', 'name', 'topic', 'visibility', 'ownerId', 'memberCount', 'lastSeq', 'createdAt', 'updatedAt'];
+
+/** Control characters are refused in room names and topics. */
+const NO_CONTROL = String.raw`^[^\u0000-\u001F\u007F-\u009F]*$`;
+const roomName: Schema = {
+  type: 'string',
+  minLength: 1,
+  maxLength: 64,
+  pattern: String.raw`^[^\u0000-\u001F\u007F-\u009F]*\S[^\u0000-\u001F\u007F-\u009F]*$`,
+  description: '1–64 characters after trimming; no control characters.',
+  examples: ['general'],
+};
+const roomTopic: Schema = {
+  type: 'string',
+  maxLength: 500,
+  pattern: NO_CONTROL,
+  description: 'At most 500 characters after trimming; no control characters.',
+};
 
 const room = (extra: Record<string, Schema> = {}, extraRequired: string[] = []): Schema => ({
   type: 'object',
@@ -232,22 +254,22 @@ const schemas: Record<string, Schema> = {
     additionalProperties: false,
     required: ['login', 'password'],
     properties: {
-      login: { type: 'string', minLength: 1, description: 'The username or the e-mail address, in any case.', examples: ['ada_l'] },
-      password: { type: 'string', minLength: 1 },
+      login: { type: 'string', minLength: 1, maxLength: 254, description: 'The username or the e-mail address, in any case.', examples: ['ada_l'] },
+      password: { type: 'string', minLength: 1, maxLength: 128 },
     },
   },
   RefreshTokenRequest: {
     type: 'object',
     additionalProperties: false,
     required: ['refreshToken'],
-    properties: { refreshToken: { type: 'string', minLength: 1 } },
+    properties: { refreshToken: { type: 'string', minLength: 1, maxLength: 512 } },
   },
   ChangePasswordRequest: {
     type: 'object',
     additionalProperties: false,
     required: ['currentPassword', 'newPassword'],
     properties: {
-      currentPassword: { type: 'string', minLength: 1 },
+      currentPassword: { type: 'string', minLength: 1, maxLength: 128 },
       newPassword: schemaRef('Password'),
     },
   },
@@ -371,24 +393,26 @@ const schemas: Record<string, Schema> = {
     additionalProperties: false,
     required: ['name', 'visibility'],
     properties: {
-      name: { type: 'string', minLength: 1, maxLength: 64, pattern: String.raw`\S`, description: '1–64 characters after trimming.', examples: ['general'] },
-      topic: { type: 'string', maxLength: 500, description: 'At most 500 characters.' },
+      name: roomName,
+      topic: roomTopic,
       visibility: { type: 'string', enum: ['public', 'private'] },
       memberIds: {
         type: 'array',
         maxItems: 100,
         uniqueItems: true,
         items: schemaRef('Id'),
-        description: 'Users to add as members at once (at most 100). The caller is always a member (the owner) and need not be listed.',
+        description: 'Users to add as members at once (at most 100, each once). The caller is always a member (the owner) and need not be listed.',
       },
     },
   },
   UpdateRoomRequest: {
     type: 'object',
     additionalProperties: false,
+    minProperties: 1,
+    description: 'At least one of `name` and `topic`; the one left out is unchanged.',
     properties: {
-      name: { type: 'string', minLength: 1, maxLength: 64, pattern: String.raw`\S`, description: '1–64 characters after trimming.' },
-      topic: { type: 'string', maxLength: 500, description: 'At most 500 characters; the empty string clears it.' },
+      name: roomName,
+      topic: { ...roomTopic, description: `${roomTopic['description'] as string} The empty string clears it.` },
     },
   },
   UserIdRequest: {
@@ -477,8 +501,9 @@ const schemas: Record<string, Schema> = {
       services: {
         type: 'object',
         description: 'Each service as the gateway reached it through Dapr: `ok`, or `down` when it failed or did not answer in time.',
-        required: ['api-gateway', 'auth-service', 'profile-service', 'chat-service'],
-        additionalProperties: { type: 'string', enum: ['ok', 'down'] },
+        required: [...SERVICES],
+        properties: Object.fromEntries(SERVICES.map((name) => [name, serviceStatus])),
+        additionalProperties: serviceStatus,
       },
     },
   },

@@ -1,4 +1,4 @@
-import { BEARER, PUBLIC, commonParameters, errorResponse, headerRef, jsonContent, ok, paramRef, schemaRef, standardErrors } from './common.js';
+import { BEARER, commonParameters, errorResponse, headerRef, jsonContent, ok, paramRef, schemaRef, standardErrors } from './common.js';
 import type { Paths } from './types.js';
 
 const TAG = ['Profiles'];
@@ -30,7 +30,7 @@ export const profilePaths: Paths = {
       operationId: 'updateMyProfile',
       summary: 'Change my profile',
       description:
-        'Changes any of `displayName` (1–64 characters), `bio` (at most 500 characters), `avatarUrl` (an `https:` URL, or `null` to remove it) and `settings` ' +
+        'Changes any of `displayName` (1–64 characters after trimming, one line), `bio` (at most 500 characters), `avatarUrl` (an `https:` URL, or `null` to remove it) and `settings` ' +
         '(`theme`: `system`|`light`|`dark`, `notifications`: `all`|`mentions`|`none`; the settings left out keep their value). ' +
         'Fields left out are unchanged. Unknown fields, here or inside `settings`: `400 validation_failed`.',
       tags: TAG,
@@ -43,6 +43,7 @@ export const profilePaths: Paths = {
           auth: true,
           body: true,
           validation: '`validation_failed`: a field breaks its rule, or a field is unknown (each one in `details`, e.g. `body.settings.theme`).',
+          more: { 409: errorResponse(409, 'The profile kept changing while this update was applied (concurrent updates); try again.') },
         }),
       },
     },
@@ -71,6 +72,7 @@ export const profilePaths: Paths = {
           body: false,
           more: {
             400: errorResponse(400, '`validation_failed`: the body is empty.', ['validation_failed']),
+            409: errorResponse(409, 'The profile kept changing while this upload was applied (concurrent updates); try again.'),
             413: errorResponse(413, 'The image is larger than 1 MiB.'),
             415: errorResponse(
               415,
@@ -86,11 +88,12 @@ export const profilePaths: Paths = {
       operationId: 'getAvatar',
       summary: 'A user\'s avatar image',
       description:
-        'The image uploaded with `PUT /api/profiles/me/avatar`, with its content type. Public (no access token), so it can be the `src` of an `<img>`. ' +
+        'The image uploaded with `PUT /api/profiles/me/avatar`, with its content type (and `X-Content-Type-Options: nosniff`). ' +
+        'Like every profile route it needs the access token, so a browser client loads it with `fetch` and an `Authorization` header (then, e.g., an object URL), not as a bare `<img src>`. ' +
         'It carries an `ETag`: send it back in `If-None-Match` to get `304 Not Modified` while the image is unchanged. ' +
         'A user without an uploaded image (none, or an external `https:` `avatarUrl`): `404`.',
       tags: TAG,
-      security: PUBLIC,
+      security: BEARER,
       parameters: commonParameters(paramRef('UserId'), {
         name: 'If-None-Match',
         in: 'header',
@@ -109,7 +112,7 @@ export const profilePaths: Paths = {
           headers: { 'X-Request-Id': headerRef('XRequestId'), ETag: headerRef('ETag'), 'Cache-Control': headerRef('CacheControl') },
         },
         ...standardErrors({
-          auth: false,
+          auth: true,
           body: false,
           validation: '`validation_failed`: `userId` is not a valid id.',
           more: { 404: errorResponse(404, 'No such user, or the user has no uploaded avatar image.') },

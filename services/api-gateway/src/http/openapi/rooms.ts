@@ -147,7 +147,8 @@ export const roomPaths: Paths = {
       operationId: 'leaveRoom',
       summary: 'Leave a room',
       description:
-        'The caller stops being a member; the room\'s other members receive `room:member_left`. Leaving a public room the caller is not in changes nothing (also `204`). ' +
+        'The caller stops being a member; the room\'s other members receive `room:member_left`. When the owner leaves, the oldest admin (else the oldest member) becomes the owner. ' +
+        'Leaving a public room the caller is not in changes nothing (also `204`). A `dm` cannot be left (`403`). ' +
         SEE_RULE,
       tags: ROOMS,
       security: BEARER,
@@ -158,7 +159,7 @@ export const roomPaths: Paths = {
           auth: true,
           body: true,
           validation: '`validation_failed`: `roomId` is not a valid id.',
-          more: { 404: notVisible },
+          more: { 403: errorResponse(403, 'The room is a `dm`, which always keeps its two users.'), 404: notVisible },
         }),
       },
     },
@@ -182,7 +183,7 @@ export const roomPaths: Paths = {
           validation: '`validation_failed`: `userId` is missing or not a valid id, an unknown field was sent, or `roomId` is not a valid id.',
           more: {
             403: errorResponse(403, 'The caller is not the owner or an admin of this room, or the room is a `dm`.'),
-            404: errorResponse(404, 'The room is not visible to the caller (see above), or no user has this `userId`.'),
+            404: notVisible,
           },
         }),
       },
@@ -193,7 +194,9 @@ export const roomPaths: Paths = {
       operationId: 'removeMember',
       summary: 'Remove a member',
       description:
-        `Owner or admin only: removes the user from the room. The owner cannot be removed (\`403\`). Members, and the removed user, receive \`room:member_left\`. ${SEE_RULE}`,
+        'Owner or admin only: removes the user from the room. Nobody can remove the owner, and only the owner can remove an admin (`403`). ' +
+        'Any member may remove themselves, which is the same as leaving. Members, and the removed user, receive `room:member_left`. ' +
+        SEE_RULE,
       tags: ROOMS,
       security: BEARER,
       parameters: commonParameters(paramRef('RoomId'), paramRef('UserId')),
@@ -204,7 +207,10 @@ export const roomPaths: Paths = {
           body: true,
           validation: '`validation_failed`: `roomId` or `userId` is not a valid id.',
           more: {
-            403: errorResponse(403, 'The caller is not the owner or an admin of this room, the user is the owner, or the room is a `dm`.'),
+            403: errorResponse(
+              403,
+              'The caller is not the owner or an admin of this room, the user is the owner, the user is an admin and the caller is not the owner, or the room is a `dm`.',
+            ),
             404: errorResponse(404, 'The room is not visible to the caller (see above), or the user is not a member of it.'),
           },
         }),
@@ -228,7 +234,6 @@ export const roomPaths: Paths = {
           auth: true,
           body: true,
           validation: '`validation_failed`: `userId` is missing or not a valid id, is the caller\'s own id, or an unknown field was sent.',
-          more: { 404: errorResponse(404, 'No user has this `userId`.') },
         }),
       },
     },

@@ -48,6 +48,9 @@ export function jsonBody(options: { limitBytes?: number; isRawRoute?: (ctx: Cont
       return next();
     }
     if (!ctx.is(JSON_TYPES)) {
+      // A bodyless POST relayed by daprd arrives chunked, empty and without
+      // a content type (service invocation streams the body); that is no body.
+      if (ctx.get('content-type') === '' && (await readRawBody(ctx, limit)).length === 0) return next();
       throw new AppError('unsupported_media_type', 'The body must be application/json');
     }
     const raw = await readRawBody(ctx, limit);

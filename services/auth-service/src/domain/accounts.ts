@@ -94,14 +94,24 @@ export function createAccounts(deps: AccountsDeps) {
     return { accessToken, refreshToken, expiresIn };
   }
 
-  async function revokeFamily(familyId: string, reason: NonNullable<SessionFamily['revokedReason']>): Promise<SessionFamily | undefined> {
-    const found = await sessions.getFamily(familyId);
-    if (!found || found.value.revokedAt) return found?.value;
-    const revoked: SessionFamily = { ...found.value, revokedAt: iso(), revokedReason: reason };
-    // Last write wins on purpose: a revocation must never lose to a rotation
-    // (a rotation writes the family with its etag, so it loses instead).
-    await sessions.saveFamily(revoked, { ttlSeconds: refreshTtl });
-    return revoked;
+  /**
+   * Marks a session revoked. Written under the read ETag and retried on a
+   * race, so a revocation never loses to a rotation (which also writes under
+   * its ETag, and so loses instead). On Redis a key once written under an
+   * ETag only takes writes under an ETag, which this keeps to.
+   */
+  async function revokeFamily(familyId: string, reason: NonNullable<SessionFamily['revokedReason']>): Promise<void> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const found = await sessions.getFamily(familyId);
+      if (!found || found.value.revokedAt) return;
+      try {
+        await sessions.saveFamily({ ...found.value, revokedAt: iso(), revokedReason: reason }, { etag: found.etag, ttlSeconds: refreshTtl });
+        return;
+      } catch (error) {
+        if (!(error instanceof StateConflictError)) throw error;
+      }
+    }
+    throw unavailable('The session could not be revoked; try again');
   }
 
   /**

@@ -17,9 +17,14 @@ import type {
   Versioned,
 } from '../../domain/ports.js';
 
-/** A key-value map with ETags and optional expiry, like a Dapr state store. */
+/**
+ * A key-value map with ETags and optional expiry, like a Dapr state store.
+ * It keeps Redis's quirk too: a key once written under an ETag or with
+ * first-write only takes writes under an ETag (a plain write fails, and not
+ * as a conflict), so code that forgets the ETag fails here as it would there.
+ */
 export class MemoryKv {
-  private readonly items = new Map<string, { value: unknown; etag: number; expiresAt?: number | undefined }>();
+  private readonly items = new Map<string, { value: unknown; etag: number; guarded: boolean; expiresAt?: number | undefined }>();
   private version = 0;
   private readonly now: () => number;
   constructor(now: () => number = Date.now) {
@@ -34,11 +39,14 @@ export class MemoryKv {
 
   set(key: string, value: unknown, options: { etag?: string | undefined; firstWrite?: boolean; ttlSeconds?: number } = {}): void {
     const current = this.get(key);
+    const conditional = options.etag !== undefined || options.firstWrite === true;
     if (options.firstWrite && current) throw new StateConflictError();
     if (options.etag !== undefined && current && current.etag !== options.etag) throw new StateConflictError();
+    if (!conditional && current && this.items.get(key)?.guarded) throw new Error(`failed to set key ${key}`);
     this.items.set(key, {
       value: structuredClone(value),
       etag: ++this.version,
+      guarded: conditional,
       expiresAt: options.ttlSeconds ? this.now() + options.ttlSeconds * 1000 : undefined,
     });
   }

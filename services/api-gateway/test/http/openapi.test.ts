@@ -62,6 +62,8 @@ const CONTRACT: Record<string, { auth: boolean; errors: number[] }> = {
 
 /** API.md, "Real time". */
 const SOCKET_CLIENT_EVENTS = ['message:send', 'message:edit', 'message:delete', 'sync', 'read', 'typing'];
+/** Additions to API.md that the gateway implements (packages/platform/src/realtime/events.ts), marked as such in the document. */
+const SOCKET_ADDITIONS = { clientToServer: ['auth:refresh'], serverToClient: ['auth:expired'] };
 const SOCKET_SERVER_EVENTS = [
   'message:new',
   'message:updated',
@@ -318,13 +320,15 @@ test('when the Socket.IO contract is read from x-socket-io, it has every event o
   const socket = doc['x-socket-io'] as {
     path: string;
     connectError: unknown;
-    clientToServer: Record<string, { payload: unknown; ack: unknown }>;
-    serverToClient: Record<string, { payload: unknown }>;
+    clientToServer: Record<string, { payload: unknown; ack: unknown; description: string }>;
+    serverToClient: Record<string, { payload: unknown; description: string }>;
   };
   t.is(socket.path, '/socket.io');
-  t.deepEqual(socket.connectError, { message: 'unauthenticated' });
-  t.deepEqual(Object.keys(socket.clientToServer).sort(), [...SOCKET_CLIENT_EVENTS].sort());
-  t.deepEqual(Object.keys(socket.serverToClient).sort(), [...SOCKET_SERVER_EVENTS].sort());
+  t.like(socket.connectError, { message: 'unauthenticated' });
+  t.deepEqual(Object.keys(socket.clientToServer).sort(), [...SOCKET_CLIENT_EVENTS, ...SOCKET_ADDITIONS.clientToServer].sort());
+  t.deepEqual(Object.keys(socket.serverToClient).sort(), [...SOCKET_SERVER_EVENTS, ...SOCKET_ADDITIONS.serverToClient].sort());
+  for (const name of SOCKET_ADDITIONS.clientToServer) t.regex(socket.clientToServer[name]?.description ?? '', /An addition to API\.md/);
+  for (const name of SOCKET_ADDITIONS.serverToClient) t.regex(socket.serverToClient[name]?.description ?? '', /An addition to API\.md/);
   t.is(socket.clientToServer['typing']?.ack, null);
   const { rewritten, compile } = schemaChecker(doc);
   const events = (rewritten as unknown as { 'x-socket-io': typeof socket })['x-socket-io'];

@@ -18,7 +18,14 @@ const object = (properties: Record<string, Schema>, required: string[] = Object.
 
 const ackError: Schema = object({
   ok: { const: false },
-  error: object({ code: schemaRef('ErrorCode'), message: { type: 'string' } }),
+  error: object(
+    {
+      code: schemaRef('ErrorCode'),
+      message: { type: 'string' },
+      details: { type: 'array', items: schemaRef('ErrorDetail'), description: 'With `validation_failed`: one entry per bad field.' },
+    },
+    ['code', 'message'],
+  ),
 });
 
 const ack = (success: Record<string, Schema>): Schema => ({
@@ -71,9 +78,15 @@ const clientToServer: Record<string, ClientEvent> = {
   },
   typing: {
     description:
-      'Tells the room\'s other members that the caller is (or stopped) typing. No acknowledgement is needed; a `typing: true` expires by itself after 5 seconds, so repeat it while typing goes on.',
+      'Tells the room\'s other members that the caller is (or stopped) typing. No acknowledgement is needed (one is answered when a callback is given); a `typing: true` expires by itself after 5 seconds, so repeat it while typing goes on.',
     payload: object({ roomId, typing: { type: 'boolean' } }),
     ack: null,
+  },
+  'auth:refresh': {
+    description:
+      'An addition to API.md: swaps a fresh access token (of the same user) into the live connection, so that it is not closed when the old token expires. Send it after each `POST /api/auth/refresh`.',
+    payload: object({ token: { type: 'string', minLength: 1, description: 'The new access token.' } }),
+    ack: ack({ expiresAt: { ...schemaRef('Timestamp'), description: 'When the new token expires.' } }),
   },
 };
 
@@ -93,19 +106,30 @@ const serverToClient: Record<string, ServerEvent> = {
   'room:member_left': { description: 'A user left or was removed from a room.', payload: object({ roomId, userId: schemaRef('Id') }) },
   'room:updated': { description: 'A room changed (name, topic).', payload: schemaRef('Room') },
   read: { description: 'A member\'s read marker moved forward.', payload: object({ roomId, userId: schemaRef('Id'), seq }) },
+  'auth:expired': {
+    description:
+      'An addition to API.md: the access token of this connection expired, and the server closes the connection right after this event. Reconnect with a fresh token (or send `auth:refresh` before it expires).',
+    payload: object({ code: { const: 'unauthenticated' }, message: { type: 'string' } }),
+  },
 };
 
 export const socketIo = {
   description:
     'Real time over Socket.IO (v4 protocol). Connect to the gateway (the server URL) with path `/socket.io` and `auth: {token: accessToken}`. ' +
-    'A missing or bad token: the connection is refused with a `connect_error` whose `message` is `unauthenticated`. ' +
+    'A missing or bad token: the connection is refused with a `connect_error` whose `message` is `unauthenticated` (its `data` is `{code, message}`); ' +
+    'when the token cannot be checked for the moment, the `message` is `unavailable`: retry shortly. ' +
     'On connect the socket receives the events of every room its user belongs to, and of rooms the user joins later, without reconnecting. ' +
-    'Every client-to-server event except `typing` takes an acknowledgement callback, which gets `{ok: true, ...}` or `{ok: false, error: {code, message}}` with the codes of the REST API. ' +
+    'Every client-to-server event except `typing` takes an acknowledgement callback, which gets `{ok: true, ...}` or `{ok: false, error: {code, message, details?}}` with the codes of the REST API; ' +
+    'the server always answers it. Sending, editing and deleting are rate-limited per user (`rate_limited`). ' +
     'A message sent over REST or over the socket reaches every connected member of its room, whichever gateway replica each is connected to, exactly in `seq` order per room. ' +
     'After a reconnect, catch up with `sync` from the last `seq` held in each room.',
   path: '/socket.io',
   auth: object({ token: { type: 'string', description: 'The access token (the same JWT as `Authorization: Bearer`).' } }),
-  connectError: { message: 'unauthenticated' },
+  connectError: {
+    message: 'unauthenticated',
+    data: object({ code: { type: 'string', enum: ['unauthenticated', 'unavailable'] }, message: { type: 'string' } }),
+    description: '`message` is `unauthenticated` for a missing or bad token, `unavailable` when the token cannot be checked for the moment.',
+  },
   clientToServer,
   serverToClient,
 };

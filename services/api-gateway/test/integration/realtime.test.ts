@@ -1,0 +1,222 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import test from 'ava';
+import { startPlatform, waitFor, type Platform } from '@chat/platform/testing';
+import { asGateway, createRoom, register, type TestUser } from '../helpers/platform-users.js';
+import { connectError, connectSocket, type TestSocket } from '../helpers/socket-client.js';
+
+// The Socket.IO contract of API.md against the real platform: two gateway
+// replicas, each with its own sidecar, the real auth-service and
+// chat-service, fan-out through the `fanout` component of the profile.
+
+let platform: Platform;
+const gateways: string[] = [];
+
+test.before(async () => {
+  platform = await startPlatform({ gatewayReplicas: 2, callerSidecars: ['api-gateway'] });
+  gateways.push(platform.instance('api-gateway').url, platform.instance('api-gateway#2').url);
+});
+test.after.always(async () => {
+  await platform?.stop();
+});
+
+const EVENT_MS = 15_000;
+const send = (socket: TestSocket, roomId: string, body: string) =>
+  socket.socket.emitWithAck('message:send', { roomId, body, clientMsgId: randomUUID() });
+
+async function connect(t: Parameters<typeof connectSocket>[0], replica: 0 | 1, user: TestUser) {
+  return connectSocket(t, gateways[replica]!, user.token);
+}
+
+test.serial('when the token is missing, malformed or forged, the connection is refused with connect_error unauthenticated', async (t) => {
+  const alice = await register(platform);
+  const [header, payload, signature] = alice.token.split('.');
+  const forgedPayload = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(payload!, 'base64url').toString()), sub: randomUUID() })).toString('base64url');
+  for (const token of [undefined, 'not-a-token', `${header}.${forgedPayload}.${signature}`]) {
+    const error = await connectError(gateways[0]!, token);
+    t.is(error.message, 'unauthenticated', `token ${String(token).slice(0, 12)}`);
+  }
+  const ok = await connect(t, 0, alice);
+  t.true(ok.socket.connected);
+});
+
+test.serial('when a member sends on one replica, the ack carries the message and members on both replicas get message:new', async (t) => {
+  const [alice, bob] = [await register(platform), await register(platform)];
+  const roomId = await createRoom(platform, alice, [bob]);
+  const a = await connect(t, 0, alice);
+  const b = await connect(t, 1, bob);
+  const ack = await send(a, roomId, 'hello across replicas');
+  t.like(ack, { ok: true, message: { roomId, seq: 1, authorId: alice.id, body: 'hello across replicas' } });
+  t.like(await b.next('message:new', undefined, EVENT_MS), { roomId, seq: 1, authorId: alice.id, body: 'hello across replicas' });
+  t.like(await a.next('message:new', undefined, EVENT_MS), { roomId, seq: 1 });
+  t.like(await send(a, randomUUID(), 'nowhere'), { ok: false, error: { code: 'not_found' } });
+  t.like(await a.socket.emitWithAck('message:send', { roomId, body: '   ', clientMsgId: 'c' }), {
+    ok: false,
+    error: { code: 'validation_failed' },
+  });
+});
+
+test.serial('when members send concurrently on both replicas, every client gets the room in strict seq order, nothing missing', async (t) => {
+  const users = [await register(platform), await register(platform), await register(platform)];
+  const roomId = await createRoom(platform, users[0]!, users.slice(1));
+  const sockets = await Promise.all(users.map((u, i) => connect(t, (i % 2) as 0 | 1, u)));
+  const perSender = 15;
+  const acks = await Promise.all(
+    sockets.flatMap((s, i) => Array.from({ length: perSender }, (_, n) => send(s, roomId, `from ${i}: ${n}`))),
+  );
+  t.true(acks.every((ack) => ack.ok), JSON.stringify(acks.find((ack) => !ack.ok)));
+  const total = users.length * perSender;
+  for (const socket of sockets) {
+    await socket.next('message:new', (m) => m.seq === total, EVENT_MS);
+    const seqs = socket.received('message:new').filter((m) => m.roomId === roomId).map((m) => m.seq);
+    t.deepEqual(seqs, Array.from({ length: total }, (_, i) => i + 1));
+  }
+});
+
+test.serial('when a user is added to a room, their live socket receives it without reconnecting; removed, it stops at once', async (t) => {
+  const [alice, bob, carol] = [await register(platform), await register(platform), await register(platform)];
+  const roomId = await createRoom(platform, alice, [carol]);
+  const a = await connect(t, 0, alice);
+  const b = await connect(t, 1, bob);
+  const c = await connect(t, 1, carol);
+  await asGateway(platform, alice.id, 'POST', `rooms/${roomId}/members`, { userId: bob.id });
+  t.deepEqual(await b.next('room:member_joined', undefined, EVENT_MS), { roomId, userId: bob.id });
+  t.deepEqual(await a.next('room:member_joined', (e) => e.userId === bob.id, EVENT_MS), { roomId, userId: bob.id });
+  await send(a, roomId, 'welcome bob');
+  t.like(await b.next('message:new', undefined, EVENT_MS), { roomId, seq: 1, body: 'welcome bob' });
+
+  await asGateway(platform, alice.id, 'DELETE', `rooms/${roomId}/members/${bob.id}`);
+  t.deepEqual(await b.next('room:member_left', undefined, EVENT_MS), { roomId, userId: bob.id });
+  await send(a, roomId, 'bob is gone');
+  // Carol is on Bob's replica: once she has it, Bob would have had it too.
+  await c.next('message:new', (m) => m.seq === 2, EVENT_MS);
+  t.deepEqual(b.received('message:new').map((m) => m.seq), [1]);
+  // A private room the user left is one they may not even see.
+  t.like(await b.socket.emitWithAck('sync', { roomId, afterSeq: 0 }), { ok: false, error: { code: 'not_found' } });
+});
+
+test.serial('when messages are edited, deleted and read and the room renamed, acks answer and members get each event', async (t) => {
+  const [alice, bob] = [await register(platform), await register(platform)];
+  const roomId = await createRoom(platform, alice, [bob]);
+  const a = await connect(t, 0, alice);
+  const b = await connect(t, 1, bob);
+  await send(a, roomId, 'first');
+  await send(a, roomId, 'second');
+  t.like(await a.socket.emitWithAck('message:edit', { roomId, seq: 1, body: 'first, edited' }), {
+    ok: true,
+    message: { roomId, seq: 1, body: 'first, edited' },
+  });
+  t.like(await b.next('message:updated', undefined, EVENT_MS), { roomId, seq: 1, body: 'first, edited' });
+  t.like(await b.socket.emitWithAck('message:edit', { roomId, seq: 1, body: 'not mine' }), { ok: false, error: { code: 'forbidden' } });
+
+  t.deepEqual(await a.socket.emitWithAck('message:delete', { roomId, seq: 2 }), { ok: true });
+  t.deepEqual(await b.next('message:deleted', undefined, EVENT_MS), { roomId, seq: 2 });
+
+  t.deepEqual(await b.socket.emitWithAck('read', { roomId, seq: 2 }), { ok: true });
+  t.deepEqual(await a.next('read', (r) => r.userId === bob.id, EVENT_MS), { roomId, userId: bob.id, seq: 2 });
+
+  await asGateway(platform, alice.id, 'PATCH', `rooms/${roomId}`, { name: 'renamed' });
+  t.like(await b.next('room:updated', undefined, EVENT_MS), { id: roomId, name: 'renamed' });
+
+  const sync = await b.socket.emitWithAck('sync', { roomId, afterSeq: 0 });
+  t.like(sync, { ok: true, hasMore: false, messages: [{ seq: 1, body: 'first, edited' }, { seq: 2, deleted: true, body: '' }] });
+});
+
+test.serial('when a user types, members on the other replica see it, the typist never does, and it expires after 5 s', async (t) => {
+  const [alice, bob] = [await register(platform), await register(platform)];
+  const roomId = await createRoom(platform, alice, [bob]);
+  const a = await connect(t, 0, alice);
+  const a2 = await connect(t, 1, alice);
+  const b = await connect(t, 1, bob);
+  t.deepEqual(await a.socket.emitWithAck('typing', { roomId, typing: true }), { ok: true });
+  const started = Date.now();
+  t.deepEqual(await b.next('typing', undefined, EVENT_MS), { roomId, userId: alice.id, typing: true });
+  t.deepEqual(await b.next('typing', (s) => !s.typing, EVENT_MS), { roomId, userId: alice.id, typing: false });
+  const lasted = Date.now() - started;
+  t.true(lasted >= 4_500 && lasted < 8_000, `typing lasted ${lasted} ms`);
+
+  b.socket.emit('typing', { roomId, typing: true });
+  t.deepEqual(await a.next('typing', undefined, EVENT_MS), { roomId, userId: bob.id, typing: true });
+  t.deepEqual(await a2.next('typing', undefined, EVENT_MS), { roomId, userId: bob.id, typing: true });
+  t.deepEqual([...a.received('typing'), ...a2.received('typing')].filter((s) => s.userId === alice.id), []);
+  t.deepEqual(b.received('typing').filter((s) => s.userId === bob.id), []);
+});
+
+test.serial('when a user connects on two replicas, presence goes online once, and offline only when the last socket closes', async (t) => {
+  const [alice, bob, stranger] = [await register(platform), await register(platform), await register(platform)];
+  await createRoom(platform, alice, [bob]);
+  const b = await connect(t, 0, bob);
+  const s = await connect(t, 1, stranger);
+  const a1 = await connect(t, 0, alice);
+  t.deepEqual(await b.next('presence', (p) => p.userId === alice.id, EVENT_MS), { userId: alice.id, status: 'online' });
+  const a2 = await connect(t, 1, alice);
+  a1.close();
+  a2.close();
+  t.deepEqual(await b.next('presence', (p) => p.userId === alice.id && p.status === 'offline', EVENT_MS), {
+    userId: alice.id,
+    status: 'offline',
+  });
+  t.deepEqual(
+    b.received('presence').filter((p) => p.userId === alice.id),
+    [
+      { userId: alice.id, status: 'online' },
+      { userId: alice.id, status: 'offline' },
+    ],
+  );
+  t.deepEqual(s.received('presence').filter((p) => p.userId === alice.id), [], 'no shared room, no presence');
+});
+
+test.serial('when a client reconnects after a disconnect, sync returns everything it missed, in order', async (t) => {
+  const [alice, bob] = [await register(platform), await register(platform)];
+  const roomId = await createRoom(platform, alice, [bob]);
+  const a = await connect(t, 0, alice);
+  const b = await connect(t, 1, bob);
+  for (let i = 1; i <= 3; i++) await send(a, roomId, `before ${i}`);
+  await b.next('message:new', (m) => m.seq === 3, EVENT_MS);
+  const lastSeen = Math.max(...b.received('message:new').map((m) => m.seq));
+  b.close();
+  for (let i = 4; i <= 8; i++) await send(a, roomId, `while away ${i}`);
+  const again = await connect(t, 0, bob);
+  const sync = await again.socket.emitWithAck('sync', { roomId, afterSeq: lastSeen, limit: 100 });
+  t.like(sync, { ok: true, hasMore: false });
+  t.deepEqual(
+    sync.ok ? sync.messages.map((m) => [m.seq, m.body]) : [],
+    [4, 5, 6, 7, 8].map((n) => [n, `while away ${n}`]),
+  );
+  await send(a, roomId, 'live again');
+  t.like(await again.next('message:new', undefined, EVENT_MS), { seq: 9, body: 'live again' });
+  const page = await again.socket.emitWithAck('sync', { roomId, afterSeq: 0, limit: 2 });
+  t.like(page, { ok: true, hasMore: true, messages: [{ seq: 1 }, { seq: 2 }] });
+});
+
+test.serial('when a user sends more than the burst at once, the excess is refused with rate_limited', async (t) => {
+  const alice = await register(platform);
+  const roomId = await createRoom(platform, alice);
+  const a = await connect(t, 0, alice);
+  const acks = await Promise.all(Array.from({ length: 30 }, (_, i) => send(a, roomId, `burst ${i}`)));
+  const refused = acks.filter((ack) => !ack.ok);
+  t.true(refused.length > 0 && acks.filter((ack) => ack.ok).length >= 20, `${refused.length} refused`);
+  t.like(refused[0], { ok: false, error: { code: 'rate_limited' } });
+});
+
+test.serial('when a gateway replica restarts, it sends its clients no event older than its start', async (t) => {
+  const [alice, bob] = [await register(platform), await register(platform)];
+  const roomId = await createRoom(platform, alice, [bob]);
+  const a = await connect(t, 0, alice);
+  await send(a, roomId, 'before the restart');
+  await platform.stopInstance('api-gateway#2');
+  for (let i = 2; i <= 6; i++) await send(a, roomId, `while replica 2 is down ${i}`);
+  await a.next('message:new', (m) => m.seq === 6, EVENT_MS);
+  const restarted = await platform.startInstance('api-gateway', 'api-gateway#2');
+  gateways[1] = restarted.url;
+  // Its consumer group (one per replica name) hands it what was published while it was down: dropped as stale.
+  const dropped = await waitFor(
+    () => readFileSync(restarted.app.logFile, 'utf8').split('\n').find((line) => line.includes('stale fanout events dropped')),
+    { what: 'the restarted replica to drop the events of its downtime', timeoutMs: EVENT_MS },
+  );
+  t.true((JSON.parse(dropped) as { dropped: number }).dropped >= 5);
+  const b = await connect(t, 1, bob);
+  await send(a, roomId, 'after the restart');
+  t.like(await b.next('message:new', undefined, EVENT_MS), { seq: 7, body: 'after the restart' });
+  t.deepEqual(b.received('message:new').map((m) => m.seq), [7]);
+});

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import test from 'ava';
@@ -432,4 +433,10 @@ test('when the gateway\'s routers are built, every route they mount is in the do
     }
     t.deepEqual(expected.filter((key) => !mounted.has(key)), [], `${area}: documented operations that are not mounted`);
   }
+});
+
+test('when docs/api.md lists the operations, its table matches the document (operation and whether a token is needed)', (t) => {
+  const index = readFileSync(new URL('../../../../docs/api.md', import.meta.url), 'utf8');
+  const rows = [...index.matchAll(/^\| `(GET|PUT|POST|PATCH|DELETE) ([^`]+)` \| (token|public) \|/gm)].map((m) => `${m[1]} ${m[2]} ${m[3]}`);
+  t.deepEqual(rows.sort(), operations(doc).map(([key, op]) => `${key} ${op.security.length > 0 ? 'token' : 'public'}`).sort());
 });

@@ -36,7 +36,7 @@ export interface ProfileEvents {
 
 /** Where avatar bytes live (a folder locally, object storage elsewhere). */
 export interface AvatarStorage {
-  put(key: string, bytes: Buffer): Promise<void>;
+  put(key: string, bytes: Buffer, contentType: string): Promise<void>;
   /** The bytes, or undefined when no object has that key. */
   get(key: string): Promise<Buffer | undefined>;
   /** Removes the object; removing an absent object is not an error. */

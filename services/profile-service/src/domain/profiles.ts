@@ -248,7 +248,7 @@ export function createProfileService(deps: ProfileServiceDeps) {
         etag: `"${hash.slice(0, 32)}"`,
         size: bytes.length,
       };
-      await avatars.put(avatar.key, bytes);
+      await avatars.put(avatar.key, bytes, actual);
       let result: Awaited<ReturnType<typeof mutate>>;
       try {
         result = await mutate(userId, vouched, (current) => {

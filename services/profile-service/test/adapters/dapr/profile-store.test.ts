@@ -39,10 +39,15 @@ test('when 100 profiles are read at once, the adapter makes exactly one bulk sta
   t.deepEqual([...found.keys()], ids.slice(0, 50));
 });
 
-test('when avatar bytes are stored, they travel base64-encoded with the object name as fileName', async (t) => {
+test('when avatar bytes are stored, they travel base64-encoded, named for localstorage (fileName) and S3 (key)', async (t) => {
   const { sidecar, calls } = countingSidecar();
-  await daprAvatarStorage(sidecar).put('u-1/abc.png', IMAGES.png);
-  t.deepEqual(calls, [{ api: 'binding', args: ['avatars', 'create', IMAGES.png.toString('base64'), { fileName: 'u-1/abc.png' }] }]);
+  await daprAvatarStorage(sidecar).put('u-1/abc.png', IMAGES.png, 'image/png');
+  t.deepEqual(calls, [
+    {
+      api: 'binding',
+      args: ['avatars', 'create', IMAGES.png.toString('base64'), { fileName: 'u-1/abc.png', key: 'u-1/abc.png', decodeBase64: 'true', contentType: 'image/png' }],
+    },
+  ]);
 });
 
 test('when the avatar object is missing, get answers undefined and delete succeeds', async (t) => {

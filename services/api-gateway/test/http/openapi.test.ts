@@ -10,6 +10,7 @@ import type Router from '@koa/router';
 import type { Middleware } from 'koa';
 import { createHttpApp, createLogger, ERROR_STATUS, finishApp, type RequestState, type Sidecar } from '@chat/platform';
 import { settings, type Config } from '../../src/config.js';
+import { createApp } from '../../src/http/app.js';
 import { authRoutes } from '../../src/http/routes/auth.js';
 import type { RouteDeps } from '../../src/http/routes/deps.js';
 import { docsRoutes } from '../../src/http/routes/docs.js';
@@ -384,11 +385,13 @@ const requireUserMarker: Middleware<RequestState> = async function requireUserMa
   await next();
 };
 
+/** The gateway's config with every default (no tokens: the app-token check is off, as in unit tests). */
+const defaultConfig = (): Config =>
+  Object.fromEntries(Object.entries(settings).map(([key, setting]) => [key, (setting as { default?: unknown }).default])) as unknown as Config;
+
 /** The gateway's route factories, built as app.ts builds them (with inert dependencies: nothing is called). */
 function mountedAreas(): Record<string, { router: Router<RequestState>; owns: (path: string) => boolean }> {
-  const config = Object.fromEntries(
-    Object.entries(settings).map(([key, setting]) => [key, (setting as { default?: unknown }).default]),
-  ) as unknown as Config;
+  const config = defaultConfig();
   const deps: RouteDeps = {
     config,
     logger: createLogger({ name: 'openapi-test', level: 'silent' }),
@@ -439,4 +442,37 @@ test('when docs/api.md lists the operations, its table matches the document (ope
   const index = readFileSync(new URL('../../../../docs/api.md', import.meta.url), 'utf8');
   const rows = [...index.matchAll(/^\| `(GET|PUT|POST|PATCH|DELETE) ([^`]+)` \| (token|public) \|/gm)].map((m) => `${m[1]} ${m[2]} ${m[3]}`);
   t.deepEqual(rows.sort(), operations(doc).map(([key, op]) => `${key} ${op.security.length > 0 ? 'token' : 'public'}`).sort());
+});
+
+test('when the gateway\'s own app serves the docs, no token is needed, and its errors match the document\'s schemas', async (t) => {
+  const app = createApp({
+    config: defaultConfig(),
+    logger: createLogger({ name: 'openapi-test', level: 'silent' }),
+    sidecar: {} as Sidecar,
+    tokens: { verify: async () => Promise.reject(new Error('no token is verified in this test')) },
+    presence: { online: async () => new Set<string>() },
+  });
+  const gateway = app.listen(0, '127.0.0.1');
+  t.teardown(() => new Promise<void>((resolve) => gateway.close(() => resolve())));
+  await new Promise<void>((resolve) => gateway.once('listening', () => resolve()));
+  const url = `http://127.0.0.1:${(gateway.address() as AddressInfo).port}`;
+
+  const json = await fetch(`${url}/api/openapi.json`);
+  t.is(json.status, 200);
+  t.deepEqual(await json.json(), doc);
+  const page = await fetch(`${url}/api/docs`);
+  t.is(page.status, 200);
+  t.is(page.headers.get('content-type'), 'text/html; charset=utf-8');
+
+  const { compile, rewritten } = schemaChecker(doc);
+  const me = await fetch(`${url}/api/auth/me`);
+  t.is(me.status, 401);
+  t.is(me.headers.get('www-authenticate'), 'Bearer');
+  const meSchema = rewritten.paths['/api/auth/me']?.get?.responses['401']?.content?.['application/json']?.schema;
+  const validate401 = compile(meSchema);
+  t.true(validate401(await me.json()), JSON.stringify(validate401.errors));
+  const unknown = await fetch(`${url}/api/nowhere`);
+  t.is(unknown.status, 404);
+  const validateError = compile({ $ref: 'https://chat.invalid/openapi#/$defs/Error' });
+  t.true(validateError(await unknown.json()), JSON.stringify(validateError.errors));
 });

@@ -147,6 +147,13 @@ test('when an SVG or HTML body is declared as PNG, it is refused with 415 and no
   t.is(avatars.objects.size, 0);
 });
 
+test('when an avatar body is empty, it is 400 validation_failed', async (t) => {
+  const { call } = await withAlice(t);
+  const response = await call('/profiles/me/avatar', { method: 'PUT', userId: 'u-alice', body: Buffer.alloc(0), headers: { 'content-type': 'image/png' } });
+  t.is(response.status, 400);
+  t.like(await response.json(), { error: { code: 'validation_failed', details: [{ path: 'body', message: 'must not be empty' }] } });
+});
+
 test('when an avatar is exactly 1 MiB it is stored; 1 MiB + 1 byte is 413', async (t) => {
   const { call } = await withAlice(t);
   const ok = await call('/profiles/me/avatar', { method: 'PUT', userId: 'u-alice', body: pngOfSize(1024 * 1024), headers: { 'content-type': 'image/png' } });

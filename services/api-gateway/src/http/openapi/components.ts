@@ -1,4 +1,5 @@
 import { schemaRef } from './common.js';
+import { socketAckError } from './realtime.js';
 import type { Header, OpenApiDocument, Parameter, Schema } from './types.js';
 
 /** The contract's error codes (API.md, Conventions), the same set as ERROR_STATUS in @chat/platform. */
@@ -490,6 +491,12 @@ const schemas: Record<string, Schema> = {
         description: 'The `seq` of the newest message the caller has read. The marker only moves forward: a lower `seq` than the current marker changes nothing.',
       },
     },
+  },
+
+  // Socket.IO (x-socket-io)
+  SocketAckError: {
+    ...socketAckError,
+    description: 'What a Socket.IO acknowledgement gets when the command is refused: the codes of the REST API.',
   },
 
   // Health

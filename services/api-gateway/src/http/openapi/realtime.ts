@@ -16,7 +16,8 @@ const object = (properties: Record<string, Schema>, required: string[] = Object.
   properties,
 });
 
-const ackError: Schema = object({
+/** The refused acknowledgement, `components.schemas.SocketAckError`. */
+export const socketAckError: Schema = object({
   ok: { const: false },
   error: object(
     {
@@ -29,7 +30,7 @@ const ackError: Schema = object({
 });
 
 const ack = (success: Record<string, Schema>): Schema => ({
-  oneOf: [object({ ok: { const: true }, ...success }), ackError],
+  oneOf: [object({ ok: { const: true }, ...success }), schemaRef('SocketAckError')],
 });
 
 interface ClientEvent {

@@ -41,7 +41,6 @@ export function buildOpenApiDocument(options: { serverUrl?: string } = {}): Open
       version: '1.0.0',
       summary: 'REST and Socket.IO API of the chat platform, served by the API gateway.',
       description: `${CONVENTIONS}\n${realtimeMarkdown()}\n`,
-      license: { name: 'UNLICENSED', identifier: 'LicenseRef-Proprietary' },
     },
     servers: [{ url: options.serverUrl ?? 'http://127.0.0.1:8080', description: 'The API gateway (default local address).' }],
     tags: [

@@ -71,7 +71,6 @@ export interface OpenApiDocument {
     version: string;
     summary: string;
     description: string;
-    license: { name: string; identifier: string };
   };
   servers: Array<{ url: string; description: string }>;
   tags: Array<{ name: string; description: string }>;

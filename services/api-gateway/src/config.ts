@@ -40,6 +40,12 @@ export const settings = {
     parse: parse.int(0, 600_000),
     default: 5_000,
   },
+  authTimeoutMs: {
+    env: 'AUTH_UPSTREAM_TIMEOUT_MS',
+    doc: "Deadline for a call to the auth-service, in milliseconds: a login waits its turn for a password hash, which under a login storm takes seconds (keep in step with the resiliency policy's authInvoke).",
+    parse: parse.int(100, 300_000),
+    default: 60_000,
+  },
   tokenClockToleranceSeconds: {
     env: 'TOKEN_CLOCK_TOLERANCE_SECONDS',
     doc: 'Clock skew allowed when checking exp/iat of an access token, in seconds.',

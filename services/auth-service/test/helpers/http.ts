@@ -23,7 +23,7 @@ export const freshAddress = (): string => {
  * A client of the gateway that connects from `localAddress`. Node's fetch
  * cannot choose its source address, so this speaks node:http.
  */
-export function apiClient(baseUrl: string, localAddress = freshAddress()) {
+export function apiClient(baseUrl: string, localAddress = freshAddress(), clientOptions: { timeoutMs?: number } = {}) {
   const call = (
     method: string,
     path: string,
@@ -57,7 +57,7 @@ export function apiClient(baseUrl: string, localAddress = freshAddress()) {
           res.on('error', reject);
         },
       );
-      req.setTimeout(30_000, () => req.destroy(new Error(`${method} ${path} timed out`)));
+      req.setTimeout(clientOptions.timeoutMs ?? 30_000, () => req.destroy(new Error(`${method} ${path} timed out`)));
       req.on('error', reject);
       req.end(payload);
     });

@@ -32,7 +32,7 @@ export function authRoutes(deps: RouteDeps): Router<RequestState> {
     await forward(ctx, sidecar, APP_IDS.auth, `auth/${path}`, {
       ...(body !== undefined ? { body } : {}),
       headers,
-      timeoutMs: config.upstreamTimeoutMs,
+      timeoutMs: config.authTimeoutMs,
     });
   };
 

@@ -5,6 +5,11 @@
  * a real-time event on `fanout` (every gateway replica), for the topics the
  * gateway relays.
  *
+ * Domain topics are the real-time names with a `chat.` prefix
+ * (`chat.message.created`): on the Redis profile both components are streams
+ * in one database, named by topic, so the same name on both would be one
+ * stream and each consumer would get the other component's events too.
+ *
  * Delivery policy ("publish, then acknowledge, with logged retries"): the
  * data is committed before anything is published, so a publish failure never
  * fails the request. `publish` waits for the broker at most `ackWaitMs`;
@@ -16,7 +21,7 @@
  * Events of one room are published one after the other, in commit order.
  */
 import { COMPONENTS, FANOUT_TOPICS, type FanoutEnvelope, type Logger, type Sidecar } from '@chat/platform';
-import type { ChatEvent, EventPublisher } from '../../domain/ports.js';
+import type { ChatEvent, ChatTopic, EventPublisher } from '../../domain/ports.js';
 
 const REALTIME = new Set<string>(Object.values(FANOUT_TOPICS));
 
@@ -39,15 +44,15 @@ export function createDaprPublisher(options: PublisherOptions): EventPublisher &
   /** The tail of each room's chain of publishes. */
   const chains = new Map<string, Promise<void>>();
 
-  async function publishOne(pubsub: string, event: ChatEvent, payload: unknown): Promise<void> {
+  async function publishOne(pubsub: string, event: ChatEvent, payload: unknown, topic: string): Promise<void> {
     const started = Date.now();
     for (let attempt = 1; ; attempt++) {
       try {
-        await sidecar.publish(pubsub, event.topic, payload);
+        await sidecar.publish(pubsub, topic, payload);
         return;
       } catch (error) {
         const elapsed = Date.now() - started;
-        const where = { pubsub, topic: event.topic, roomId: event.roomId, seq: seqOf(event), attempt };
+        const where = { pubsub, topic, roomId: event.roomId, seq: seqOf(event), attempt };
         if (elapsed >= giveUpAfterMs) {
           self.failures++;
           logger.error({ ...where, err: { message: (error as Error).message } }, 'event not published; clients catch up from history');
@@ -64,8 +69,8 @@ export function createDaprPublisher(options: PublisherOptions): EventPublisher &
       const envelope: FanoutEnvelope = { roomId: event.roomId, occurredAt: event.occurredAt, data: event.data };
       const domain: DomainEventEnvelope = { ...envelope, actorId: event.actorId };
       await Promise.all([
-        publishOne(COMPONENTS.events, event, domain),
-        REALTIME.has(event.topic) ? publishOne(COMPONENTS.fanout, event, envelope) : Promise.resolve(),
+        publishOne(COMPONENTS.events, event, domain, domainTopic(event.topic)),
+        REALTIME.has(event.topic) ? publishOne(COMPONENTS.fanout, event, envelope, event.topic) : Promise.resolve(),
       ]);
     }
   }
@@ -96,6 +101,9 @@ export function createDaprPublisher(options: PublisherOptions): EventPublisher &
   };
   return self;
 }
+
+/** The topic of a chat domain event on `events`. */
+export const domainTopic = (topic: ChatTopic): string => `chat.${topic}`;
 
 function seqOf(event: ChatEvent): number | undefined {
   const seq = (event.data as { seq?: unknown } | null)?.seq;

@@ -1,0 +1,97 @@
+/**
+ * Two chat-service replicas, each with its own sidecar, and 8 concurrent
+ * senders spread over both: 500 messages into one room. Every send must be
+ * answered 201, seq must be exactly 1..500, history must equal what was
+ * acknowledged, and resending a clientMsgId (as a client does after a lost
+ * answer) must never make a second message.
+ */
+import { randomUUID } from 'node:crypto';
+import test from 'ava';
+import { APP_IDS } from '@chat/platform';
+import { startChatHarness, type ChatHarness } from '../helpers/platform.js';
+
+let h: ChatHarness;
+
+test.before(async () => {
+  h = await startChatHarness({ chatReplicas: 2 });
+});
+test.after.always(async () => {
+  await h?.stop();
+});
+
+interface Message {
+  id: string;
+  seq: number;
+  authorId: string;
+  body: string;
+  clientMsgId?: string;
+}
+
+test('when 8 senders on two replicas send 500 messages into one room, seq is exactly 1..500 and history equals the acknowledgements', async (t) => {
+  t.timeout(180_000);
+  const replicas = h.platform.instances.filter((i) => i.name === APP_IDS.chat);
+  t.is(replicas.length, 2);
+  const senders = Array.from({ length: 8 }, () => randomUUID());
+  const created = await h.call(senders[0], 'POST', 'rooms', { name: 'hot', visibility: 'private', memberIds: senders.slice(1) });
+  t.is(created.status, 201);
+  const roomId = created.body.id as string;
+
+  // Through the gateway stand-in's sidecar, as the gateway calls: name
+  // resolution spreads the calls over both replicas (checked below).
+  const sendVia = async (userId: string, body: unknown) => {
+    const reply = await h.call<Message>(userId, 'POST', `rooms/${roomId}/messages`, body);
+    return { status: reply.status, body: reply.body };
+  };
+  const acknowledged: Message[] = [];
+  const statuses = new Map<number, number>();
+  let next = 0;
+  const repeats: Array<{ original: Message; repeat: Message }> = [];
+  await Promise.all(
+    senders.map(async (userId, s) => {
+      for (;;) {
+        const n = next++;
+        if (n >= 500) return;
+        const clientMsgId = `${userId.slice(0, 8)}-${n}`;
+        const reply = await sendVia(userId, { body: `message ${n} from ${s}`, clientMsgId });
+        statuses.set(reply.status, (statuses.get(reply.status) ?? 0) + 1);
+        if (reply.status !== 201) continue;
+        acknowledged.push(reply.body);
+        // Every tenth send is sent again, as by a client that lost the answer.
+        if (n % 10 === 0) {
+          const again = await sendVia(userId, { body: `message ${n} from ${s}`, clientMsgId });
+          if (again.status === 201) repeats.push({ original: reply.body, repeat: again.body });
+          else statuses.set(again.status, (statuses.get(again.status) ?? 0) + 1);
+        }
+      }
+    }),
+  );
+  t.deepEqual([...statuses], [[201, 500]]);
+  t.is(repeats.length, 50);
+  for (const { original, repeat } of repeats) t.deepEqual(repeat, original);
+  const seqs = acknowledged.map((m) => m.seq).sort((a, b) => a - b);
+  t.deepEqual(seqs, Array.from({ length: 500 }, (_, i) => i + 1));
+
+  const history: Message[] = [];
+  for (let after = 0; ; ) {
+    const page = await h.call(senders[3], 'GET', `rooms/${roomId}/messages?after=${after}&limit=100`);
+    t.is(page.status, 200);
+    history.push(...(page.body.messages as Message[]));
+    after = history.at(-1)?.seq ?? after;
+    if (!page.body.hasMore) break;
+  }
+  t.deepEqual(history, [...acknowledged].sort((a, b) => a.seq - b.seq));
+  t.is(new Set(history.map((m) => m.clientMsgId)).size, 500);
+
+  // Each replica's own counters, asked of the app directly (as its sidecar would).
+  const appToken = h.platform.runEnv.env['APP_API_TOKEN']!;
+  const stats = await Promise.all(
+    replicas.map(async (r) => {
+      const response = await fetch(`${r.url}/stats`, { headers: { 'dapr-api-token': appToken, 'dapr-caller-app-id': APP_IDS.gateway } });
+      return ((await response.json()) as { sequencer: { commits: number; conflicts: number; messages: number; repeats: number } }).sequencer;
+    }),
+  );
+  t.log('sequencer stats per replica:', JSON.stringify(stats));
+  t.true(stats.every((s) => s.messages > 0), 'both replicas committed messages');
+  t.is(stats.reduce((sum, s) => sum + s.messages, 0), 500);
+  t.is(stats.reduce((sum, s) => sum + s.repeats, 0), 50);
+});

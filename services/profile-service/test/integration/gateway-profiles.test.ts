@@ -89,7 +89,8 @@ const defaultsOf = (session: Session, displayName = session.user.username) => ({
   updatedAt: session.user.createdAt,
 });
 
-test('when a user registers, the stored profile exists within a second, with the registration displayName', async (t) => {
+// Serial: it measures a latency, so the other tests of this file (scrypt-heavy registrations) must not run meanwhile.
+test.serial('when a user registers, the stored profile exists within a second, with the registration displayName', async (t) => {
   const session = await registerUser({ displayName: 'Ada Lovelace' });
   const stored = await waitStored(session);
   const elapsed = Date.now() - session.registeredAt;

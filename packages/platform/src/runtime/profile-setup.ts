@@ -7,22 +7,32 @@
  *
  * - `pubsub.jetstream`: the component never creates streams, and a subscribe
  *   or publish on a subject no stream captures fails. One stream per topic
- *   (so one durable name per app-id can consume several topics), named
- *   `<component>_<topic>`: `events` on disk, bounded by count and age;
- *   `fanout` in memory, one minute deep.
+ *   (so one durable name per app-id can consume several topics), named after
+ *   the topic. A subject belongs to one stream whichever component publishes
+ *   on it, and chat-service publishes its real-time topics on both `events`
+ *   and `fanout`, so every stream is sized for `events` (on disk, bounded by
+ *   count and age); `fanout` consumers start at new messages anyway.
+ * - `pubsub.rabbitmq` with a vhost in its connectionString: the vhost is
+ *   made (rabbitmqctl, once per broker) when it does not exist. The fanout
+ *   component of the postgres profile has a vhost of its own because an
+ *   exchange is named after the topic: `events` declares it durable and
+ *   `fanout` auto-delete, and RabbitMQ refuses the second declaration of a
+ *   topic published on both (PRECONDITION_FAILED, inequivalent arg).
  * - `state.mysql`: the component creates its table itself, but not safely
  *   when several sidecars start at once (each adds the `row_id` column; all
  *   but one exit with "Duplicate column name 'row_id'"). The table is made
  *   here first, in the component's own final shape, so its checks find
  *   nothing to do.
  *
- * Tooling only: the one place a NATS or MySQL client is used, never in
+ * Tooling only: the one place a NATS, AMQP or MySQL client is used, never in
  * services/*\/src (ARCHITECTURE.md rule 1).
  */
+import { execFile } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { parseAllDocuments } from 'yaml';
-import { COMPONENTS, TOPICS } from '../names.js';
+import { EVENT_TOPICS } from '../names.js';
 import { FANOUT_TOPICS } from '../realtime/events.js';
 
 export interface ProfileComponent {
@@ -54,28 +64,18 @@ export function readProfileComponents(resourcesPath: string, env: Record<string,
   return found;
 }
 
-/**
- * The topics published on each pub/sub component, from the shared names.
- * A topic that is not listed here has no JetStream stream: add it to
- * TOPICS (events) or FANOUT_TOPICS (fanout).
- */
-export function topicsOf(component: string): string[] {
-  return component === COMPONENTS.fanout ? Object.values(FANOUT_TOPICS) : Object.values(TOPICS);
+/** Every topic published on any pub/sub component, from the shared names. */
+export function allTopics(): string[] {
+  return [...new Set([...EVENT_TOPICS, ...Object.values(FANOUT_TOPICS)])].sort();
 }
 
-/** A JetStream stream name (no dots, wildcards or spaces) for a topic of a component. */
-export function streamName(component: string, topic: string): string {
-  return `${component}_${topic}`.replace(/[^A-Za-z0-9_-]/g, '_');
+/** A JetStream stream name (no dots, wildcards or spaces) for a topic. */
+export function streamName(topic: string): string {
+  return `chat_${topic}`.replace(/[^A-Za-z0-9_-]/g, '_');
 }
 
-const MINUTE_MS = 60_000;
-
-/** Stream limits per component: real-time events are worth nothing late; domain events are kept. */
-function streamLimits(component: string) {
-  return component === COMPONENTS.fanout
-    ? { storage: 'memory' as const, maxAgeMs: MINUTE_MS, maxMsgs: 10_000 }
-    : { storage: 'file' as const, maxAgeMs: 7 * 24 * 60 * MINUTE_MS, maxMsgs: 100_000 };
-}
+/** Limits of every stream: what `events` needs (a consumer that was down finds what it missed). */
+const STREAM_LIMITS = { maxAgeMs: 7 * 24 * 60 * 60_000, maxMsgs: 100_000 };
 
 export interface PrepareResult {
   /** What was made, for the caller to show ("created stream events_user_registered"). */
@@ -91,6 +91,9 @@ export async function prepareProfile(resourcesPath: string, env: Record<string, 
   const components = readProfileComponents(resourcesPath, env);
   const jetstream = components.filter((c) => c.type === 'pubsub.jetstream');
   if (jetstream.length > 0) actions.push(...(await ensureJetStreamStreams(jetstream)));
+  for (const component of components.filter((c) => c.type === 'pubsub.rabbitmq')) {
+    actions.push(...(await ensureRabbitVhost(component)));
+  }
   for (const component of components.filter((c) => c.type === 'state.mysql')) {
     actions.push(...(await ensureMySqlTables(component)));
   }
@@ -152,12 +155,8 @@ async function ensureJetStreamStreams(components: ProfileComponent[]): Promise<s
   // Loaded only for a profile that needs it.
   const { connect, nanos, DiscardPolicy, RetentionPolicy, StorageType } = await import('nats');
   const actions: string[] = [];
-  const byUrl = new Map<string, ProfileComponent[]>();
-  for (const component of components) {
-    const url = component.metadata['natsURL'] ?? 'nats://127.0.0.1:4222';
-    byUrl.set(url, [...(byUrl.get(url) ?? []), component]);
-  }
-  for (const [url, group] of byUrl) {
+  const urls = new Set(components.map((c) => c.metadata['natsURL'] ?? 'nats://127.0.0.1:4222'));
+  for (const url of urls) {
     let nc;
     try {
       nc = await connect({ servers: url, timeout: 5_000, name: 'chat-platform setup' });
@@ -166,40 +165,68 @@ async function ensureJetStreamStreams(components: ProfileComponent[]): Promise<s
     }
     try {
       const jsm = await nc.jetstreamManager({ timeout: 5_000 });
-      for (const component of group) {
-        const limits = streamLimits(component.name);
-        for (const topic of topicsOf(component.name)) {
-          const name = streamName(component.name, topic);
-          const config = {
-            name,
-            subjects: [topic],
-            retention: RetentionPolicy.Limits,
-            discard: DiscardPolicy.Old,
-            storage: limits.storage === 'memory' ? StorageType.Memory : StorageType.File,
-            max_age: nanos(limits.maxAgeMs),
-            max_msgs: limits.maxMsgs,
-            num_replicas: 1,
-          };
-          const existing = await jsm.streams.find(topic).catch(() => undefined);
-          if (existing === undefined) {
-            await jsm.streams.add(config);
-            actions.push(`created JetStream stream ${name} (${topic})`);
-          } else if (existing === name) {
-            // Keeps the limits in step with this file; data and consumers stay.
-            const { storage: _fixed, ...updatable } = config;
-            const info = await jsm.streams.info(name);
-            if (info.config.max_age !== config.max_age || info.config.max_msgs !== config.max_msgs) {
-              await jsm.streams.update(name, { ...info.config, ...updatable });
-              actions.push(`updated JetStream stream ${name}`);
-            }
-          }
-          // A stream of another name already captures the topic: someone set
-          // it up by hand; it serves as well, so it is left alone.
-        }
+      for (const topic of allTopics()) {
+        const name = streamName(topic);
+        const existing = await jsm.streams.find(topic).catch(() => undefined);
+        if (existing !== undefined) continue;
+        // A stream that already captures the topic (made here before, or by
+        // hand) serves as it is: its data and consumers stay.
+        await jsm.streams.add({
+          name,
+          subjects: [topic],
+          retention: RetentionPolicy.Limits,
+          discard: DiscardPolicy.Old,
+          storage: StorageType.File,
+          max_age: nanos(STREAM_LIMITS.maxAgeMs),
+          max_msgs: STREAM_LIMITS.maxMsgs,
+          num_replicas: 1,
+        });
+        actions.push(`created JetStream stream ${name} (${topic})`);
       }
     } finally {
       await nc.close();
     }
   }
   return actions;
+}
+
+const run = promisify(execFile);
+
+/** Makes the vhost a RabbitMQ component's connectionString names, if it is missing. */
+async function ensureRabbitVhost(component: ProfileComponent): Promise<string[]> {
+  const connectionString = component.metadata['connectionString'];
+  if (!connectionString) return [];
+  const url = new URL(connectionString);
+  const vhost = decodeURIComponent(url.pathname.replace(/^\//, ''));
+  if (vhost === '' || vhost === '/') return [];
+  const amqp = await import('amqplib');
+  const opens = async (): Promise<boolean> => {
+    try {
+      const connection = await amqp.connect(connectionString, { timeout: 5_000 });
+      await connection.close();
+      return true;
+    } catch (error) {
+      const message = (error as Error).message;
+      // The server closes the connection at Connection.Open (530
+      // NOT_ALLOWED) when the vhost is missing or the user has no permission
+      // on it; amqplib says "Expected ConnectionOpenOk; got <ConnectionClose>".
+      if (/ConnectionOpenOk|ConnectionClose|530|NOT_ALLOWED|vhost/i.test(message)) return false;
+      throw new Error(`cannot reach RabbitMQ at ${url.host} for component ${component.name} (${message}); start it: rabbitmq-server -detached`);
+    }
+  };
+  if (await opens()) return [];
+  const user = decodeURIComponent(url.username || 'guest');
+  const hint = `make it once: rabbitmqctl add_vhost ${vhost} && rabbitmqctl set_permissions -p ${vhost} ${user} ".*" ".*" ".*"`;
+  try {
+    await run('rabbitmqctl', ['-q', 'add_vhost', vhost], { timeout: 60_000 });
+  } catch (error) {
+    // Made meanwhile by a run starting at the same time: fine.
+    const said = `${(error as { stderr?: string }).stderr ?? ''} ${(error as Error).message}`;
+    if (!/already.?exists/i.test(said)) {
+      throw new Error(`RabbitMQ has no vhost "${vhost}" (component ${component.name}) and rabbitmqctl could not make it (${said.trim()}); ${hint}`);
+    }
+  }
+  await run('rabbitmqctl', ['-q', 'set_permissions', '-p', vhost, user, '.*', '.*', '.*'], { timeout: 60_000 });
+  if (!(await opens())) throw new Error(`RabbitMQ vhost "${vhost}" was made but ${user} cannot open it; ${hint}`);
+  return [`created RabbitMQ vhost ${vhost}`];
 }

@@ -83,7 +83,8 @@ export function createRealtime(deps: RealtimeDeps): Realtime {
   const logger = deps.logger.child({ component: 'realtime' });
   const startedAt = Date.now();
   const chat = deps.chat ?? chatApiOverDapr(sidecar, { timeoutMs: settings.upstreamTimeoutMs });
-  const io: RealtimeServer = new Server({ path: '/socket.io', serveClient: false });
+  // 64 KiB per packet, as for a REST JSON body.
+  const io: RealtimeServer = new Server({ path: '/socket.io', serveClient: false, maxHttpBufferSize: 64 * 1024 });
   const membership = new Membership(io);
   const limiter = new RateLimiter({ ratePerSecond: settings.sendRatePerSecond, burst: settings.sendBurst });
   /** Live sockets per user on this replica. */
@@ -225,7 +226,15 @@ export function createRealtime(deps: RealtimeDeps): Realtime {
     void joinRooms(socket).then(
       // The presence entry is written before the connection is accepted: once
       // a client sees `connect`, every replica counts this socket.
-      () => reconcilePresence(socket.data.userId, () => [...new Set([...roomsOf(socket.data.userId), ...roomIdsOf(socket)])], 1).then(() => next()),
+      () =>
+        reconcilePresence(socket.data.userId, () => [...new Set([...roomsOf(socket.data.userId), ...roomIdsOf(socket)])], 1).then(() => {
+          const rooms = roomIdsOf(socket);
+          next();
+          // A client that left during the handshake never connects (Socket.IO connects it on the next tick): undo its presence.
+          setImmediate(() => {
+            if (!socket.connected) void reconcilePresence(socket.data.userId, () => rooms);
+          });
+        }),
       (error: unknown) => {
         const ack = toAckError(error, logger);
         const refused = new Error(ack.code === 'unauthenticated' ? 'unauthenticated' : 'unavailable') as Error & { data?: unknown };

@@ -3,7 +3,7 @@
  * sidecars, compared with the raw `crypto.scrypt` throughput of the same
  * machine, and the auth-service's worst event-loop delay meanwhile.
  *
- *   node --import tsx bench/auth-login-storm.ts [--logins 200] [--users 40] [--raw 200]
+ *   node --import tsx bench/auth-login-storm.ts [--logins 200] [--users 40] [--raw 100]
  *
  * A login costs one scrypt hash (N = 2^15, r = 8, p = 1) on the libuv thread
  * pool, so logins per second should come close to hashes per second (ratio
@@ -22,14 +22,14 @@ import { availableParallelism, cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { REPO_ROOT, startPlatform, type Platform } from '@chat/platform/testing';
-import { DEFAULT_SCRYPT, scryptAsync } from '../services/auth-service/src/domain/passwords.js';
+import { DEFAULT_SCRYPT, createLimiter, scryptAsync } from '../services/auth-service/src/domain/passwords.js';
 import { apiClient } from '../services/auth-service/test/helpers/http.js';
 
 const { values: args } = parseArgs({
   options: {
     logins: { type: 'string', default: '200' },
     users: { type: 'string', default: '40' },
-    raw: { type: 'string', default: '200' },
+    raw: { type: 'string', default: '100' },
   },
 });
 const LOGINS = Number(args.logins);
@@ -54,14 +54,26 @@ function loopSamples(platform: Platform): LoopSample[] {
     .map((l) => ({ time: Date.parse(l.time), maxMs: l.maxMs, p99Ms: l.p99Ms }));
 }
 
-/** Raw throughput: `count` hashes with the production parameters, all queued at once on this process's thread pool. */
-async function rawScrypt(count: number): Promise<{ hashes: number; seconds: number; perSecond: number }> {
+/**
+ * Raw throughput: `count` hashes with the production parameters, queued at
+ * once on this process's thread pool (`concurrency` undefined), or at most
+ * `concurrency` at a time (as the auth-service runs them).
+ */
+async function rawScrypt(count: number, concurrency?: number): Promise<{ hashes: number; concurrency: string; seconds: number; perSecond: number }> {
+  const limit = createLimiter(concurrency ?? count);
   const started = performance.now();
   await Promise.all(
-    Array.from({ length: count }, (_, i) => scryptAsync(Buffer.from(`${PASSWORD} ${i}`), Buffer.from(randomUUID().slice(0, 16)), DEFAULT_SCRYPT)),
+    Array.from({ length: count }, (_, i) =>
+      limit(() => scryptAsync(Buffer.from(`${PASSWORD} ${i}`), Buffer.from(randomUUID().slice(0, 16)), DEFAULT_SCRYPT)),
+    ),
   );
   const seconds = (performance.now() - started) / 1000;
-  return { hashes: count, seconds: round(seconds), perSecond: round(count / seconds) };
+  return {
+    hashes: count,
+    concurrency: concurrency ? String(concurrency) : `all at once (thread pool of ${process.env['UV_THREADPOOL_SIZE'] ?? 4})`,
+    seconds: round(seconds),
+    perSecond: round(count / seconds),
+  };
 }
 
 const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** digits;
@@ -94,9 +106,11 @@ try {
   // Warm the path once (JWKS cache, connections, JIT).
   await apiClient(platform.gatewayUrl).post('/api/auth/login', { login: names[0], password: PASSWORD });
 
-  process.stderr.write(`raw crypto.scrypt: ${RAW} hashes\n`);
-  const raw = await rawScrypt(RAW);
-  process.stderr.write(`raw crypto.scrypt: ${raw.perSecond} hashes/s\n`);
+  process.stderr.write(`raw crypto.scrypt: ${RAW} hashes, twice\n`);
+  const rawRuns = [await rawScrypt(RAW), await rawScrypt(RAW, availableParallelism())];
+  // The machine's raw throughput is the better of the two ways to run the hashes.
+  const raw = rawRuns.reduce((best, run) => (run.perSecond > best.perSecond ? run : best));
+  process.stderr.write(`raw crypto.scrypt: ${rawRuns.map((r) => `${r.perSecond}/s (${r.concurrency})`).join(', ')}\n`);
 
   const idleFrom = Date.now();
   await new Promise((resolve) => setTimeout(resolve, 3 * LOG_INTERVAL_MS));
@@ -125,8 +139,8 @@ try {
     command: `node --import tsx bench/auth-login-storm.ts --logins ${LOGINS} --users ${USERS} --raw ${RAW}`,
     date: new Date().toISOString(),
     machine: { cpus: availableParallelism(), model: cpus()[0]?.model ?? 'unknown', loadAverage1m: round(loadavg()[0] ?? 0), node: process.version },
-    scrypt: { ...DEFAULT_SCRYPT, N: 2 ** DEFAULT_SCRYPT.logN, threadpool: Number(process.env['UV_THREADPOOL_SIZE'] ?? 4) },
-    rawScrypt: raw,
+    scrypt: { ...DEFAULT_SCRYPT, N: 2 ** DEFAULT_SCRYPT.logN, serviceConcurrency: availableParallelism() },
+    rawScrypt: { best: raw, runs: rawRuns },
     storm: {
       logins: LOGINS,
       users: USERS,
@@ -148,7 +162,7 @@ try {
   const md = [
     '| metric | value |',
     '| --- | --- |',
-    `| raw crypto.scrypt (N=2^${DEFAULT_SCRYPT.logN}, r=${DEFAULT_SCRYPT.r}, p=${DEFAULT_SCRYPT.p}), ${RAW} at once | ${report.rawScrypt.perSecond} hashes/s |`,
+    ...rawRuns.map((r) => `| raw crypto.scrypt (N=2^${DEFAULT_SCRYPT.logN}, r=${DEFAULT_SCRYPT.r}, p=${DEFAULT_SCRYPT.p}), ${r.hashes} hashes, ${r.concurrency} | ${r.perSecond} hashes/s |`),
     `| ${LOGINS} concurrent logins through the gateway | ${report.storm.loginsPerSecond} logins/s (${report.storm.seconds} s; ${JSON.stringify(statuses)}) |`,
     `| ratio logins/s to hashes/s | ${report.ratioToRawScrypt} |`,
     `| login latency p50 / p95 / max | ${report.storm.latencyMs.p50} / ${report.storm.latencyMs.p95} / ${report.storm.latencyMs.max} ms |`,

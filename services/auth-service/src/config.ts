@@ -50,6 +50,12 @@ export const settings = {
     parse: parse.int(1, 16),
     default: 1,
   },
+  scryptConcurrency: {
+    env: 'SCRYPT_CONCURRENCY',
+    doc: 'Password hashes computed at once (the rest queue); 0 means one per CPU core, which gives the full throughput and leaves the event loop free.',
+    parse: parse.int(0, 64),
+    default: 0,
+  },
   loginMaxAttemptsPerAccount: {
     env: 'LOGIN_MAX_ATTEMPTS_PER_ACCOUNT',
     doc: 'Failed logins (or password checks) allowed for one account per window before 429.',

@@ -22,7 +22,10 @@ const accounts = createAccounts({
   sessions: createDaprSessionStore(sidecar),
   events: createDaprEventPublisher(sidecar),
   keys,
-  hasher: createPasswordHasher({ logN: config.scryptLogN, r: config.scryptR, p: config.scryptP }),
+  hasher: createPasswordHasher(
+    { logN: config.scryptLogN, r: config.scryptR, p: config.scryptP },
+    config.scryptConcurrency > 0 ? { concurrency: config.scryptConcurrency } : {},
+  ),
   throttle: createThrottle(createDaprAttemptCounter(sidecar), {
     perAccount: config.loginMaxAttemptsPerAccount,
     perAddress: config.loginMaxAttemptsPerAddress,

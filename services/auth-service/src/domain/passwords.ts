@@ -12,6 +12,7 @@
  * on the 2-core development machine (see docs/benchmarks.md).
  */
 import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 
 export interface ScryptParams {
   /** log2 of the CPU/memory cost N. */
@@ -82,18 +83,46 @@ export interface PasswordHasher {
   verifyDummy(password: string): Promise<false>;
 }
 
-export function createPasswordHasher(params: ScryptParams = DEFAULT_SCRYPT): PasswordHasher {
+/**
+ * Runs at most `limit` tasks at once, the rest wait in order. Hashing is
+ * CPU- and memory-bound: more hashes at once than cores only adds memory
+ * (32 MiB each) and takes CPU time from the event loop, without more
+ * throughput (docs/benchmarks.md).
+ */
+export function createLimiter(limit: number) {
+  let running = 0;
+  const waiting: Array<() => void> = [];
+  return async function run<T>(task: () => Promise<T>): Promise<T> {
+    if (running >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
+    else running++;
+    try {
+      return await task();
+    } finally {
+      const next = waiting.shift();
+      if (next) next();
+      else running--;
+    }
+  };
+}
+
+export function createPasswordHasher(
+  params: ScryptParams = DEFAULT_SCRYPT,
+  options: { concurrency?: number } = {},
+): PasswordHasher {
+  const limit = createLimiter(Math.max(1, options.concurrency ?? availableParallelism()));
+  const derive = (password: Buffer, salt: Buffer, hashParams: ScryptParams, length?: number) =>
+    limit(() => scryptAsync(password, salt, hashParams, length));
   const hasher: PasswordHasher = {
     params,
     async hash(password) {
       const salt = randomBytes(SALT_LENGTH);
-      const key = await scryptAsync(normalize(password), salt, params);
+      const key = await derive(normalize(password), salt, params);
       return formatHash(params, salt, key);
     },
     async verify(password, stored) {
       const parsed = parseHash(stored);
       if (!parsed) return false;
-      const key = await scryptAsync(normalize(password), parsed.salt, parsed.params, parsed.key.length);
+      const key = await derive(normalize(password), parsed.salt, parsed.params, parsed.key.length);
       return key.length === parsed.key.length && timingSafeEqual(key, parsed.key);
     },
     needsRehash(stored) {

@@ -67,3 +67,24 @@ test('when a hash is formatted and parsed again, nothing is lost', (t) => {
   const parsed = parseHash(formatHash({ logN: 15, r: 8, p: 1 }, salt, key));
   t.deepEqual(parsed, { params: { logN: 15, r: 8, p: 1 }, salt, key });
 });
+
+test('when more hashes are asked for than the concurrency, only that many run at once and all finish in order', async (t) => {
+  const { createLimiter } = await import('../../src/domain/passwords.js');
+  const limit = createLimiter(2);
+  let running = 0;
+  let peak = 0;
+  const finished: number[] = [];
+  await Promise.all(
+    Array.from({ length: 7 }, (_, i) =>
+      limit(async () => {
+        running++;
+        peak = Math.max(peak, running);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        running--;
+        finished.push(i);
+      }),
+    ),
+  );
+  t.is(peak, 2);
+  t.deepEqual(finished, [0, 1, 2, 3, 4, 5, 6]);
+});

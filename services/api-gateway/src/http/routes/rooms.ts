@@ -1,9 +1,119 @@
 import Router from '@koa/router';
-import type { RequestState } from '@chat/platform';
+import { APP_IDS, notFound, validationFailed, type AppContext, type RequestState } from '@chat/platform';
+import { forward, type ForwardOptions } from '../forward.js';
 import type { RouteDeps } from './deps.js';
+import { userDirectory } from './rooms/users.js';
 
-/** /api/rooms/* and /api/dms: routed to chat-service, members aggregated with profiles. */
-export function roomsRoutes(_deps: RouteDeps): Router<RequestState> {
-  const router = new Router<RequestState>();
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const isId = (value: unknown): value is string => typeof value === 'string' && UUID.test(value);
+
+interface Member {
+  userId: string;
+  role: string;
+}
+
+type RoomCtx = AppContext & { params: Record<string, string | undefined> };
+
+/**
+ * /api/rooms/* and /api/dms: forwarded to the chat-service (`/rooms/*`,
+ * `/dms`) through Dapr service invocation, every route behind the access
+ * token. The chat-service owns the rules and answers; the gateway adds what
+ * needs other services:
+ * - `GET /api/rooms/:roomId`: members with their display name and avatar
+ *   (one profile batch read) and whether they are online (presence);
+ * - adding users (invite, dm, `memberIds`): an id that names no user is 404
+ *   (400 in `memberIds`), checked before the chat-service is asked.
+ */
+export function roomsRoutes(deps: RouteDeps): Router<RequestState> {
+  const { sidecar, config, requireUser, presence } = deps;
+  const router = new Router<RequestState>({ prefix: '/api' });
+  const users = userDirectory({ sidecar, timeoutMs: config.upstreamTimeoutMs });
+
+  const toChat = (ctx: AppContext, path: string, options: ForwardOptions = {}) =>
+    forward(ctx, sidecar, APP_IDS.chat, path, { timeoutMs: config.upstreamTimeoutMs, ...options });
+  const withBody = (ctx: AppContext): ForwardOptions => (ctx.request.body !== undefined ? { body: ctx.request.body } : {});
+  const query = (ctx: AppContext) => (ctx.querystring ? `?${ctx.querystring}` : '');
+  const room = (ctx: RoomCtx, rest = '') => `rooms/${encodeURIComponent(ctx.params['roomId'] ?? '')}${rest}`;
+  const pass = (ctx: RoomCtx, path: (ctx: RoomCtx) => string) => toChat(ctx, path(ctx), withBody(ctx));
+
+  /** The members of a room with profile and presence; never fails for want of either. */
+  async function withDetails(ctx: AppContext, members: Member[]) {
+    const ids = members.map((m) => m.userId);
+    const [profiles, online] = await Promise.all([
+      users.profiles(ctx, ids),
+      presence.online(ids).catch((error: unknown) => {
+        ctx.state.log.warn({ err: { message: (error as Error).message } }, 'presence unavailable; members shown offline');
+        return new Set<string>();
+      }),
+    ]);
+    return members.map(({ userId, role }) => {
+      const profile = profiles?.get(userId);
+      return { userId, role, displayName: profile?.displayName ?? null, avatarUrl: profile?.avatarUrl ?? null, online: online.has(userId) };
+    });
+  }
+
+  router.get('/rooms', requireUser, (ctx) => toChat(ctx, 'rooms'));
+  router.get('/rooms/public', requireUser, (ctx) => toChat(ctx, `rooms/public${query(ctx)}`));
+
+  router.post('/rooms', requireUser, async (ctx) => {
+    const memberIds = (ctx.request.body as { memberIds?: unknown } | undefined)?.memberIds;
+    if (Array.isArray(memberIds) && memberIds.every(isId)) {
+      const unknown = new Set(await users.unknownUsers(ctx, [...new Set(memberIds)]));
+      if (unknown.size > 0) {
+        throw validationFailed(
+          memberIds.flatMap((id, i) => (unknown.has(id) ? [{ path: `body.memberIds[${i}]`, message: 'names no user' }] : [])),
+        );
+      }
+    }
+    await toChat(ctx, 'rooms', withBody(ctx));
+  });
+
+  router.get('/rooms/:roomId', requireUser, async (ctx) => {
+    await toChat(ctx, room(ctx));
+    if (ctx.status !== 200) return;
+    const detail = ctx.body as { members?: Member[] };
+    ctx.body = { ...detail, members: await withDetails(ctx, detail.members ?? []) };
+  });
+  router.patch('/rooms/:roomId', requireUser, (ctx) => pass(ctx, (c) => room(c)));
+  router.post('/rooms/:roomId/join', requireUser, (ctx) => pass(ctx, (c) => room(c, '/join')));
+  router.post('/rooms/:roomId/leave', requireUser, (ctx) => pass(ctx, (c) => room(c, '/leave')));
+
+  /** An id in `body.userId` that names no user: 404 before the chat-service is asked. */
+  const requireKnownUser = async (ctx: AppContext) => {
+    const userId = (ctx.request.body as { userId?: unknown } | undefined)?.userId;
+    if (isId(userId) && userId.toLowerCase() !== ctx.state.userId?.toLowerCase() && (await users.unknownUsers(ctx, [userId])).length > 0) {
+      throw notFound('No user has this id');
+    }
+  };
+  router.post('/rooms/:roomId/members', requireUser, async (ctx) => {
+    await requireKnownUser(ctx);
+    await pass(ctx, (c) => room(c, '/members'));
+    if (ctx.status === 201) {
+      // The contract's 201 has no body.
+      ctx.body = null;
+      ctx.status = 201;
+    }
+  });
+  router.patch('/rooms/:roomId/members/:userId', requireUser, (ctx) =>
+    pass(ctx, (c) => room(c, `/members/${encodeURIComponent(c.params['userId'] ?? '')}`)),
+  );
+  router.delete('/rooms/:roomId/members/:userId', requireUser, (ctx) =>
+    pass(ctx, (c) => room(c, `/members/${encodeURIComponent(c.params['userId'] ?? '')}`)),
+  );
+  router.post('/dms', requireUser, async (ctx) => {
+    await requireKnownUser(ctx);
+    await toChat(ctx, 'dms', withBody(ctx));
+  });
+
+  router.get('/rooms/:roomId/messages', requireUser, (ctx) => toChat(ctx, room(ctx, `/messages${query(ctx)}`)));
+  router.post('/rooms/:roomId/messages', requireUser, (ctx) => pass(ctx, (c) => room(c, '/messages')));
+  router.patch('/rooms/:roomId/messages/:seq', requireUser, (ctx) =>
+    pass(ctx, (c) => room(c, `/messages/${encodeURIComponent(c.params['seq'] ?? '')}`)),
+  );
+  router.delete('/rooms/:roomId/messages/:seq', requireUser, (ctx) =>
+    pass(ctx, (c) => room(c, `/messages/${encodeURIComponent(c.params['seq'] ?? '')}`)),
+  );
+  router.post('/rooms/:roomId/read', requireUser, (ctx) => pass(ctx, (c) => room(c, '/read')));
+
   return router;
 }

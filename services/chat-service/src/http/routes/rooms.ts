@@ -61,6 +61,8 @@ export function roomRoutes(chat: Chat): Router<RequestState> {
     const roomId = param.id(ctx.params['roomId'], 'roomId');
     const { userId: target } = validate(ctx.request.body, userIdBody);
     await rooms.invite(userId, roomId, target);
+    // 201 with no body (Koa would otherwise send the status text).
+    ctx.body = null;
     ctx.status = 201;
   });
 

@@ -29,22 +29,25 @@ export const TOPICS = {
 } as const;
 
 /**
- * Every topic published on `events`, whoever publishes it (chat-service's
- * own are its `ChatTopic`s; it also publishes its real-time topics there).
- * Brokers that need a topic set up before use read this list: the sqlite
- * profile makes one JetStream stream per topic here and in FANOUT_TOPICS
+ * Every topic published on `events`, whoever publishes it: chat-service
+ * publishes each of its `ChatTopic`s there as `chat.<topic>` (its
+ * `domainTopic`), the real-time names staying for `fanout`. Brokers that
+ * need a topic set up before use read this list: the sqlite profile makes
+ * one JetStream stream per topic here and in FANOUT_TOPICS
  * (runtime/profile-setup.ts). A new topic goes here, or it has no stream.
  */
 export const EVENT_TOPICS: readonly string[] = [
   TOPICS.userRegistered,
   TOPICS.profileUpdated,
-  'message.created',
-  'message.updated',
-  'message.deleted',
-  'room.created',
-  'room.updated',
-  'room.member_joined',
-  'room.member_left',
-  'room.member_role_changed',
-  'read.updated',
+  ...[
+    'message.created',
+    'message.updated',
+    'message.deleted',
+    'room.created',
+    'room.updated',
+    'room.member_joined',
+    'room.member_left',
+    'room.member_role_changed',
+    'read.updated',
+  ].map((topic) => `chat.${topic}`),
 ];

@@ -71,7 +71,7 @@ export function allTopics(): string[] {
 
 /** A JetStream stream name (no dots, wildcards or spaces) for a topic. */
 export function streamName(topic: string): string {
-  return `chat_${topic}`.replace(/[^A-Za-z0-9_-]/g, '_');
+  return `platform_${topic}`.replace(/[^A-Za-z0-9_-]/g, '_');
 }
 
 /** Limits of every stream: what `events` needs (a consumer that was down finds what it missed). */

@@ -74,6 +74,18 @@ export const settings = {
     parse: parse.int(1, 86_400),
     default: 900,
   },
+  registerMaxPerAddress: {
+    env: 'REGISTER_MAX_PER_ADDRESS',
+    doc: 'Registrations allowed from one client address per registration window before 429 (each costs a password hash); 0 turns the limit off.',
+    parse: parse.int(0, 1_000_000),
+    default: 20,
+  },
+  registerWindowSeconds: {
+    env: 'REGISTER_WINDOW_SECONDS',
+    doc: 'Length of the registration window, in seconds.',
+    parse: parse.int(1, 7 * 86_400),
+    default: 3_600,
+  },
   eventLoopLogIntervalMs: {
     env: 'EVENT_LOOP_LOG_INTERVAL_MS',
     doc: 'How often the event-loop delay (max, p99, mean) is logged, in milliseconds; 0 turns it off.',

@@ -30,6 +30,8 @@ const accounts = createAccounts({
     perAccount: config.loginMaxAttemptsPerAccount,
     perAddress: config.loginMaxAttemptsPerAddress,
     windowSeconds: config.loginWindowSeconds,
+    registrationsPerAddress: config.registerMaxPerAddress,
+    registrationWindowSeconds: config.registerWindowSeconds,
   }),
   accessTokens: createAccessTokenIssuer({
     keys,

@@ -170,6 +170,7 @@ export function createAccounts(deps: AccountsDeps) {
       const [byName, byEmail] = await Promise.all([users.findClaim('username', username), users.findClaim('email', email)]);
       if (byName) throw takenError('username');
       if (byEmail) throw takenError('email');
+      await throttle.registration(addressKey(ctx.clientAddress));
 
       const passwordHash = await hasher.hash(input.password);
       const user: User = { id: randomUUID(), username, email, passwordHash, createdAt: iso(), sessionEpoch: 0 };

@@ -20,6 +20,9 @@ export interface ThrottleLimits {
   perAccount: number;
   perAddress: number;
   windowSeconds: number;
+  /** Registrations allowed from one address per registration window (each costs a hash). */
+  registrationsPerAddress?: number;
+  registrationWindowSeconds?: number;
 }
 
 export interface Attempt {
@@ -82,6 +85,22 @@ export function createThrottle(counter: AttemptCounter, limits: ThrottleLimits) 
           await Promise.all([counter.reset(account), counter.release(address)]);
         },
       };
+    },
+
+    /**
+     * Counts one registration from `address`; throws `rate_limited` past the
+     * limit. Every registration counts, so that nobody can make the service
+     * hash passwords (and fill the store) without bound.
+     */
+    async registration(address: string): Promise<void> {
+      if (!limits.registrationsPerAddress) return;
+      const window = limits.registrationWindowSeconds ?? 3_600;
+      const result = await counter.reserve(`register:${address}`, limits.registrationsPerAddress, window);
+      if (!result.allowed) {
+        throw new AppError('rate_limited', 'Too many registrations from this address; try again later', {
+          retryAfterSeconds: result.retryAfterSeconds,
+        });
+      }
     },
   };
 }

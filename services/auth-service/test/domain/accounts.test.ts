@@ -77,7 +77,7 @@ test('when publishing user.registered fails, the registration is undone and the 
   const name = unique();
   env.events.failNext = true;
   await t.throwsAsync(env.accounts.register({ username: name, email: `${name}@example.com`, password }, env.ctx()));
-  t.deepEqual(env.kv.keys(), []);
+  t.deepEqual(env.kv.keys().filter((k) => !k.startsWith('attempts:')), []);
   const again = await env.accounts.register({ username: name, email: `${name}@example.com`, password }, env.ctx());
   t.is(again.user.username, name);
 });
@@ -194,4 +194,18 @@ test('when a key is appended to the key set, new tokens use it and the JWKS list
   const jwks = await env.accounts.jwks();
   t.deepEqual(jwks.keys.map((k) => k.kid), env.keys.records.map((r) => r.kid));
   for (const key of jwks.keys) t.deepEqual(Object.keys(key).sort(), ['alg', 'crv', 'kid', 'kty', 'use', 'x', 'y']);
+});
+
+test('when one address registers too often, the next registration is 429 until the window ends, and other addresses still can', async (t) => {
+  const env = buildAccounts({ registrationsPerAddress: 2 });
+  const attempt = (address: string) => {
+    const name = unique('reg');
+    return codeOf(env.accounts.register({ username: name, email: `${name}@example.com`, password }, env.ctx(address)));
+  };
+  t.is(await attempt('198.51.100.20'), 'resolved');
+  t.is(await attempt('198.51.100.20'), 'resolved');
+  t.deepEqual(await attempt('198.51.100.20'), { code: 'rate_limited', status: 429, retryAfter: 3_600 });
+  t.is(await attempt('198.51.100.21'), 'resolved');
+  env.clock.now += 3_600_000;
+  t.is(await attempt('198.51.100.20'), 'resolved');
 });

@@ -32,7 +32,9 @@ export function memoryKeys(records = [signingKeyRecord()]): SigningKeySource & {
 }
 
 /** The account use cases over in-memory ports, with a clock the test moves. */
-export function buildAccounts(options: { perAccount?: number; perAddress?: number; windowSeconds?: number; logN?: number } = {}) {
+export function buildAccounts(
+  options: { perAccount?: number; perAddress?: number; windowSeconds?: number; logN?: number; registrationsPerAddress?: number } = {},
+) {
   const clock = { now: Date.parse('2026-01-01T00:00:00Z') };
   const now = () => clock.now;
   const kv = new MemoryKv(now);
@@ -50,6 +52,8 @@ export function buildAccounts(options: { perAccount?: number; perAddress?: numbe
       perAccount: options.perAccount ?? 3,
       perAddress: options.perAddress ?? 10,
       windowSeconds: options.windowSeconds ?? 900,
+      registrationsPerAddress: options.registrationsPerAddress ?? 1_000,
+      registrationWindowSeconds: 3_600,
     }),
     accessTokens: createAccessTokenIssuer({ keys, issuer: 'chat-platform', audience: 'chat-platform-api', ttlSeconds: 900, now }),
     refreshTokenTtlSeconds: 30 * 24 * 3600,

@@ -12,7 +12,7 @@ import jwt from 'jsonwebtoken';
 import { startPlatform, waitFor, type Platform } from '@chat/platform/testing';
 import { apiClient, type ApiClient } from '../helpers/http.js';
 
-const LIMITS = { perAccount: 5, perAddress: 12 };
+const LIMITS = { perAccount: 5, perAddress: 12, registrationsPerAddress: 3 };
 
 let platform: Platform;
 /** Everything secret that went over the wire or into the store; none of it may be in a log. */
@@ -27,6 +27,7 @@ test.before(async () => {
       'auth-service': {
         LOGIN_MAX_ATTEMPTS_PER_ACCOUNT: String(LIMITS.perAccount),
         LOGIN_MAX_ATTEMPTS_PER_ADDRESS: String(LIMITS.perAddress),
+        REGISTER_MAX_PER_ADDRESS: String(LIMITS.registrationsPerAddress),
       },
     },
   });
@@ -159,6 +160,17 @@ test.serial('when two registrations of the same username race, exactly one wins 
   const again = await api().post('/api/auth/register', { username: newName(), email: loserEmail, password: PASSWORD });
   t.is(again.status, 201);
   secrets.add(again.body.accessToken).add(again.body.refreshToken);
+});
+
+test.serial('when one address registers too often, the next registration is 429 with Retry-After', async (t) => {
+  const client = api();
+  for (let i = 0; i < LIMITS.registrationsPerAddress; i++) await register(client, newName('many'));
+  const name = newName('many');
+  const refused = await client.post('/api/auth/register', { username: name, email: `${name}@example.com`, password: PASSWORD });
+  t.is(refused.status, 429);
+  t.like(refused.body, { error: { code: 'rate_limited' } });
+  t.true(Number(refused.headers['retry-after']) > 3_000);
+  t.is((await api().post('/api/auth/login', { login: name, password: PASSWORD })).status, 401);
 });
 
 // --- POST /api/auth/login ----------------------------------------------------

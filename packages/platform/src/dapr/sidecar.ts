@@ -79,10 +79,15 @@ const CONFLICT_ERRORS = new Set(['ERR_STATE_SAVE', 'ERR_STATE_TRANSACTION', 'ERR
  * set key` (or `failed to delete`): a transaction whose ETag is stale, or a
  * first-write without ETag on a key written with first-write, comes back as
  * 500 ERR_STATE_TRANSACTION / ERR_STATE_SAVE with that text (seen with daprd
- * 1.18 and contrib state/redis v1.18). PostgreSQL says `no item was updated`.
+ * 1.18 and contrib state/redis v1.18). PostgreSQL (v1 and v2) says `no item
+ * was updated` for a first-write on an existing key. MySQL/MariaDB says
+ * `Error 1062 (23000): Duplicate entry '<key>' for key 'PRIMARY'` when two
+ * first-writes race for a new key, or one claims a key whose TTL has passed
+ * but whose row is not cleaned up yet (contrib state/mysql v1.18, measured:
+ * docs/profiles.md).
  */
 const CONFLICT_MESSAGE =
-  /etag|first.?write|no item was updated|possible etag mismatch|already exists|duplicate key|user_script:\d+: failed to (set key|delete)/i;
+  /etag|first.?write|no item was updated|possible etag mismatch|already exists|duplicate key|duplicate entry|user_script:\d+: failed to (set key|delete)/i;
 
 export function createSidecar(options: SidecarOptions) {
   const base = `http://${options.host ?? '127.0.0.1'}:${options.httpPort}`;

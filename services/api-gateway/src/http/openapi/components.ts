@@ -370,7 +370,7 @@ const schemas: Record<string, Schema> = {
     properties: {
       userId: id('The member\'s user id.'),
       role: schemaRef('Role'),
-      displayName: { type: 'string', description: 'From the member\'s profile.' },
+      displayName: { type: ['string', 'null'], description: 'From the member\'s profile; `null` when the profile could not be read (the room is still answered).' },
       avatarUrl: avatarUrlOut,
       online: { type: 'boolean', description: 'Whether the member has a live Socket.IO connection to any gateway replica.' },
     },
@@ -402,7 +402,8 @@ const schemas: Record<string, Schema> = {
         maxItems: 100,
         uniqueItems: true,
         items: schemaRef('Id'),
-        description: 'Users to add as members at once (at most 100, each once). The caller is always a member (the owner) and need not be listed.',
+        description:
+          'Users to add as members at once (at most 100, each once). The caller is always a member (the owner) and need not be listed. An id that names no user is refused (`400`, `body.memberIds[i]`).',
       },
     },
   },
@@ -415,6 +416,17 @@ const schemas: Record<string, Schema> = {
       name: roomName,
       topic: { ...roomTopic, description: `${roomTopic['description'] as string} The empty string clears it.` },
     },
+  },
+  RoleRequest: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['role'],
+    properties: { role: { type: 'string', enum: ['admin', 'member'], description: 'The new role; nobody can be made owner this way.' } },
+  },
+  MemberRole: {
+    type: 'object',
+    required: ['userId', 'role'],
+    properties: { userId: id('The member.'), role: schemaRef('Role') },
   },
   UserIdRequest: {
     type: 'object',

@@ -47,7 +47,8 @@ export const roomPaths: Paths = {
         ...standardErrors({
           auth: true,
           body: true,
-          validation: '`validation_failed`: a field breaks its rule or is unknown, or `memberIds` has more than 100 ids or an invalid one (each one in `details`).',
+          validation:
+            '`validation_failed`: a field breaks its rule or is unknown, or `memberIds` has more than 100 ids, an id twice, an invalid id or one that names no user (each one in `details`).',
         }),
       },
     },
@@ -183,13 +184,37 @@ export const roomPaths: Paths = {
           validation: '`validation_failed`: `userId` is missing or not a valid id, an unknown field was sent, or `roomId` is not a valid id.',
           more: {
             403: errorResponse(403, 'The caller is not the owner or an admin of this room, or the room is a `dm`.'),
-            404: notVisible,
+            404: errorResponse(404, 'The room is not visible to the caller (see above), or no user has this `userId`.'),
           },
         }),
       },
     },
   },
   '/api/rooms/{roomId}/members/{userId}': {
+    patch: {
+      operationId: 'setMemberRole',
+      summary: 'Make a member an admin, or an admin a member',
+      description:
+        'An addition to API.md (which has the `admin` role but no way to grant it), served by the gateway: owner only. Sets the member\'s `role` to `admin` or `member`; ' +
+        'setting the role a member already has changes nothing. The owner\'s own role cannot be changed (`403`). ' +
+        SEE_RULE,
+      tags: ROOMS,
+      security: BEARER,
+      parameters: commonParameters(paramRef('RoomId'), paramRef('UserId')),
+      requestBody: { description: 'The new role.', required: true, content: jsonContent(schemaRef('RoleRequest')) },
+      responses: {
+        200: ok('The member and its role now.', schemaRef('MemberRole')),
+        ...standardErrors({
+          auth: true,
+          body: true,
+          validation: '`validation_failed`: `role` is missing or not `admin`/`member`, an unknown field was sent, or `roomId`/`userId` is not a valid id.',
+          more: {
+            403: errorResponse(403, 'The caller is not the owner of this room, the user is the owner, or the room is a `dm`.'),
+            404: errorResponse(404, 'The room is not visible to the caller (see above), or the user is not a member of it.'),
+          },
+        }),
+      },
+    },
     delete: {
       operationId: 'removeMember',
       summary: 'Remove a member',
@@ -234,6 +259,7 @@ export const roomPaths: Paths = {
           auth: true,
           body: true,
           validation: '`validation_failed`: `userId` is missing or not a valid id, is the caller\'s own id, or an unknown field was sent.',
+          more: { 404: errorResponse(404, 'No user has this `userId`.') },
         }),
       },
     },

@@ -209,12 +209,15 @@ test.serial('when a gateway replica restarts, it sends its clients no event olde
   await a.next('message:new', (m) => m.seq === 6, EVENT_MS);
   const restarted = await platform.startInstance('api-gateway', 'api-gateway#2');
   gateways[1] = restarted.url;
-  // Its consumer group (one per replica name) hands it what was published while it was down: dropped as stale.
-  const dropped = await waitFor(
-    () => readFileSync(restarted.app.logFile, 'utf8').split('\n').find((line) => line.includes('stale fanout events dropped')),
-    { what: 'the restarted replica to drop the events of its downtime', timeoutMs: EVENT_MS },
-  );
-  t.true((JSON.parse(dropped) as { dropped: number }).dropped >= 5);
+  if (platform.profile === 'redis') {
+    // Its consumer group (one per replica name) hands it what was published while it was down: dropped as stale.
+    // (Brokers whose per-replica queues go away with the sidecar hand it nothing old in the first place.)
+    const dropped = await waitFor(
+      () => readFileSync(restarted.app.logFile, 'utf8').split('\n').find((line) => line.includes('stale fanout events dropped')),
+      { what: 'the restarted replica to drop the events of its downtime', timeoutMs: EVENT_MS },
+    );
+    t.true((JSON.parse(dropped) as { dropped: number }).dropped >= 5);
+  }
   const b = await connect(t, 1, bob);
   await send(a, roomId, 'after the restart');
   t.like(await b.next('message:new', undefined, EVENT_MS), { seq: 7, body: 'after the restart' });

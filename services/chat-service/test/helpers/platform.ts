@@ -1,10 +1,11 @@
 /**
- * Integration harness for chat-service: the platform's real sidecars (chat
- * replicas against the Redis profile), plus a stand-in for the gateway: a
+ * Integration harness for chat-service: the platform's real sidecars against
+ * the Redis profile (the whole platform by default, so that tests go through
+ * the gateway with real tokens), plus a stand-in for a gateway replica: a
  * small app with its own daprd (app-id api-gateway) that subscribes to every
- * chat topic on `fanout` and `events` and records what arrives, and whose
- * sidecar the tests call chat-service through (so `dapr-caller-app-id` is
- * api-gateway, as in production).
+ * chat topic on `fanout` and `events` and records what arrives. Its sidecar
+ * also calls the chat-service's internal routes the way the gateway does
+ * (`dapr-caller-app-id: api-gateway`, the user in `x-user-id`).
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
@@ -37,11 +38,21 @@ export interface Reply<T = any> {
   headers: Headers;
 }
 
+export interface TestUser {
+  id: string;
+  username: string;
+  token: string;
+}
+
 export interface ChatHarness {
   platform: Platform;
   events: RecordedEvent[];
-  /** Calls chat-service through the gateway stand-in's sidecar as `userId`. */
-  call<T = any>(userId: string | undefined, method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Reply<T>>;
+  /** Registers a user through the gateway (a real access token). */
+  user(): Promise<TestUser>;
+  /** Calls the gateway's `/api/<path>` as `user` (no user: no token). */
+  call<T = any>(user: TestUser | undefined, method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Reply<T>>;
+  /** Calls chat-service's `<path>` directly, as the gateway does, on behalf of `userId`. */
+  internal<T = any>(userId: string | undefined, method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Reply<T>>;
   /** Resolves with the first recorded event matching `match` (waiting for it if needed). */
   event(match: (e: RecordedEvent) => boolean, what: string, timeoutMs?: number): Promise<RecordedEvent>;
   /** The daprd HTTP port of the gateway stand-in. */
@@ -53,7 +64,14 @@ const REALTIME_TOPICS: string[] = Object.values(FANOUT_TOPICS).filter((t) => t !
 const DOMAIN_TOPICS = [...REALTIME_TOPICS, 'room.created', 'room.member_role_changed'].map((t) => domainTopic(t as ChatTopic));
 
 export async function startChatHarness(options: PlatformOptions = {}): Promise<ChatHarness> {
-  const platform = await startPlatform({ services: [APP_IDS.chat], ...options });
+  // Many users register from this one address, and cheap hashes keep it quick.
+  const platform = await startPlatform({
+    ...options,
+    serviceEnv: {
+      ...options.serviceEnv,
+      'auth-service': { REGISTER_MAX_PER_ADDRESS: '0', SCRYPT_LOG_N: '10', ...options.serviceEnv?.['auth-service'] },
+    },
+  });
   const events: RecordedEvent[] = [];
   const waiters = new Set<{ match: (e: RecordedEvent) => boolean; resolve: (e: RecordedEvent) => void }>();
   let server: Server | undefined;
@@ -118,31 +136,61 @@ export async function startChatHarness(options: PlatformOptions = {}): Promise<C
       { what: `the gateway stand-in's sidecar (log: ${sidecar.logFile})`, timeoutMs: 60_000, intervalMs: 100 },
     );
     const token = platform.runEnv.env['DAPR_API_TOKEN']!;
+    // Sidecars answer their health check a moment before name resolution
+    // finds every app: wait until calls through Dapr reach them.
+    await waitFor(
+      async () => {
+        if (platform.gatewayUrl) return (await fetch(`${platform.gatewayUrl}/api/health`, { signal: AbortSignal.timeout(3_000) })).status === 200;
+        const response = await fetch(`http://127.0.0.1:${httpPort}/v1.0/invoke/${APP_IDS.chat}/method/healthz`, {
+          headers: { 'dapr-api-token': token },
+          signal: AbortSignal.timeout(3_000),
+        });
+        return response.status === 200;
+      },
+      { what: 'every service to be reachable through Dapr', timeoutMs: 60_000, intervalMs: 200 },
+    );
+
+    const request = async (url: string, method: string, headers: Record<string, string>, body: unknown): Promise<Reply> => {
+      const response = await fetch(url, {
+        method,
+        headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+        body: body === undefined ? null : typeof body === 'string' ? body : JSON.stringify(body),
+        signal: AbortSignal.timeout(15_000),
+      });
+      const text = await response.text();
+      let parsed: unknown = text;
+      try {
+        parsed = text ? JSON.parse(text) : undefined;
+      } catch {
+        // not JSON: keep the text
+      }
+      return { status: response.status, body: parsed as any, headers: response.headers };
+    };
 
     const harness: ChatHarness = {
       platform,
       events,
       callerPort: httpPort,
-      async call(userId, method, path, body, headers = {}) {
-        const response = await fetch(`http://127.0.0.1:${httpPort}/v1.0/invoke/${APP_IDS.chat}/method/${path.replace(/^\//, '')}`, {
-          method,
-          headers: {
-            'dapr-api-token': token,
-            ...(userId ? { [USER_ID_HEADER]: userId } : {}),
-            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-            ...headers,
-          },
-          body: body === undefined ? null : typeof body === 'string' ? body : JSON.stringify(body),
-          signal: AbortSignal.timeout(15_000),
+      async user() {
+        const username = `chat_${randomUUID().slice(0, 12).replace('-', '')}`;
+        const reply = await request(`${platform.gatewayUrl}/api/auth/register`, 'POST', {}, {
+          username,
+          email: `${username}@example.test`,
+          password: `pw-${randomUUID()}`,
         });
-        const text = await response.text();
-        let parsed: unknown = text;
-        try {
-          parsed = text ? JSON.parse(text) : undefined;
-        } catch {
-          // not JSON: keep the text
-        }
-        return { status: response.status, body: parsed as any, headers: response.headers };
+        if (reply.status !== 201) throw new Error(`register answered ${reply.status}: ${JSON.stringify(reply.body)}`);
+        return { id: reply.body.user.id, username, token: reply.body.accessToken };
+      },
+      call(user, method, path, body, headers = {}) {
+        return request(`${platform.gatewayUrl}/api/${path.replace(/^\//, '')}`, method, { ...(user ? { authorization: `Bearer ${user.token}` } : {}), ...headers }, body);
+      },
+      internal(userId, method, path, body, headers = {}) {
+        return request(
+          `http://127.0.0.1:${httpPort}/v1.0/invoke/${APP_IDS.chat}/method/${path.replace(/^\//, '')}`,
+          method,
+          { 'dapr-api-token': token, ...(userId ? { [USER_ID_HEADER]: userId } : {}), ...headers },
+          body,
+        );
       },
       event(match, what, timeoutMs = 10_000) {
         const found = events.find(match);

@@ -13,7 +13,7 @@ import { startChatHarness, type ChatHarness } from '../helpers/platform.js';
 let h: ChatHarness;
 
 test.before(async () => {
-  h = await startChatHarness({ chatReplicas: 2 });
+  h = await startChatHarness({ services: [APP_IDS.chat], chatReplicas: 2 });
 });
 test.after.always(async () => {
   await h?.stop();
@@ -32,14 +32,14 @@ test('when 8 senders on two replicas send 500 messages into one room, seq is exa
   const replicas = h.platform.instances.filter((i) => i.name === APP_IDS.chat);
   t.is(replicas.length, 2);
   const senders = Array.from({ length: 8 }, () => randomUUID());
-  const created = await h.call(senders[0], 'POST', 'rooms', { name: 'hot', visibility: 'private', memberIds: senders.slice(1) });
+  const created = await h.internal(senders[0], 'POST', 'rooms', { name: 'hot', visibility: 'private', memberIds: senders.slice(1) });
   t.is(created.status, 201);
   const roomId = created.body.id as string;
 
   // Through the gateway stand-in's sidecar, as the gateway calls: name
   // resolution spreads the calls over both replicas (checked below).
   const sendVia = async (userId: string, body: unknown) => {
-    const reply = await h.call<Message>(userId, 'POST', `rooms/${roomId}/messages`, body);
+    const reply = await h.internal<Message>(userId, 'POST', `rooms/${roomId}/messages`, body);
     return { status: reply.status, body: reply.body };
   };
   const acknowledged: Message[] = [];
@@ -73,7 +73,7 @@ test('when 8 senders on two replicas send 500 messages into one room, seq is exa
 
   const history: Message[] = [];
   for (let after = 0; ; ) {
-    const page = await h.call(senders[3], 'GET', `rooms/${roomId}/messages?after=${after}&limit=100`);
+    const page = await h.internal(senders[3], 'GET', `rooms/${roomId}/messages?after=${after}&limit=100`);
     t.is(page.status, 200);
     history.push(...(page.body.messages as Message[]));
     after = history.at(-1)?.seq ?? after;

@@ -1,13 +1,16 @@
 /**
  * The messages part of API.md (history, send, edit, delete, read markers) and
- * the events each change publishes, against chat-service with real sidecars.
+ * the events each change publishes, with real sidecars, through the gateway
+ * with real access tokens.
  */
 import { randomUUID } from 'node:crypto';
 import test from 'ava';
-import { inRoom, startChatHarness, type ChatHarness, type RecordedEvent } from '../helpers/platform.js';
+import { inRoom, startChatHarness, type ChatHarness, type RecordedEvent, type TestUser } from '../helpers/platform.js';
 
 let h: ChatHarness;
-const user = () => randomUUID();
+/** `n` registered users (typed as six, so that destructuring needs no checks). */
+const users = (n: number) => Promise.all(Array.from({ length: n }, () => h.user())) as Promise<Six>;
+type Six = [TestUser, TestUser, TestUser, TestUser, TestUser, TestUser];
 
 test.before(async () => {
   h = await startChatHarness();
@@ -16,16 +19,16 @@ test.after.always(async () => {
   await h?.stop();
 });
 
-async function room(owner: string, visibility: 'public' | 'private' = 'private', memberIds: string[] = []) {
-  const reply = await h.call(owner, 'POST', 'rooms', { name: 'talk', visibility, memberIds });
+async function room(owner: TestUser, visibility: 'public' | 'private' = 'private', members: TestUser[] = []) {
+  const reply = await h.call(owner, 'POST', 'rooms', { name: 'talk', visibility, memberIds: members.map((m) => m.id) });
   if (reply.status !== 201) throw new Error(`create answered ${reply.status}`);
   return reply.body.id as string;
 }
 
-const send = (userId: string, roomId: string, body: unknown) => h.call(userId, 'POST', `rooms/${roomId}/messages`, body);
+const send = (user: TestUser, roomId: string, body: unknown) => h.call(user, 'POST', `rooms/${roomId}/messages`, body);
 
 test('when a member sends, it answers 201 with the message and every member hears message.created on fanout', async (t) => {
-  const [author, reader] = [user(), user()];
+  const [author, reader] = await users(2);
   const roomId = await room(author, 'private', [reader]);
   const reply = await send(author, roomId, { body: '  hello\n\tworld  ', clientMsgId: 'c-1' });
   t.is(reply.status, 201);
@@ -34,7 +37,7 @@ test('when a member sends, it answers 201 with the message and every member hear
     id: message.id,
     roomId,
     seq: 1,
-    authorId: author,
+    authorId: author.id,
     body: 'hello\n\tworld',
     createdAt: message.createdAt,
     clientMsgId: 'c-1',
@@ -42,26 +45,26 @@ test('when a member sends, it answers 201 with the message and every member hear
   const fanout = await h.event(inRoom('fanout', 'message.created', roomId), 'message.created on fanout');
   t.deepEqual(fanout.data, { roomId, occurredAt: message.createdAt, data: message });
   const domain = await h.event(inRoom('events', 'message.created', roomId), 'message.created on events');
-  t.deepEqual(domain.data, { roomId, occurredAt: message.createdAt, actorId: author, data: message });
+  t.deepEqual(domain.data, { roomId, occurredAt: message.createdAt, actorId: author.id, data: message });
   const second = await send(reader, roomId, { body: 'hi!' });
-  t.like(second, { status: 201, body: { seq: 2, authorId: reader, body: 'hi!' } });
+  t.like(second, { status: 201, body: { seq: 2, authorId: reader.id, body: 'hi!' } });
   t.false('clientMsgId' in second.body);
 });
 
 test('when the same clientMsgId is sent again by the same user, the first message is answered, never a second one', async (t) => {
-  const [author, other] = [user(), user()];
+  const [author, other] = await users(2);
   const roomId = await room(author, 'private', [other]);
   const first = await send(author, roomId, { body: 'once', clientMsgId: 'same' });
   const repeats = await Promise.all([1, 2, 3].map(() => send(author, roomId, { body: 'once', clientMsgId: 'same' })));
   for (const repeat of repeats) t.deepEqual(repeat, { ...repeat, status: 201, body: first.body });
   const theirs = await send(other, roomId, { body: 'mine', clientMsgId: 'same' });
-  t.like(theirs, { status: 201, body: { seq: 2, authorId: other } });
+  t.like(theirs, { status: 201, body: { seq: 2, authorId: other.id } });
   const history = await h.call(author, 'GET', `rooms/${roomId}/messages`);
   t.deepEqual(history.body.messages.map((m: { seq: number }) => m.seq), [1, 2]);
 });
 
 test('when a body breaks the rules, the send answers 400 naming body.body', async (t) => {
-  const author = user();
+  const [author] = await users(1);
   const roomId = await room(author);
   for (const body of ['', '   \n ', 'x'.repeat(4001), 'bell\u0007', 'nul\u0000', 42]) {
     const reply = await send(author, roomId, { body });
@@ -75,7 +78,7 @@ test('when a body breaks the rules, the send answers 400 naming body.body', asyn
 });
 
 test('when a non-member touches messages, a public room answers 403 and a private one 404', async (t) => {
-  const [owner, stranger] = [user(), user()];
+  const [owner, stranger] = await users(2);
   const open = await room(owner, 'public');
   const closed = await room(owner, 'private');
   await send(owner, open, { body: 'one' });
@@ -94,7 +97,7 @@ test('when a non-member touches messages, a public room answers 403 and a privat
 });
 
 test('when history is read, pages are ascending, cursors exclusive, hasMore points the way, and bad queries are 400', async (t) => {
-  const author = user();
+  const [author] = await users(1);
   const roomId = await room(author);
   const sent = [];
   for (let i = 1; i <= 12; i++) sent.push((await send(author, roomId, { body: `m${i}` })).body);
@@ -121,7 +124,7 @@ test('when history is read, pages are ascending, cursors exclusive, hasMore poin
 });
 
 test('when a message is edited, only its author may, editedAt is set, and members hear message.updated', async (t) => {
-  const [author, other] = [user(), user()];
+  const [author, other] = await users(2);
   const roomId = await room(author, 'private', [other]);
   const original = (await send(author, roomId, { body: 'draft', clientMsgId: 'e1' })).body;
   t.like(await h.call(other, 'PATCH', `rooms/${roomId}/messages/1`, { body: 'hijack' }), { status: 403, body: { error: { code: 'forbidden' } } });
@@ -138,9 +141,9 @@ test('when a message is edited, only its author may, editedAt is set, and member
 });
 
 test('when a message is deleted, author, owner or admin may; it stays as a tombstone and members hear message.deleted', async (t) => {
-  const [owner, admin, author, other] = [user(), user(), user(), user()];
+  const [owner, admin, author, other] = await users(4);
   const roomId = await room(owner, 'public', [admin, author, other]);
-  await h.call(owner, 'PATCH', `rooms/${roomId}/members/${admin}`, { role: 'admin' });
+  await h.call(owner, 'PATCH', `rooms/${roomId}/members/${admin.id}`, { role: 'admin' });
   for (let i = 0; i < 3; i++) await send(author, roomId, { body: `m${i}` });
   t.like(await h.call(other, 'DELETE', `rooms/${roomId}/messages/1`), { status: 403 });
   t.is((await h.call(author, 'DELETE', `rooms/${roomId}/messages/1`)).status, 204);
@@ -164,7 +167,7 @@ test('when a message is deleted, author, owner or admin may; it stays as a tombs
 });
 
 test('when a reader marks messages read, the marker only moves forward, stops at lastSeq, and members hear read', async (t) => {
-  const [author, reader] = [user(), user()];
+  const [author, reader] = await users(2);
   const roomId = await room(author, 'private', [reader]);
   for (let i = 0; i < 4; i++) await send(author, roomId, { body: `m${i}` });
   const unread = async () => (await h.call(reader, 'GET', 'rooms')).body.rooms.find((r: { id: string }) => r.id === roomId).unread;
@@ -176,9 +179,9 @@ test('when a reader marks messages read, the marker only moves forward, stops at
   t.is((await h.call(reader, 'POST', `rooms/${roomId}/read`, { seq: 1000 })).status, 204);
   t.is(await unread(), 0);
   const byReader = (seq: number) => (e: RecordedEvent) =>
-    inRoom('fanout', 'read.updated', roomId)(e) && (e.data.data as { userId: string; seq: number }).seq === seq && (e.data.data as { userId: string }).userId === reader;
+    inRoom('fanout', 'read.updated', roomId)(e) && (e.data.data as { userId: string; seq: number }).seq === seq && (e.data.data as { userId: string }).userId === reader.id;
   const read = await h.event(byReader(3), 'read');
-  t.deepEqual(read.data.data, { roomId, userId: reader, seq: 3 });
+  t.deepEqual(read.data.data, { roomId, userId: reader.id, seq: 3 });
   await h.event(byReader(4), 'read to the end');
   t.is(h.events.filter((e) => e.pubsub === 'fanout' && (byReader(1)(e) || byReader(2)(e))).length, 0);
   for (const body of [{ seq: 0 }, { seq: '3' }, {}, { seq: 1.5 }]) {

@@ -57,7 +57,8 @@ export function roomsRoutes(deps: RouteDeps): Router<RequestState> {
 
   router.post('/rooms', requireUser, async (ctx) => {
     const memberIds = (ctx.request.body as { memberIds?: unknown } | undefined)?.memberIds;
-    if (Array.isArray(memberIds) && memberIds.every(isId)) {
+    // Only a list the chat-service would take (else it answers the 400 itself).
+    if (Array.isArray(memberIds) && memberIds.length <= 100 && memberIds.every(isId)) {
       const unknown = new Set(await users.unknownUsers(ctx, [...new Set(memberIds)]));
       if (unknown.size > 0) {
         throw validationFailed(

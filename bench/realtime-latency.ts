@@ -80,7 +80,11 @@ const summary = (values: number[]) => {
   };
 };
 
-const platform = await startPlatform({ gatewayReplicas: 2, callerSidecars: ['api-gateway'] });
+const platform = await startPlatform({
+  gatewayReplicas: 2,
+  callerSidecars: ['api-gateway'],
+  serviceEnv: { 'auth-service': { REGISTER_MAX_PER_ADDRESS: '0' } },
+});
 const sockets: Client[] = [];
 try {
   const urls = [platform.instance('api-gateway').url, platform.instance('api-gateway#2').url];

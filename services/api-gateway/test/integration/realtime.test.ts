@@ -13,7 +13,12 @@ let platform: Platform;
 const gateways: string[] = [];
 
 test.before(async () => {
-  platform = await startPlatform({ gatewayReplicas: 2, callerSidecars: ['api-gateway'] });
+  platform = await startPlatform({
+    gatewayReplicas: 2,
+    callerSidecars: ['api-gateway'],
+    // Every test registers its own users, all from this one address.
+    serviceEnv: { 'auth-service': { REGISTER_MAX_PER_ADDRESS: '0' } },
+  });
   gateways.push(platform.instance('api-gateway').url, platform.instance('api-gateway#2').url);
 });
 test.after.always(async () => {

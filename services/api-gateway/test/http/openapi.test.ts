@@ -38,7 +38,7 @@ const CONTRACT: Record<string, { auth: boolean; errors: number[] }> = {
   'GET /api/profiles/me': { auth: true, errors: [...AUTH, ...ALWAYS] },
   'PATCH /api/profiles/me': { auth: true, errors: [...BODY, ...AUTH, 409, ...ALWAYS] },
   'PUT /api/profiles/me/avatar': { auth: true, errors: [...BODY, ...AUTH, 409, ...ALWAYS] },
-  'GET /api/profiles/{userId}/avatar': { auth: true, errors: [400, ...AUTH, 404, ...ALWAYS] },
+  'GET /api/profiles/{userId}/avatar': { auth: false, errors: [400, 404, ...ALWAYS] },
   'GET /api/profiles/{userId}': { auth: true, errors: [400, ...AUTH, 404, ...ALWAYS] },
   'GET /api/profiles': { auth: true, errors: [400, ...AUTH, ...ALWAYS] },
   'GET /api/rooms': { auth: true, errors: [...AUTH, ...ALWAYS] },

@@ -152,7 +152,6 @@ test('when a route is called without a valid access token, it is 401 with WWW-Au
     ['PATCH', '/me'],
     ['PUT', '/me/avatar'],
     ['GET', `/${someone}`],
-    ['GET', `/${someone}/avatar`],
     ['GET', `?ids=${someone}`],
   ] as const) {
     const response = await fetch(`${platform.gatewayUrl}/api/profiles${path}`, { method, headers: { authorization: 'Bearer a.b.c' } });
@@ -160,6 +159,14 @@ test('when a route is called without a valid access token, it is 401 with WWW-Au
     t.is(response.headers.get('www-authenticate'), 'Bearer');
     t.like(await response.json(), { error: { code: 'unauthenticated' } });
   }
+});
+
+test('when an avatar is downloaded without a token, it is public: an unknown user is 404, not 401', async (t) => {
+  const response = await fetch(`${platform.gatewayUrl}/api/profiles/${randomUUID()}/avatar`);
+  t.is(response.status, 404);
+  t.like(await response.json(), { error: { code: 'not_found' } });
+  const me = await fetch(`${platform.gatewayUrl}/api/profiles/me/avatar`);
+  t.is(me.status, 400, 'me needs a token to resolve, and this route takes none');
 });
 
 test('when PATCH /me is valid, it answers the profile, stores it, and profile.updated carries the public profile', async (t) => {

@@ -1,4 +1,4 @@
-import { BEARER, commonParameters, errorResponse, headerRef, jsonContent, ok, paramRef, schemaRef, standardErrors } from './common.js';
+import { BEARER, PUBLIC, commonParameters, errorResponse, headerRef, jsonContent, ok, paramRef, schemaRef, standardErrors } from './common.js';
 import type { Paths } from './types.js';
 
 const TAG = ['Profiles'];
@@ -89,11 +89,11 @@ export const profilePaths: Paths = {
       summary: 'A user\'s avatar image',
       description:
         'The image uploaded with `PUT /api/profiles/me/avatar`, with its content type (and `X-Content-Type-Options: nosniff`). ' +
-        'Like every profile route it needs the access token, so a browser client loads it with `fetch` and an `Authorization` header (then, e.g., an object URL), not as a bare `<img src>`. ' +
+        'Public, unlike the other profile routes: an avatar is shown wherever its user appears, so `avatarUrl` works as a plain `<img src>`. The URL carries the image\'s content hash (`?v=`), so a new upload is a new URL. ' +
         'It carries an `ETag`: send it back in `If-None-Match` to get `304 Not Modified` while the image is unchanged. ' +
         'A user without an uploaded image (none, or an external `https:` `avatarUrl`): `404`.',
       tags: TAG,
-      security: BEARER,
+      security: PUBLIC,
       parameters: commonParameters(paramRef('UserId'), {
         name: 'If-None-Match',
         in: 'header',
@@ -112,9 +112,9 @@ export const profilePaths: Paths = {
           headers: { 'X-Request-Id': headerRef('XRequestId'), ETag: headerRef('ETag'), 'Cache-Control': headerRef('CacheControl') },
         },
         ...standardErrors({
-          auth: true,
+          auth: false,
           body: false,
-          validation: '`validation_failed`: `userId` is not a valid id.',
+          validation: '`validation_failed`: `userId` is not a valid id (`me` is not accepted here: the route is public).',
           more: { 404: errorResponse(404, 'No such user, or the user has no uploaded avatar image.') },
         }),
       },

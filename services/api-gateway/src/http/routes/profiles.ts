@@ -28,7 +28,8 @@ const USER_ID = /^[A-Za-z0-9_-]{1,128}$/;
 
 /**
  * /api/profiles/*: forwarded to the profile-service's /profiles/* through
- * Dapr service invocation; every route needs the access token.
+ * Dapr service invocation; every route but the avatar download needs the
+ * access token.
  *
  * The caller's own profile never answers 404: when the profile-service has
  * none yet (the registration event has not been handled), the gateway, which
@@ -89,8 +90,11 @@ export function profilesRoutes(deps: RouteDeps): Router<RequestState> {
     await toOwnProfile(ctx, 'profiles/me/avatar', { rawBody, contentType: type });
   });
 
-  router.get('/:userId/avatar', requireUser, async (ctx) => {
+  // Public: an avatar is shown wherever its user appears, so avatarUrl must
+  // work as a plain <img src>. Hence no `me` here (no token to resolve it).
+  router.get('/:userId/avatar', async (ctx) => {
     const userId = userIdParam(ctx);
+    if (userId === 'me') throw validationFailed([{ path: 'params.userId', message: 'must be a user id (this route is public)' }]);
     const ifNoneMatch = ctx.get('if-none-match');
     await toProfiles(ctx, `profiles/${encodeURIComponent(userId)}/avatar`, ifNoneMatch ? { headers: { 'if-none-match': ifNoneMatch } } : {});
     // Served from the API's origin: never let a browser guess another type.

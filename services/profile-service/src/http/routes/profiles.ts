@@ -82,8 +82,8 @@ export function profileRoutes(service: ProfileService): Router<RequestState> {
     const userId = targetUser(ctx, ctx.params['userId']);
     const result = await service.readAvatar(userId, ctx.get('if-none-match') || undefined);
     ctx.set('etag', result.etag);
-    // Revalidate every time: the URL stays the same when the image changes.
-    ctx.set('cache-control', 'private, no-cache');
+    // Public like a profile picture on any site; revalidated every time (ETag).
+    ctx.set('cache-control', 'no-cache');
     if (result.status === 'not_modified') {
       ctx.status = 304;
       return;

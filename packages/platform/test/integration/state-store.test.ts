@@ -4,7 +4,9 @@
  * sqlite|mysql): optimistic concurrency (ETags, first-write) surfacing as
  * StateConflictError whatever status the store answers with, all-or-nothing
  * transactions, TTL, bulk reads. One app-less sidecar; the sidecar client
- * the services use.
+ * the services use. Serial, and only three racers: on a profile whose
+ * resiliency retries and breaks on state failures (redis), lost races count
+ * as failures, and a burst of them would open the breaker.
  */
 import test from 'ava';
 import { randomUUID } from 'node:crypto';
@@ -28,17 +30,27 @@ test.after.always(async () => {
 
 const key = (what: string) => `conformance:${what}:${randomUUID()}`;
 
-test('when a key is claimed with first-write twice, the second claim is a StateConflictError and the first value stays', async (t) => {
+/**
+ * contrib's Redis store runs a transaction as MULTI/EXEC of one script per
+ * operation, and Redis has no rollback: when one operation loses its ETag
+ * race the others are still written (and written again on each retry of the
+ * resiliency policy). Measured with daprd 1.18; docs/profiles.md. The other
+ * stores roll back. Known and reported, so it is `failing` on Redis only.
+ */
+const profile = process.env['PROFILE'] ?? 'redis';
+const atomicTest = profile === 'redis' ? test.serial.failing : test.serial;
+
+test.serial('when a key is claimed with first-write twice, the second claim is a StateConflictError and the first value stays', async (t) => {
   const k = key('claim');
   await sidecar.state.save(store, k, { owner: 'first' }, { firstWrite: true });
   await t.throwsAsync(sidecar.state.save(store, k, { owner: 'second' }, { firstWrite: true }), { instanceOf: StateConflictError });
   t.like(await sidecar.state.get(store, k), { value: { owner: 'first' } });
 });
 
-test('when several first-writes race for one new key, exactly one wins and the others are StateConflictErrors', async (t) => {
+test.serial('when several first-writes race for one new key, exactly one wins and the others are StateConflictErrors', async (t) => {
   const k = key('race');
   const results = await Promise.allSettled(
-    Array.from({ length: 6 }, (_, i) => sidecar.state.save(store, k, { writer: i }, { firstWrite: true })),
+    Array.from({ length: 3 }, (_, i) => sidecar.state.save(store, k, { writer: i }, { firstWrite: true })),
   );
   const won = results.flatMap((r, i) => (r.status === 'fulfilled' ? [i] : []));
   t.is(won.length, 1, JSON.stringify(results.map((r) => (r.status === 'rejected' ? String(r.reason) : 'ok'))));
@@ -46,7 +58,7 @@ test('when several first-writes race for one new key, exactly one wins and the o
   t.like(await sidecar.state.get(store, k), { value: { writer: won[0] } });
 });
 
-test('when a write carries a stale ETag, it is a StateConflictError; with the current ETag it succeeds and the ETag changes', async (t) => {
+test.serial('when a write carries a stale ETag, it is a StateConflictError; with the current ETag it succeeds and the ETag changes', async (t) => {
   const k = key('etag');
   await sidecar.state.save(store, k, { n: 1 });
   const first = await sidecar.state.get<{ n: number }>(store, k);
@@ -58,7 +70,7 @@ test('when a write carries a stale ETag, it is a StateConflictError; with the cu
   t.not(second!.etag, first!.etag);
 });
 
-test('when a delete carries a stale ETag, it is a StateConflictError and the key stays', async (t) => {
+test.serial('when a delete carries a stale ETag, it is a StateConflictError and the key stays', async (t) => {
   const k = key('delete');
   await sidecar.state.save(store, k, 'v1');
   const stale = (await sidecar.state.get<string>(store, k))!.etag;
@@ -69,7 +81,7 @@ test('when a delete carries a stale ETag, it is a StateConflictError and the key
   t.is(await sidecar.state.get(store, k), undefined);
 });
 
-test('when one operation of a transaction loses its ETag race, none of the operations apply', async (t) => {
+atomicTest('when one operation of a transaction loses its ETag race, none of the operations apply', async (t) => {
   const head = key('head');
   const other = key('other');
   await sidecar.state.save(store, head, { lastSeq: 1 });
@@ -86,7 +98,7 @@ test('when one operation of a transaction loses its ETag race, none of the opera
   t.like(await sidecar.state.get(store, head), { value: { lastSeq: 2 } });
 });
 
-test('when a transaction first-writes a key that exists, none of its operations apply', async (t) => {
+atomicTest('when a transaction first-writes a key that exists, none of its operations apply', async (t) => {
   const claim = key('tx-claim');
   const other = key('tx-other');
   await sidecar.state.save(store, claim, 'taken', { firstWrite: true });
@@ -101,7 +113,7 @@ test('when a transaction first-writes a key that exists, none of its operations 
   t.like(await sidecar.state.get(store, claim), { value: 'taken' });
 });
 
-test('when a transaction holds current ETags, all of its operations apply at once', async (t) => {
+test.serial('when a transaction holds current ETags, all of its operations apply at once', async (t) => {
   const head = key('ok-head');
   const message = key('ok-msg');
   const gone = key('ok-gone');
@@ -120,7 +132,7 @@ test('when a transaction holds current ETags, all of its operations apply at onc
   t.false(read.has(gone));
 });
 
-test('when a bulk read asks for present and missing keys, it answers the present ones with ETags that a write accepts', async (t) => {
+test.serial('when a bulk read asks for present and missing keys, it answers the present ones with ETags that a write accepts', async (t) => {
   const keys = [key('bulk-a'), key('bulk-b'), key('bulk-missing')];
   await sidecar.state.save(store, keys[0]!, { v: 'a' });
   await sidecar.state.save(store, keys[1]!, { v: 'b' });
@@ -132,7 +144,7 @@ test('when a bulk read asks for present and missing keys, it answers the present
   t.like(await sidecar.state.get(store, keys[0]!), { value: { v: 'a2' } });
 });
 
-test('when a key is written with a TTL, it reads back until it expires and then reads as absent', async (t) => {
+test.serial('when a key is written with a TTL, it reads back until it expires and then reads as absent', async (t) => {
   const k = key('ttl');
   await sidecar.state.save(store, k, 'short-lived', { ttlSeconds: 1 });
   t.like(await sidecar.state.get(store, k), { value: 'short-lived' });
@@ -140,7 +152,7 @@ test('when a key is written with a TTL, it reads back until it expires and then 
   t.pass();
 });
 
-test('when a key claimed with a TTL has expired, a first-write claims it again (MySQL: once its cleanup removed the row)', async (t) => {
+test.serial('when a key claimed with a TTL has expired, a first-write claims it again (MySQL: once its cleanup removed the row)', async (t) => {
   const k = key('ttl-claim');
   await sidecar.state.save(store, k, 'first', { firstWrite: true, ttlSeconds: 1 });
   // MySQL refuses the claim ("Duplicate entry", a StateConflictError) until

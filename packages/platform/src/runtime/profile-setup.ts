@@ -32,7 +32,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parseAllDocuments } from 'yaml';
-import { EVENT_TOPICS } from '../names.js';
+import { APP_IDS, EVENT_TOPICS } from '../names.js';
 import { FANOUT_TOPICS } from '../realtime/events.js';
 
 export interface ProfileComponent {
@@ -40,6 +40,8 @@ export interface ProfileComponent {
   type: string;
   /** Metadata values: `value:` items, and `envRef:` items read from the env given (secretKeyRef items are left out). */
   metadata: Record<string, string>;
+  /** The metadata items whose value came from the env (envRef). */
+  fromEnv: Set<string>;
 }
 
 /** The Component resources of a profile folder. */
@@ -54,11 +56,15 @@ export function readProfileComponents(resourcesPath: string, env: Record<string,
       } | null;
       if (resource?.kind !== 'Component' || !resource.metadata?.name || !resource.spec?.type) continue;
       const metadata: Record<string, string> = {};
+      const fromEnv = new Set<string>();
       for (const item of resource.spec.metadata ?? []) {
         if (item.value !== undefined && item.value !== null) metadata[item.name] = String(item.value);
-        else if (item.envRef && env[item.envRef] !== undefined) metadata[item.name] = env[item.envRef]!;
+        else if (item.envRef && env[item.envRef] !== undefined) {
+          metadata[item.name] = env[item.envRef]!;
+          fromEnv.add(item.name);
+        }
       }
-      found.push({ name: resource.metadata.name, type: resource.spec.type, metadata });
+      found.push({ name: resource.metadata.name, type: resource.spec.type, metadata, fromEnv });
     }
   }
   return found;
@@ -82,17 +88,34 @@ export interface PrepareResult {
   actions: string[];
 }
 
+export interface PrepareOptions {
+  /**
+   * Remove this run's durable consumers of `events` first (RabbitMQ queues
+   * `<consumerID>-<topic>`, JetStream durables), so that a test platform
+   * starts with nothing queued for it: another run on the same broker
+   * publishes the same topics, and what a slot's durable queue gathered
+   * while unused would be delivered at the next start. Only for names that
+   * come from the run's env (a test slot's own); never for npm start.
+   */
+  freshConsumers?: boolean;
+}
+
 /**
  * Makes what the profile's components need on their servers; idempotent.
  * `env` is the run's environment (prepareRunEnv), for envRef values.
  */
-export async function prepareProfile(resourcesPath: string, env: Record<string, string | undefined> = {}): Promise<PrepareResult> {
+export async function prepareProfile(
+  resourcesPath: string,
+  env: Record<string, string | undefined> = {},
+  options: PrepareOptions = {},
+): Promise<PrepareResult> {
   const actions: string[] = [];
   const components = readProfileComponents(resourcesPath, env);
   const jetstream = components.filter((c) => c.type === 'pubsub.jetstream');
-  if (jetstream.length > 0) actions.push(...(await ensureJetStreamStreams(jetstream)));
+  if (jetstream.length > 0) actions.push(...(await ensureJetStreamStreams(jetstream, options)));
   for (const component of components.filter((c) => c.type === 'pubsub.rabbitmq')) {
     actions.push(...(await ensureRabbitVhost(component)));
+    if (options.freshConsumers) actions.push(...(await removeRabbitQueues(component)));
   }
   for (const component of components.filter((c) => c.type === 'state.mysql')) {
     actions.push(...(await ensureMySqlTables(component)));
@@ -151,12 +174,20 @@ async function ensureMySqlTables(component: ProfileComponent): Promise<string[]>
   }
 }
 
-async function ensureJetStreamStreams(components: ProfileComponent[]): Promise<string[]> {
+/** The durable consumer names a component gives each app-id, when set from the env per run; else none. */
+function durableNames(component: ProfileComponent, key: string): string[] {
+  const template = component.metadata[key];
+  if (!template || !component.fromEnv.has(key) || !template.includes('{appID}')) return [];
+  return Object.values(APP_IDS).map((appId) => template.replaceAll('{appID}', appId));
+}
+
+async function ensureJetStreamStreams(components: ProfileComponent[], options: PrepareOptions): Promise<string[]> {
   // Loaded only for a profile that needs it.
   const { connect, nanos, DiscardPolicy, RetentionPolicy, StorageType } = await import('nats');
   const actions: string[] = [];
-  const urls = new Set(components.map((c) => c.metadata['natsURL'] ?? 'nats://127.0.0.1:4222'));
-  for (const url of urls) {
+  const urlOf = (c: ProfileComponent) => c.metadata['natsURL'] ?? 'nats://127.0.0.1:4222';
+  for (const url of new Set(components.map(urlOf))) {
+    const group = components.filter((c) => urlOf(c) === url);
     let nc;
     try {
       nc = await connect({ servers: url, timeout: 5_000, name: 'chat-platform setup' });
@@ -183,6 +214,14 @@ async function ensureJetStreamStreams(components: ProfileComponent[]): Promise<s
         });
         actions.push(`created JetStream stream ${name} (${topic})`);
       }
+      if (options.freshConsumers) {
+        const durables = group.flatMap((c) => durableNames(c, 'durableName'));
+        for (const topic of durables.length > 0 ? allTopics() : []) {
+          const stream = await jsm.streams.find(topic).catch(() => undefined);
+          if (stream === undefined) continue;
+          for (const durable of durables) await jsm.consumers.delete(stream, durable).catch(() => false);
+        }
+      }
     } finally {
       await nc.close();
     }
@@ -191,6 +230,26 @@ async function ensureJetStreamStreams(components: ProfileComponent[]): Promise<s
 }
 
 const run = promisify(execFile);
+
+/** Deletes the queues a RabbitMQ component's per-run consumerID names (see PrepareOptions). */
+async function removeRabbitQueues(component: ProfileComponent): Promise<string[]> {
+  const consumers = durableNames(component, 'consumerID');
+  const connectionString = component.metadata['connectionString'];
+  if (consumers.length === 0 || !connectionString) return [];
+  const amqp = await import('amqplib');
+  const connection = await amqp.connect(connectionString, { timeout: 5_000 });
+  try {
+    const channel = await connection.createChannel();
+    let messages = 0;
+    for (const consumer of consumers) {
+      for (const topic of allTopics()) messages += (await channel.deleteQueue(`${consumer}-${topic}`)).messageCount;
+    }
+    await channel.close();
+    return messages > 0 ? [`dropped ${messages} stale message(s) of component ${component.name}`] : [];
+  } finally {
+    await connection.close();
+  }
+}
 
 /** Makes the vhost a RabbitMQ component's connectionString names, if it is missing. */
 async function ensureRabbitVhost(component: ProfileComponent): Promise<string[]> {

@@ -109,6 +109,10 @@ function profileEnv(runDir: string, slot: number): Record<string, string> {
     // queue <consumer>-<topic>, JetStream durable and queue group): one per
     // app-id, as Dapr's default; daprd fills {appID} in after envRef.
     PLATFORM_EVENTS_CONSUMER: slot === 0 ? '{appID}' : `t${slot}-{appID}`,
+    // Where a new JetStream durable starts: all that is kept for npm start;
+    // for a test platform, whose durables the harness removes before it
+    // starts (prepareProfile freshConsumers), from then on.
+    PLATFORM_EVENTS_DELIVER_POLICY: slot === 0 ? 'all' : 'new',
   };
 }
 

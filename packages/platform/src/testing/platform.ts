@@ -65,14 +65,24 @@ export interface Platform {
 
 const node = process.execPath;
 
+/**
+ * Settings every test platform starts with unless a test overrides them: a
+ * whole suite registers its users from one address (127.0.0.1), which the
+ * per-address registration limit would otherwise refuse after 20.
+ */
+const TEST_DEFAULTS: Partial<Record<ServiceName, Record<string, string>>> = {
+  'auth-service': { REGISTER_MAX_PER_ADDRESS: '0' },
+};
+
 export async function startPlatform(options: PlatformOptions = {}): Promise<Platform> {
   const profile = options.profile ?? process.env['PROFILE'] ?? 'redis';
   const runDir = mkdtempSync(join(tmpdir(), 'chat-platform-'));
   const slot = claimSlot();
   const runEnv = prepareRunEnv({ runDir, profile, slot: slot.slot });
   try {
-    // What the profile's servers need first (JetStream streams, ...).
-    await prepareProfile(runEnv.resourcesPath, runEnv.env);
+    // What the profile's servers need first (JetStream streams, ...), and
+    // nothing left queued for this slot's consumers by an earlier run.
+    await prepareProfile(runEnv.resourcesPath, runEnv.env, { freshConsumers: true });
   } catch (error) {
     slot.release();
     throw error;
@@ -103,6 +113,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     const app = startProcess(node, ['--import', 'tsx', join('services', name, 'src', 'main.ts')], {
       env: {
         ...baseEnv,
+        ...TEST_DEFAULTS[name],
         ...options.env,
         ...options.serviceEnv?.[name],
         APP_ID: name,

@@ -8,16 +8,17 @@
  * - `pubsub.jetstream`: the component never creates streams, and a subscribe
  *   or publish on a subject no stream captures fails. One stream per topic
  *   (so one durable name per app-id can consume several topics), named after
- *   the topic. A subject belongs to one stream whichever component publishes
- *   on it, and chat-service publishes its real-time topics on both `events`
- *   and `fanout`, so every stream is sized for `events` (on disk, bounded by
- *   count and age); `fanout` consumers start at new messages anyway.
+ *   the topic. Every stream is sized for `events` (on disk, bounded by count
+ *   and age); `fanout` consumers start at new messages anyway. A subject
+ *   belongs to one stream whichever component publishes on it, so a topic
+ *   must not be published on both components.
  * - `pubsub.rabbitmq` with a vhost in its connectionString: the vhost is
  *   made (rabbitmqctl, once per broker) when it does not exist. The fanout
  *   component of the postgres profile has a vhost of its own because an
  *   exchange is named after the topic: `events` declares it durable and
  *   `fanout` auto-delete, and RabbitMQ refuses the second declaration of a
- *   topic published on both (PRECONDITION_FAILED, inequivalent arg).
+ *   topic published on both (PRECONDITION_FAILED, inequivalent arg; seen
+ *   while chat-service published `message.created` on both).
  * - `state.mysql`: the component creates its table itself, but not safely
  *   when several sidecars start at once (each adds the `row_id` column; all
  *   but one exit with "Duplicate column name 'row_id'"). The table is made

@@ -254,31 +254,37 @@ export class MessageSequencer {
     }
   }
 
+  /**
+   * What follows a commit, all at once: store the message keys, publish
+   * message.created, move each author's read marker to their last message
+   * (and publish read.updated). The sends are answered when the events are
+   * out (see EventPublisher for a broker that does not take them).
+   */
   private async afterCommit(roomId: string, fresh: Message[], materialized: Promise<boolean>): Promise<void> {
-    await materialized;
-    const occurredAt = fresh[fresh.length - 1]!.createdAt;
-    const events: ChatEvent[] = fresh.map((message) => ({
+    const created: ChatEvent[] = fresh.map((message) => ({
       topic: 'message.created',
       roomId,
       occurredAt: message.createdAt,
       actorId: message.authorId,
       data: message,
     }));
-    // A sender has read what they sent: their unread count does not grow.
+    const occurredAt = fresh[fresh.length - 1]!.createdAt;
     const lastByAuthor = new Map<string, number>();
     for (const message of fresh) lastByAuthor.set(message.authorId, message.seq);
-    await Promise.all(
-      [...lastByAuthor].map(async ([userId, seq]) => {
+    // A sender has read what they sent: their unread count does not grow.
+    const markers = Promise.all(
+      [...lastByAuthor].map(async ([userId, seq]): Promise<ChatEvent[]> => {
         try {
           if (await advanceReadMarker(this.ctx, roomId, userId, seq)) {
-            events.push({ topic: 'read.updated', roomId, occurredAt, actorId: userId, data: { roomId, userId, seq } });
+            return [{ topic: 'read.updated', roomId, occurredAt, actorId: userId, data: { roomId, userId, seq } }];
           }
         } catch (error) {
           this.ctx.logger.warn({ roomId, userId, err: { message: (error as Error).message } }, 'could not move the sender\'s read marker');
         }
+        return [];
       }),
-    );
-    await this.ctx.publisher.publish(events);
+    ).then((events) => this.ctx.publisher.publish(events.flat()));
+    await Promise.all([materialized, this.ctx.publisher.publish(created), markers]);
   }
 
   /** Messages by seq: the stored key when there is one, else the head's window copy. */

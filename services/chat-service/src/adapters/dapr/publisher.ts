@@ -18,7 +18,12 @@
  * is logged, and an event that could not be published at all is logged as
  * an error naming its topic, room and seq. Clients that missed a real-time
  * event catch up with history (`GET .../messages?after=`, the socket `sync`).
- * Events of one room are published one after the other, in commit order.
+ *
+ * Order: the events of one `publish` call go out together (their order on
+ * the broker is not kept; pub/sub delivery does not keep it either, which is
+ * why the gateway orders a room's messages by seq), and the calls for one
+ * room go out one after the other, so a change never overtakes an earlier
+ * change of the same room made through this replica.
  */
 import { COMPONENTS, FANOUT_TOPICS, type FanoutEnvelope, type Logger, type Sidecar } from '@chat/platform';
 import type { ChatEvent, ChatTopic, EventPublisher } from '../../domain/ports.js';
@@ -64,15 +69,18 @@ export function createDaprPublisher(options: PublisherOptions): EventPublisher &
     }
   }
 
+  /** One call's events, all at once (a commit's messages: one round trip, not one per message). */
   async function publishAll(events: ChatEvent[]): Promise<void> {
-    for (const event of events) {
-      const envelope: FanoutEnvelope = { roomId: event.roomId, occurredAt: event.occurredAt, data: event.data };
-      const domain: DomainEventEnvelope = { ...envelope, actorId: event.actorId };
-      await Promise.all([
-        publishOne(COMPONENTS.events, event, domain, domainTopic(event.topic)),
-        REALTIME.has(event.topic) ? publishOne(COMPONENTS.fanout, event, envelope, event.topic) : Promise.resolve(),
-      ]);
-    }
+    await Promise.all(
+      events.flatMap((event) => {
+        const envelope: FanoutEnvelope = { roomId: event.roomId, occurredAt: event.occurredAt, data: event.data };
+        const domain: DomainEventEnvelope = { ...envelope, actorId: event.actorId };
+        return [
+          publishOne(COMPONENTS.events, event, domain, domainTopic(event.topic)),
+          ...(REALTIME.has(event.topic) ? [publishOne(COMPONENTS.fanout, event, envelope, event.topic)] : []),
+        ];
+      }),
+    );
   }
 
   const self = {

@@ -101,8 +101,14 @@ function run(label: string, command: string, args: string[], options: { cwd: str
   return child;
 }
 
-async function stopAll(): Promise<void> {
-  if (stopping) return;
+let stopped: Promise<void> | undefined;
+/** Stops everything once; a second signal waits for the same stop instead of exiting mid-way. */
+function stopAll(): Promise<void> {
+  stopped ??= stopEverything();
+  return stopped;
+}
+
+async function stopEverything(): Promise<void> {
   stopping = true;
   say('stopping ...');
   // Sidecars first (they stop delivering to their apps), then apps, then stores we started.
@@ -135,8 +141,14 @@ async function stopAll(): Promise<void> {
   }
 }
 
-process.on('SIGINT', () => void stopAll().then(() => process.exit(0)));
-process.on('SIGTERM', () => void stopAll().then(() => process.exit(0)));
+// Whoever started us may be gone (a closed terminal, an npm that exited on
+// SIGTERM): a write to its pipe must not kill the launcher before it has
+// stopped what it started.
+process.stdout.on('error', () => undefined);
+process.stderr.on('error', () => undefined);
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.on(signal, () => void stopAll().then(() => process.exit(0)));
+}
 
 async function main() {
   const needs = PROFILE_NEEDS[profile];

@@ -30,5 +30,6 @@ const launcher = spawn(process.execPath, ['--import', 'tsx', join(root, 'scripts
   stdio: 'inherit',
 });
 // The launcher handles Ctrl-C itself (it gets the same SIGINT from the terminal).
-for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => launcher.kill(signal));
+process.stdout.on('error', () => undefined);
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => launcher.kill(signal));
 launcher.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

@@ -132,3 +132,27 @@ test('when read markers move, they only move forward and never past the last mes
     { roomId: room.id, userId: reader, seq: 5 },
   ]);
 });
+
+test('when everyone leaves a public room, the next to join becomes its owner', async (t) => {
+  const chat = memoryChat();
+  const [owner, next] = [uid(), uid()];
+  const room = await chat.rooms.create(owner, { name: 'r', visibility: 'public' });
+  await chat.rooms.leave(owner, room.id);
+  t.like(await chat.rooms.get(next, room.id), { memberCount: 0, ownerId: owner, members: [] });
+  t.like(await chat.rooms.join(next, room.id), { memberCount: 1, ownerId: next });
+  t.like((await chat.rooms.list(next))[0], { id: room.id, role: 'owner' });
+  t.deepEqual(await chat.rooms.discover('', 10).then((rooms) => rooms.map((r) => r.id)), [room.id]);
+});
+
+test('when users are added to many rooms at once, every index and count is right', async (t) => {
+  const chat = memoryChat();
+  const other = chat.replica();
+  const [owner, a, b] = [uid(), uid(), uid()];
+  const rooms = await Promise.all(
+    Array.from({ length: 12 }, (_, i) => (i % 2 ? chat : other).rooms.create(owner, { name: `r${i}`, visibility: 'public', memberIds: [a] })),
+  );
+  await Promise.all(rooms.map((room, i) => (i % 2 ? other : chat).rooms.join(b, room.id)));
+  for (const user of [owner, a, b]) t.is((await chat.rooms.list(user)).length, 12);
+  for (const room of rooms) t.like(await chat.rooms.get(owner, room.id), { memberCount: 3 });
+  t.deepEqual(await chat.rooms.contacts(b), [owner, a].sort());
+});

@@ -14,17 +14,20 @@ export const settings = {
     parse: parse.int(0, 200),
     default: 8,
   },
+  // Together well under the 5 s invocation timeout of the resiliency policy:
+  // daprd resends a call that timed out, and a send without clientMsgId
+  // would then be sent twice.
   sendDeadlineMs: {
     env: 'SEND_DEADLINE_MS',
     doc: 'A send that cannot be committed within this many milliseconds (a very busy room) is answered 503; the client resends with its clientMsgId.',
     parse: parse.int(100, 60_000),
-    default: 4_000,
+    default: 3_000,
   },
   publishAckWaitMs: {
     env: 'PUBLISH_ACK_WAIT_MS',
     doc: 'How long a request waits for its events to reach the broker before answering; after that they are retried in the background.',
     parse: parse.int(0, 30_000),
-    default: 1_000,
+    default: 500,
   },
   publishGiveUpMs: {
     env: 'PUBLISH_GIVE_UP_MS',

@@ -101,5 +101,7 @@ test('when 8 senders on two replicas send 500 messages into one room, seq is exa
   t.log('sequencer stats per replica:', JSON.stringify(stats));
   t.true(stats.every((s) => s.messages > 0), 'both replicas committed messages');
   t.is(stats.reduce((sum, s) => sum + s.messages, 0), 500);
-  t.is(stats.reduce((sum, s) => sum + s.repeats, 0), 100);
+  // At least the 100 resends; daprd itself resends a call that timed out (a
+  // very loaded machine), which the clientMsgId also turns into a repeat.
+  t.true(stats.reduce((sum, s) => sum + s.repeats, 0) >= 100);
 });

@@ -82,6 +82,7 @@ const percentile = (values: number[], p: number) => {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 };
 
+const loadAtStart = round(loadavg()[0] ?? 0);
 const platform = await startPlatform({
   services: ['api-gateway', 'auth-service'],
   serviceEnv: {
@@ -106,7 +107,7 @@ try {
   // Warm the path once (JWKS cache, connections, JIT).
   await apiClient(platform.gatewayUrl).post('/api/auth/login', { login: names[0], password: PASSWORD });
 
-  process.stderr.write(`raw crypto.scrypt: ${RAW} hashes, twice\n`);
+  process.stderr.write(`raw crypto.scrypt: ${RAW} hashes, two ways\n`);
   const rawRuns = [await rawScrypt(RAW), await rawScrypt(RAW, availableParallelism())];
   // The machine's raw throughput is the better of the two ways to run the hashes.
   const raw = rawRuns.reduce((best, run) => (run.perSecond > best.perSecond ? run : best));
@@ -126,19 +127,26 @@ try {
   // Let the interval that holds the storm's end be logged.
   await new Promise((resolve) => setTimeout(resolve, 2 * LOG_INTERVAL_MS + 100));
 
+  // Raw again, now that the storm is over: the machine may be shared, so the
+  // ratio uses the mean of the runs before and after, of the better way.
+  const rawAfter = await rawScrypt(RAW, raw.concurrency.startsWith('all') ? undefined : availableParallelism());
+  rawRuns.push({ ...rawAfter, concurrency: `${rawAfter.concurrency}, after the storm` });
+  const rawPerSecond = round((raw.perSecond + rawAfter.perSecond) / 2);
+
   const statuses: Record<string, number> = {};
   for (const a of answers) statuses[a.status] = (statuses[a.status] ?? 0) + 1;
   const samples = loopSamples(platform);
   const during = samples.filter((s) => s.time >= stormStart && s.time <= stormEnd + LOG_INTERVAL_MS);
   const idle = samples.filter((s) => s.time >= idleFrom && s.time <= idleTo + LOG_INTERVAL_MS);
   const latencies = answers.map((a) => a.ms);
-  const loginsPerSecond = LOGINS / seconds;
+  // Only answered logins count: one that timed out is not throughput.
+  const loginsPerSecond = answers.filter((a) => a.status === 200).length / seconds;
 
   const report = {
     benchmark: 'auth login storm',
     command: `node --import tsx bench/auth-login-storm.ts --logins ${LOGINS} --users ${USERS} --raw ${RAW}`,
     date: new Date().toISOString(),
-    machine: { cpus: availableParallelism(), model: cpus()[0]?.model ?? 'unknown', loadAverage1m: round(loadavg()[0] ?? 0), node: process.version },
+    machine: { cpus: availableParallelism(), model: cpus()[0]?.model ?? 'unknown', loadAverage1m: { atStart: loadAtStart, atEnd: round(loadavg()[0] ?? 0) }, node: process.version },
     scrypt: { ...DEFAULT_SCRYPT, N: 2 ** DEFAULT_SCRYPT.logN, serviceConcurrency: availableParallelism() },
     rawScrypt: { best: raw, runs: rawRuns },
     storm: {
@@ -149,7 +157,8 @@ try {
       loginsPerSecond: round(loginsPerSecond),
       latencyMs: { p50: round(percentile(latencies, 50), 0), p95: round(percentile(latencies, 95), 0), max: round(Math.max(...latencies), 0) },
     },
-    ratioToRawScrypt: round(loginsPerSecond / raw.perSecond),
+    rawScryptPerSecond: rawPerSecond,
+    ratioToRawScrypt: round(loginsPerSecond / rawPerSecond),
     authEventLoopDelayMs: {
       worstDuringStorm: Math.max(0, ...during.map((s) => s.maxMs)),
       worstP99DuringStorm: Math.max(0, ...during.map((s) => s.p99Ms)),
@@ -164,6 +173,7 @@ try {
     '| --- | --- |',
     ...rawRuns.map((r) => `| raw crypto.scrypt (N=2^${DEFAULT_SCRYPT.logN}, r=${DEFAULT_SCRYPT.r}, p=${DEFAULT_SCRYPT.p}), ${r.hashes} hashes, ${r.concurrency} | ${r.perSecond} hashes/s |`),
     `| ${LOGINS} concurrent logins through the gateway | ${report.storm.loginsPerSecond} logins/s (${report.storm.seconds} s; ${JSON.stringify(statuses)}) |`,
+    `| raw hashes/s used for the ratio (mean of the better way, before and after the storm) | ${rawPerSecond} |`,
     `| ratio logins/s to hashes/s | ${report.ratioToRawScrypt} |`,
     `| login latency p50 / p95 / max | ${report.storm.latencyMs.p50} / ${report.storm.latencyMs.p95} / ${report.storm.latencyMs.max} ms |`,
     `| auth-service event-loop delay, worst during the storm (p99 worst) | ${report.authEventLoopDelayMs.worstDuringStorm} ms (${report.authEventLoopDelayMs.worstP99DuringStorm} ms) |`,

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { AppError, StateConflictError, conflict, unauthenticated, unavailable, validationFailed, type Logger } from '@chat/platform';
-import type { PasswordHasher } from './passwords.js';
+import { createLimiter, type PasswordHasher } from './passwords.js';
 import type {
   ClaimKind,
   EventPublisher,
@@ -154,7 +154,7 @@ export function createAccounts(deps: AccountsDeps) {
     return user?.value;
   }
 
-  return {
+  const useCases = {
     /**
      * Creates the user, publishes `user.registered` and starts a session.
      * 409 when the username or the email is taken (also when two
@@ -328,6 +328,21 @@ export function createAccounts(deps: AccountsDeps) {
         throw unavailable('The signing keys cannot be read', error);
       }
     },
+  };
+
+  /**
+   * The use cases that check or make a password hash are admitted a few at a
+   * time (twice the hashing concurrency: while some hash, the next ones do
+   * their reads and writes), the rest wait in order. A burst of hundreds of
+   * logins then costs the event loop no more at any moment than a few; it
+   * would wait for the hashes anyway.
+   */
+  const admit = createLimiter(hasher.concurrency * 2);
+  return {
+    ...useCases,
+    register: (input: RegisterInput, ctx: CallContext) => admit(() => useCases.register(input, ctx)),
+    login: (input: { login: string; password: string }, ctx: CallContext) => admit(() => useCases.login(input, ctx)),
+    changePassword: (...args: Parameters<typeof useCases.changePassword>) => admit(() => useCases.changePassword(...args)),
   };
 
   /** Stores a hash with the current parameters; a lost race only means the next login tries again. */

@@ -71,6 +71,8 @@ const normalize = (password: string): Buffer => Buffer.from(password.normalize('
 
 export interface PasswordHasher {
   readonly params: ScryptParams;
+  /** How many hashes run at once (the rest queue). */
+  readonly concurrency: number;
   hash(password: string): Promise<string>;
   /** False for a wrong password or a stored value that is not a hash of this format. */
   verify(password: string, stored: string): Promise<boolean>;
@@ -109,11 +111,13 @@ export function createPasswordHasher(
   params: ScryptParams = DEFAULT_SCRYPT,
   options: { concurrency?: number } = {},
 ): PasswordHasher {
-  const limit = createLimiter(Math.max(1, options.concurrency ?? availableParallelism()));
+  const concurrency = Math.max(1, options.concurrency ?? availableParallelism());
+  const limit = createLimiter(concurrency);
   const derive = (password: Buffer, salt: Buffer, hashParams: ScryptParams, length?: number) =>
     limit(() => scryptAsync(password, salt, hashParams, length));
   const hasher: PasswordHasher = {
     params,
+    concurrency,
     async hash(password) {
       const salt = randomBytes(SALT_LENGTH);
       const key = await derive(normalize(password), salt, params);

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { startPlatform, type Platform } from '@chat/platform/testing';
+import { startPlatform, waitFor, type Platform } from '@chat/platform/testing';
 import { register } from '../helpers/platform-users.js';
 import { connectSocket } from '../helpers/socket-client.js';
 
@@ -22,7 +22,10 @@ test('when the access token expires, the socket gets auth:expired and is closed;
   const alice = await register(platform);
   const expiring = await connectSocket(t, platform.gatewayUrl, alice.token);
   const refreshing = await connectSocket(t, platform.gatewayUrl, alice.token);
-  const { exp } = JSON.parse(Buffer.from(alice.token.split('.')[1]!, 'base64url').toString()) as { exp: number };
+  const { exp, iat } = JSON.parse(Buffer.from(alice.token.split('.')[1]!, 'base64url').toString()) as { exp: number; iat: number };
+  // Refresh well into the first token's life: claims are in whole seconds, so
+  // a refresh within the same second would expire at the same moment.
+  await waitFor(() => Date.now() >= (iat + 10) * 1000, { what: "ten seconds of the first token's life", timeoutMs: 15_000, intervalMs: 200 });
 
   const refreshed = await fetch(`${platform.gatewayUrl}/api/auth/refresh`, {
     method: 'POST',

@@ -14,7 +14,7 @@ export function logEventLoopDelay(logger: Logger, intervalMs: number): () => voi
   histogram.enable();
   // The histogram records the whole time between two samples, sampling
   // interval included; the delay is what is past the interval.
-  const ms = (ns: number) => Math.max(0, Math.round(ns / 1e4) / 100 - resolution);
+  const ms = (ns: number) => Math.max(0, Math.round((ns / 1e6 - resolution) * 100) / 100);
   const timer = setInterval(() => {
     logger.info({ maxMs: ms(histogram.max), p99Ms: ms(histogram.percentile(99)), meanMs: ms(histogram.mean), intervalMs }, 'event loop');
     histogram.reset();

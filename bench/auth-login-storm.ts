@@ -8,7 +8,9 @@
  * A login costs one scrypt hash (N = 2^15, r = 8, p = 1) on the libuv thread
  * pool, so logins per second should come close to hashes per second (ratio
  * about 1), and the event loop should stay free (target: worst delay under
- * 20 ms). The auth-service logs its event-loop delay every 200 ms here; the
+ * 20 ms; the delay is how late a 10 ms timer runs). On a machine shared with
+ * other work, run it under `nice -n -10` so that the other work does not
+ * stand in for the service's own behaviour. The auth-service logs its event-loop delay every 200 ms here; the
  * report takes the intervals that overlap the storm. The brute-force limits
  * are raised so that the storm measures hashing, not throttling, and every
  * login comes from its own loopback address, as from many clients.
@@ -164,6 +166,8 @@ try {
       worstP99DuringStorm: Math.max(0, ...during.map((s) => s.p99Ms)),
       worstWhenIdle: Math.max(0, ...idle.map((s) => s.maxMs)),
       intervalsSampled: during.length,
+      intervalsOverTarget: during.filter((s) => s.maxMs > 20).length,
+      medianIntervalWorst: round(percentile(during.map((s) => s.maxMs), 50)),
       target: 20,
     },
   };
@@ -177,6 +181,7 @@ try {
     `| ratio logins/s to hashes/s | ${report.ratioToRawScrypt} |`,
     `| login latency p50 / p95 / max | ${report.storm.latencyMs.p50} / ${report.storm.latencyMs.p95} / ${report.storm.latencyMs.max} ms |`,
     `| auth-service event-loop delay, worst during the storm (p99 worst) | ${report.authEventLoopDelayMs.worstDuringStorm} ms (${report.authEventLoopDelayMs.worstP99DuringStorm} ms) |`,
+    `| ${LOG_INTERVAL_MS}-ms intervals of the storm whose worst delay passed 20 ms | ${report.authEventLoopDelayMs.intervalsOverTarget} of ${report.authEventLoopDelayMs.intervalsSampled} (median interval worst ${report.authEventLoopDelayMs.medianIntervalWorst} ms) |`,
     `| auth-service event-loop delay, worst when idle | ${report.authEventLoopDelayMs.worstWhenIdle} ms |`,
   ].join('\n');
 

@@ -435,7 +435,15 @@ test.serial('when a second signing key is added and the auth-service restarts, n
 
   const after = await register();
   t.is(jwt.decode(after.accessToken, { complete: true })?.header.kid, added.kid);
-  t.is((await after.client.get('/api/auth/me', { token: after.accessToken })).status, 200);
+  // The gateway fetches the JWKS again for an unknown kid at most every JWKS_MIN_REFETCH_MS (5 s),
+  // and an earlier test sent tokens with made-up kids: the new key is taken up within that bound.
+  const took = Date.now();
+  await waitFor(async () => (await after.client.get('/api/auth/me', { token: after.accessToken })).status === 200, {
+    what: 'the gateway to accept a token of the new key',
+    timeoutMs: 10_000,
+    intervalMs: 250,
+  });
+  t.true(Date.now() - took < 6_000, `took ${Date.now() - took} ms`);
   t.is((await before.client.get('/api/auth/me', { token: before.accessToken })).status, 200);
   t.deepEqual((await api().get('/api/auth/jwks')).body.keys.map((k: { kid: string }) => k.kid), [keys[0].kid, added.kid]);
 });

@@ -62,8 +62,11 @@ const overwrite = async (key: string, value: unknown, etag: string): Promise<voi
   if (!response.ok) throw new Error(`state write answered ${response.status}`);
 };
 /** The user.registered events on the `events` stream, as their consumers get them (redis profile). */
+/** The newest user.registered events (the stream keeps earlier runs' events too: read only its tail). */
 const registeredEvents = (): Array<{ source: string; data: Record<string, unknown> }> =>
-  ((redis('XRANGE', 'user.registered', '-', '+') ?? []) as Array<[string, string[]]>).map(([, fields]) => JSON.parse(fields[fields.indexOf('data') + 1]!));
+  ((redis('XREVRANGE', 'user.registered', '+', '-', 'COUNT', '500') ?? []) as Array<[string, string[]]>).map(([, fields]) =>
+    JSON.parse(fields[fields.indexOf('data') + 1]!),
+  );
 
 const newName = (prefix = 'u') => `${prefix}_${randomUUID().slice(0, 8)}`;
 const PASSWORD = 'Correct horse battery staple 1';

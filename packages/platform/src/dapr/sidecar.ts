@@ -68,6 +68,14 @@ export class StateConflictError extends AppError {
 
 type RequestBody = NonNullable<RequestInit['body']>;
 
+/**
+ * Store refusals that roll the statement back and are worth an immediate
+ * retry: MySQL/MariaDB deadlock (1213), lock wait timeout (1205) and the
+ * auto-increment read failure (1467) that concurrent inserts into the state
+ * table sometimes meet; SQLite's busy database.
+ */
+const TRANSIENT_STORE_ERROR = /Error (1213|1205|1467) |database is locked|SQLITE_BUSY/;
+
 const PATH_SAFE = /^[\w.\-~:]+$/;
 const segment = (value: string): string => (PATH_SAFE.test(value) ? value : encodeURIComponent(value));
 
@@ -136,6 +144,22 @@ export function createSidecar(options: SidecarOptions) {
   }
 
   const jsonHeaders = { 'content-type': 'application/json' };
+
+  /**
+   * A state write. A store's transient refusal (TRANSIENT_STORE_ERROR: the
+   * statement was rolled back, nothing was written) is tried again, twice, a
+   * few milliseconds apart; a lost race or anything else is raised at once.
+   */
+  async function stateWrite(path: string, init: { method: string; body?: string; headers?: Record<string, string> }, what: string): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const response = await call(path, init, what);
+      if (response.ok) return;
+      const failure = await stateFailure(response, what);
+      const cause = String((failure.cause as Error | undefined)?.message ?? '');
+      if (attempt >= 3 || failure instanceof StateConflictError || !TRANSIENT_STORE_ERROR.test(cause)) throw failure;
+      await new Promise((resolve) => setTimeout(resolve, 10 * attempt + Math.random() * 20));
+    }
+  }
 
   /**
    * Calls `path` on another app through Dapr service invocation. Answers
@@ -222,12 +246,11 @@ export function createSidecar(options: SidecarOptions) {
       },
 
       async save<T>(store: string, key: string, value: T, opts: SaveOptions = {}): Promise<void> {
-        const response = await call(
+        await stateWrite(
           `/v1.0/state/${segment(store)}`,
           { method: 'POST', body: JSON.stringify([saveRequest(key, value, opts)]), headers: jsonHeaders },
           `writing ${store}`,
         );
-        if (!response.ok) throw await stateFailure(response, `writing ${store}`);
       },
 
       /**
@@ -237,21 +260,19 @@ export function createSidecar(options: SidecarOptions) {
        */
       async saveMany<T>(store: string, items: Array<{ key: string; value: T } & SaveOptions>): Promise<void> {
         if (items.length === 0) return;
-        const response = await call(
+        await stateWrite(
           `/v1.0/state/${segment(store)}`,
           { method: 'POST', body: JSON.stringify(items.map((item) => saveRequest(item.key, item.value, item))), headers: jsonHeaders },
           `writing ${store}`,
         );
-        if (!response.ok) throw await stateFailure(response, `writing ${store}`);
       },
 
       async delete(store: string, key: string, etag?: string): Promise<void> {
-        const response = await call(
+        await stateWrite(
           `/v1.0/state/${segment(store)}/${segment(key)}`,
           { method: 'DELETE', headers: etag ? { 'if-match': etag } : {} },
           `deleting from ${store}`,
         );
-        if (!response.ok) throw await stateFailure(response, `deleting from ${store}`);
       },
 
       /** All operations apply, or none does (a lost ETag race: StateConflictError). */
@@ -261,12 +282,11 @@ export function createSidecar(options: SidecarOptions) {
             ? { operation: 'upsert', request: saveRequest(op.key, op.value, op) }
             : { operation: 'delete', request: { key: op.key, ...(op.etag ? { etag: op.etag } : {}) } },
         );
-        const response = await call(
+        await stateWrite(
           `/v1.0/state/${segment(store)}/transaction`,
           { method: 'POST', body: JSON.stringify({ operations }), headers: jsonHeaders },
           `transaction on ${store}`,
         );
-        if (!response.ok) throw await stateFailure(response, `transaction on ${store}`);
       },
     },
 

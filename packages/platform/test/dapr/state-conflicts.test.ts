@@ -85,3 +85,34 @@ test('when the store itself fails (MySQL down), the write raises unavailable, no
     await close();
   }
 });
+
+test('when MySQL refuses a write transiently (1467 on concurrent inserts), the write is tried again and succeeds', async (t) => {
+  let calls = 0;
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      calls++;
+      if (calls === 1) {
+        res.writeHead(500, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({
+          errorCode: 'ERR_STATE_SAVE',
+          message: 'failed saving state in state store statestore: Error 1467 (HY000): Failed to read auto-increment value from storage engine',
+        }));
+      } else {
+        res.writeHead(204).end();
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => server.close());
+  const sidecar = createSidecar({ httpPort: (server.address() as AddressInfo).port, apiToken: 'token' });
+  await sidecar.state.save('statestore', 'k', { v: 1 }, { firstWrite: true });
+  t.is(calls, 2);
+});
+
+test('when a store stays down, the write is tried three times at most and answers unavailable', async (t) => {
+  const { sidecar, close } = await sidecarAnswering(500, { errorCode: 'ERR_STATE_SAVE', message: 'Error 1213 (40001): Deadlock found' });
+  t.teardown(close);
+  const error = await t.throwsAsync(sidecar.state.save('statestore', 'k', 1));
+  t.like(error, { code: 'unavailable' });
+});

@@ -57,18 +57,19 @@ export interface ChatMessage {
   body: string;
   createdAt: string;
   editedAt?: string;
-  deleted?: boolean;
+  /** A tombstone: the message keeps its seq, its body is empty. */
+  deleted?: true;
   clientMsgId?: string;
 }
 
-/** `room` of API.md. */
+/** `room` of API.md. A dm has no owner (`ownerId: null`), an empty name and topic. */
 export interface ChatRoom {
   id: string;
   kind: 'channel' | 'dm';
   name: string;
   topic: string;
   visibility: 'public' | 'private';
-  ownerId: string;
+  ownerId: string | null;
   memberCount: number;
   lastSeq: number;
   createdAt: string;

@@ -3,36 +3,15 @@
  * (`room` and `message` of API.md). Pure data and pure functions; no I/O.
  */
 
+import type { ChatMessage, ChatRoom } from '@chat/platform';
+
 export type Role = 'owner' | 'admin' | 'member';
-export type RoomKind = 'channel' | 'dm';
-export type Visibility = 'public' | 'private';
 
-/** `room` of API.md. A dm has no owner (`ownerId: null`), an empty name and topic. */
-export interface Room {
-  id: string;
-  kind: RoomKind;
-  name: string;
-  topic: string;
-  visibility: Visibility;
-  ownerId: string | null;
-  memberCount: number;
-  lastSeq: number;
-  createdAt: string;
-  updatedAt: string;
-}
-
-/** `message` of API.md. */
-export interface Message {
-  id: string;
-  roomId: string;
-  seq: number;
-  authorId: string;
-  body: string;
-  createdAt: string;
-  editedAt?: string;
-  deleted?: true;
-  clientMsgId?: string;
-}
+/** `room` and `message` of API.md: the shared contract's types, so what is stored is what clients get. */
+export type Room = ChatRoom;
+export type Message = ChatMessage;
+export type RoomKind = Room['kind'];
+export type Visibility = Room['visibility'];
 
 /**
  * The room head, key `room:{id}`: the room, its sequence (`lastSeq`) and the

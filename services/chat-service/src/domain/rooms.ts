@@ -80,28 +80,33 @@ export function createRooms(ctx: ChatContext) {
     return value;
   }
 
-  /** Sets (role) or removes (undefined) one room in a user's index. */
-  async function indexRoom(userId: string, roomId: string, role: Role | undefined): Promise<void> {
-    await updateKey<UserRooms>(store, keys.userRooms(userId), (current) => {
+  /**
+   * Sets (`entry`) or removes (undefined) one room's entry in a map-of-rooms
+   * key (a user's index, a directory shard); no write when nothing changes.
+   */
+  async function setRoomEntry<E extends Record<string, unknown>>(
+    key: string,
+    roomId: string,
+    entry: E | undefined,
+    unchanged: (current: E) => boolean,
+  ): Promise<void> {
+    await updateKey<{ rooms: Record<string, E> }>(store, key, (current) => {
       const rooms = current?.rooms ?? {};
-      if (role === undefined ? !(roomId in rooms) : rooms[roomId]?.role === role) return undefined;
+      const existing = rooms[roomId];
+      if (entry === undefined ? existing === undefined : existing !== undefined && unchanged(existing)) return undefined;
       const next = { ...rooms };
-      if (role === undefined) delete next[roomId];
-      else next[roomId] = { role };
+      if (entry === undefined) delete next[roomId];
+      else next[roomId] = entry;
       return { rooms: next };
     });
   }
 
-  async function listInDirectory(roomId: string, name: string | undefined): Promise<void> {
-    await updateKey<DirectoryShard>(store, keys.directoryShard(directoryShardOf(roomId)), (current) => {
-      const rooms = current?.rooms ?? {};
-      if (name === undefined ? !(roomId in rooms) : rooms[roomId]?.name === name) return undefined;
-      const next = { ...rooms };
-      if (name === undefined) delete next[roomId];
-      else next[roomId] = { name };
-      return { rooms: next };
-    });
-  }
+  /** Sets (role) or removes (undefined) one room in a user's index. */
+  const indexRoom = (userId: string, roomId: string, role: Role | undefined): Promise<void> =>
+    setRoomEntry(keys.userRooms(userId), roomId, role === undefined ? undefined : { role }, (e) => e.role === role);
+
+  const listInDirectory = (roomId: string, name: string | undefined): Promise<void> =>
+    setRoomEntry(keys.directoryShard(directoryShardOf(roomId)), roomId, name === undefined ? undefined : { name }, (e) => e.name === name);
 
   const event = (topic: ChatEvent['topic'], roomId: string, actorId: string, data: unknown): ChatEvent => ({
     topic,

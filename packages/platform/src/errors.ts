@@ -33,6 +33,13 @@ export interface AppErrorOptions {
   retryAfterSeconds?: number;
   /** HTTP status when it differs from the code's usual one (rare). */
   status?: number;
+  /**
+   * Whether `message` may reach a client. Defaults to status < 500, and to
+   * true for `unavailable`, whose messages the domain writes for users ("the
+   * room is too busy"); infrastructure failures pass false (see
+   * `dependencyUnavailable`), so store and sidecar text stays in the logs.
+   */
+  expose?: boolean;
 }
 
 export class AppError extends Error {
@@ -50,14 +57,14 @@ export class AppError extends Error {
     this.status = options.status ?? ERROR_STATUS[code];
     this.details = options.details;
     this.retryAfterSeconds = options.retryAfterSeconds;
-    this.expose = this.status < 500 || code === 'unavailable';
+    this.expose = options.expose ?? (this.status < 500 || code === 'unavailable');
   }
 
   /** The contract's error body, without the request id. */
   toJSON(): ErrorBody['error'] {
     return {
       code: this.code,
-      message: this.expose ? this.message : 'Internal error',
+      message: this.expose ? this.message : PUBLIC_MESSAGE[this.code] ?? 'Internal error',
       ...(this.details && this.details.length > 0 ? { details: this.details } : {}),
     };
   }
@@ -84,6 +91,19 @@ export const unavailable = (message: string, cause?: unknown): AppError =>
   new AppError('unavailable', message, { cause, retryAfterSeconds: 1 });
 
 /**
+ * A store, broker or service could not be reached or failed: `message`
+ * (which may quote the store's own error text) is logged, never shown; the
+ * client reads only that something it needs is unavailable.
+ */
+export const dependencyUnavailable = (message: string, cause?: unknown): AppError =>
+  new AppError('unavailable', message, { cause, retryAfterSeconds: 1, expose: false });
+
+/** What a client reads when an error's own message is not for it. */
+const PUBLIC_MESSAGE: Partial<Record<ErrorCode, string>> = {
+  unavailable: 'A service this request needs is unavailable; try again shortly',
+};
+
+/**
  * Rebuilds an AppError from a contract error body that another service
  * answered with, so an error crosses service boundaries with its code intact.
  * Returns undefined when the body is not in the contract's shape.
@@ -93,7 +113,7 @@ export function appErrorFromBody(status: number, body: unknown, retryAfter?: str
   const error = (body as { error?: unknown }).error;
   if (typeof error !== 'object' || error === null) return undefined;
   const { code, message, details } = error as { code?: unknown; message?: unknown; details?: unknown };
-  if (typeof code !== 'string' || !(code in ERROR_STATUS) || typeof message !== 'string') return undefined;
+  if (typeof code !== 'string' || !Object.hasOwn(ERROR_STATUS, code) || typeof message !== 'string') return undefined;
   const retry = retryAfter ? Number.parseInt(retryAfter, 10) : Number.NaN;
   return new AppError(code as ErrorCode, message, {
     status,

@@ -12,3 +12,4 @@ export * from './dapr/cloudevents.js';
 export * from './bootstrap.js';
 export * from './realtime/events.js';
 export { SIGNING_KEYS_SECRET, type SigningKeyRecord } from './runtime/run-env.js';
+export * from './net.js';

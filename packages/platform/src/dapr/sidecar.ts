@@ -9,7 +9,7 @@
  * string. Optimistic concurrency and honest error mapping need all three, so
  * this client speaks the documented HTTP API directly and raises `AppError`s.
  */
-import { AppError, appErrorFromBody, unavailable } from '../errors.js';
+import { AppError, appErrorFromBody, dependencyUnavailable, validationFailed } from '../errors.js';
 
 export interface SidecarOptions {
   httpPort: number;
@@ -77,6 +77,21 @@ type RequestBody = NonNullable<RequestInit['body']>;
 const TRANSIENT_STORE_ERROR = /Error (1213|1205|1467) |database is locked|SQLITE_BUSY/;
 
 const PATH_SAFE = /^[\w.\-~:]+$/;
+
+/**
+ * A method path for service invocation must mean what it says after daprd
+ * decodes and normalises it: no dot segment, no empty segment, and no
+ * encoded separator, dot or percent sign (`%2F..` would otherwise climb to
+ * another route). Ids and numbers from clients are validated before they
+ * get here; this refuses whatever slipped through, on every route.
+ */
+function checkMethodPath(path: string): void {
+  const [pathname = ''] = path.split('?', 1);
+  const unsafe =
+    /%(2f|5c|2e|25)|\\/i.test(pathname) || pathname.split('/').some((part, i) => part === '.' || part === '..' || (part === '' && i > 0));
+  if (unsafe) throw validationFailed([{ path: 'path', message: 'is not a valid resource path' }]);
+}
+
 const segment = (value: string): string => (PATH_SAFE.test(value) ? value : encodeURIComponent(value));
 
 /** The sidecar's ERR_* codes that mean a first-write or ETag race was lost. */
@@ -116,7 +131,7 @@ export function createSidecar(options: SidecarOptions) {
       });
     } catch (error) {
       const reason = (error as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : 'sidecar unreachable';
-      throw unavailable(`${what}: ${reason}`, error);
+      throw dependencyUnavailable(`${what}: ${reason}`, error);
     }
   }
 
@@ -140,7 +155,7 @@ export function createSidecar(options: SidecarOptions) {
     ) {
       return new StateConflictError(undefined, new Error(message));
     }
-    return unavailable(`${what} failed with ${response.status}`, new Error(`${body?.errorCode ?? ''} ${message}`));
+    return dependencyUnavailable(`${what} failed with ${response.status}`, new Error(`${body?.errorCode ?? ''} ${message}`));
   }
 
   const jsonHeaders = { 'content-type': 'application/json' };
@@ -167,6 +182,7 @@ export function createSidecar(options: SidecarOptions) {
    * cannot reach the target (or a deadline) throws `unavailable`.
    */
   async function invoke(appId: string, path: string, opts: InvokeOptions = {}): Promise<InvokeResponse> {
+    checkMethodPath(path);
     const headers: Record<string, string> = { ...opts.headers };
     let body: RequestBody | undefined;
     if (opts.rawBody !== undefined) {
@@ -194,7 +210,7 @@ export function createSidecar(options: SidecarOptions) {
     }
     const daprError = (json as { errorCode?: unknown } | undefined)?.errorCode;
     if (response.status >= 500 && typeof daprError === 'string' && daprError.startsWith('ERR_')) {
-      throw unavailable(`${appId} is unavailable`, new Error(`${daprError}`));
+      throw dependencyUnavailable(`${appId} is unavailable`, new Error(`${daprError}`));
     }
     return { status: response.status, headers: response.headers, body: buffer, json };
   }
@@ -208,7 +224,7 @@ export function createSidecar(options: SidecarOptions) {
     if (response.status >= 200 && response.status < 300) return response.json as T;
     throw (
       appErrorFromBody(response.status, response.json, response.headers.get('retry-after')) ??
-      unavailable(`${appId} answered ${response.status}`)
+      dependencyUnavailable(`${appId} answered ${response.status}`)
     );
   }
 
@@ -239,7 +255,7 @@ export function createSidecar(options: SidecarOptions) {
         if (!response.ok) throw await stateFailure(response, `bulk reading ${store}`);
         const items = ((await readJson(response)) ?? []) as Array<{ key: string; data?: T; etag?: string; error?: string }>;
         for (const item of items) {
-          if (item.error) throw unavailable(`bulk reading ${store}: ${item.error}`);
+          if (item.error) throw dependencyUnavailable(`bulk reading ${store}: ${item.error}`);
           if (item.data !== undefined && item.data !== null) found.set(item.key, { key: item.key, value: item.data, etag: item.etag });
         }
         return found;
@@ -300,7 +316,7 @@ export function createSidecar(options: SidecarOptions) {
       );
       if (!response.ok) {
         const body = (await readJson(response)) as { message?: string } | undefined;
-        throw unavailable(`publishing ${topic} failed with ${response.status}`, new Error(body?.message ?? ''));
+        throw dependencyUnavailable(`publishing ${topic} failed with ${response.status}`, new Error(body?.message ?? ''));
       }
     },
 
@@ -326,7 +342,7 @@ export function createSidecar(options: SidecarOptions) {
       if (!response.ok) {
         const body = (await readJson(response)) as { errorCode?: string; message?: string } | undefined;
         if (response.status === 404 || /not found/i.test(body?.message ?? '')) return undefined;
-        throw unavailable(`reading secret ${name} failed with ${response.status}`, new Error(body?.message ?? ''));
+        throw dependencyUnavailable(`reading secret ${name} failed with ${response.status}`, new Error(body?.message ?? ''));
       }
       return (await readJson(response)) as Record<string, string>;
     },
@@ -344,7 +360,7 @@ export function createSidecar(options: SidecarOptions) {
     /** The components this sidecar loaded (name and type), from its metadata API. */
     async components(timeoutMs = 1_000): Promise<Array<{ name: string; type: string }>> {
       const response = await call('/v1.0/metadata', { timeoutMs }, 'sidecar metadata');
-      if (!response.ok) throw unavailable(`sidecar metadata answered ${response.status}`);
+      if (!response.ok) throw dependencyUnavailable(`sidecar metadata answered ${response.status}`);
       const body = (await readJson(response)) as { components?: Array<{ name: string; type: string }> } | undefined;
       return body?.components ?? [];
     },

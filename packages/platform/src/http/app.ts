@@ -34,11 +34,24 @@ export interface HttpAppOptions {
   /** Routes that read their own (non-JSON) body. */
   isRawRoute?: (ctx: Context) => boolean;
   /**
-   * Which paths only the sidecar may call (default: all but /healthz and
-   * /readyz). The gateway, which also serves clients, limits it to the paths
-   * its sidecar delivers events to.
+   * An app that serves clients too (the gateway). By default every path but
+   * exactly `/healthz` and `/readyz` requires the sidecar's token, so any
+   * other spelling of a path is refused (fail closed). A client-facing app
+   * has no app-wide check; whatever only its sidecar may call is mounted on
+   * the returned `sidecarRouter`, whose every route requires the token.
    */
-  sidecarOnly?: (path: string) => boolean;
+  clientFacing?: boolean;
+  /** Runs before the token check and before a body is read (the gateway's per-address limit). */
+  admission?: (ctx: Context, next: Next) => Promise<unknown>;
+}
+
+/**
+ * Every router of the platform: paths match case-sensitively and a trailing
+ * slash is significant, so one route has exactly one spelling and a guard
+ * attached to a route cannot be sidestepped by another spelling of its path.
+ */
+export function createRouter(options: { prefix?: string } = {}): Router<RequestState> {
+  return new Router<RequestState>({ ...options, sensitive: true, strict: true });
 }
 
 const REQUEST_ID = /^[\w.:\-]{1,128}$/;
@@ -102,7 +115,11 @@ function fallbackError(status: number): ErrorBody['error'] {
  * The caller mounts its own routers on the returned `router` or `app`.
  * Never listens: `main.ts` does.
  */
-export function createHttpApp(options: HttpAppOptions): { app: Koa<RequestState>; router: Router<RequestState> } {
+export function createHttpApp(options: HttpAppOptions): {
+  app: Koa<RequestState>;
+  router: Router<RequestState>;
+  sidecarRouter: Router<RequestState>;
+} {
   const { logger } = options;
   const app = new Koa<RequestState>();
   app.proxy = false;
@@ -139,19 +156,18 @@ export function createHttpApp(options: HttpAppOptions): { app: Koa<RequestState>
     }
   });
 
-  app.use(async function appToken(ctx: Context, next: Next) {
-    const guarded = options.sidecarOnly ? options.sidecarOnly(ctx.path) : ctx.path !== '/healthz' && ctx.path !== '/readyz';
-    if (!options.appApiToken || !guarded) return next();
-    const presented = ctx.get('dapr-api-token');
-    if (!presented || !sameSecret(presented, options.appApiToken)) {
-      throw new AppError('unauthenticated', 'This service accepts calls only from its Dapr sidecar');
-    }
-    return next();
-  });
+  if (options.admission) app.use(options.admission);
+
+  const requireSidecar = sidecarToken(options.appApiToken);
+  if (!options.clientFacing) {
+    app.use(async function appToken(ctx: Context, next: Next) {
+      return PROBE_PATHS.has(ctx.path) ? next() : requireSidecar(ctx, next);
+    });
+  }
 
   app.use(jsonBody({ ...(options.jsonLimitBytes ? { limitBytes: options.jsonLimitBytes } : {}), ...(options.isRawRoute ? { isRawRoute: options.isRawRoute } : {}) }));
 
-  const router = new Router<RequestState>();
+  const router = createRouter();
   router.get('/healthz', (ctx) => {
     ctx.body = { status: 'ok' };
   });
@@ -162,7 +178,25 @@ export function createHttpApp(options: HttpAppOptions): { app: Koa<RequestState>
     ctx.status = failing.length === 0 ? 200 : 503;
     ctx.body = { status: failing.length === 0 ? 'ok' : 'unavailable', checks: Object.fromEntries(results.map(([n, ok]) => [n, ok ? 'ok' : 'failing'])) };
   });
-  return { app, router };
+  const sidecarRouter = createRouter();
+  sidecarRouter.use(requireSidecar);
+  return { app, router, sidecarRouter };
+}
+
+/** The only paths a service answers without the sidecar's token (probes). */
+const PROBE_PATHS = new Set(['/healthz', '/readyz']);
+
+/** Refuses a request that does not carry the app token (header dapr-api-token) its sidecar presents. */
+function sidecarToken(appApiToken: string | undefined) {
+  return async function requireSidecar(ctx: Context, next: Next) {
+    if (appApiToken) {
+      const presented = ctx.get('dapr-api-token');
+      if (!presented || !sameSecret(presented, appApiToken)) {
+        throw new AppError('unauthenticated', 'This service accepts calls only from its Dapr sidecar');
+      }
+    }
+    return next();
+  };
 }
 
 /** Mounts a router and answers unknown paths with the contract's 404. */
@@ -187,6 +221,16 @@ export function allowCallers(...allowed: string[]) {
     }
     return next();
   };
+}
+
+/**
+ * Refuses every request that came through service invocation (it carries
+ * the `dapr-caller-app-id` that the calling sidecar sets): for operator
+ * routes, called on the app's port with its app token and by no app.
+ */
+export async function directCallsOnly(ctx: Context, next: Next) {
+  if ((ctx.state as RequestState).callerAppId !== undefined) throw new AppError('forbidden', 'This route is not served through Dapr');
+  return next();
 }
 
 /**

@@ -3,6 +3,53 @@ import { AppError } from '../errors.js';
 
 export const JSON_LIMIT_BYTES = 64 * 1024;
 
+/** No request of the contract nests deeper than a few levels; this leaves room and stops recursion bombs. */
+export const JSON_MAX_DEPTH = 16;
+
+/** Keys that would reach an object's prototype when a parsed body is copied or merged. */
+const PROTOTYPE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/**
+ * Parses a JSON request body the platform's way: nesting deeper than
+ * JSON_MAX_DEPTH and prototype keys (`__proto__`, `constructor`,
+ * `prototype`) at any depth are refused with 400, like invalid JSON. The
+ * depth is measured on the text before parsing, so nothing recursive ever
+ * sees a deep document. Used for every JSON body, pub/sub deliveries included.
+ */
+export function parseJsonText(text: string, maxDepth = JSON_MAX_DEPTH): unknown {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      if (++depth > maxDepth) throw new AppError('invalid_json', `The body nests deeper than ${maxDepth} levels`);
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text, (key, value: unknown) => {
+      if (PROTOTYPE_KEYS.has(key)) throw new ForbiddenKey(key);
+      return value;
+    });
+  } catch (error) {
+    if (error instanceof ForbiddenKey) throw new AppError('invalid_json', `The body has a field named "${error.key}", which is not allowed`);
+    throw new AppError('invalid_json', 'The body is not valid JSON');
+  }
+  return parsed;
+}
+
+class ForbiddenKey extends Error {
+  readonly key: string;
+  constructor(key: string) {
+    super(key);
+    this.key = key;
+  }
+}
+
 const JSON_TYPES = ['application/json', 'application/cloudevents+json'];
 
 /**
@@ -54,13 +101,7 @@ export function jsonBody(options: { limitBytes?: number; isRawRoute?: (ctx: Cont
       throw new AppError('unsupported_media_type', 'The body must be application/json');
     }
     const raw = await readRawBody(ctx, limit);
-    if (raw.length > 0) {
-      try {
-        ctx.request.body = JSON.parse(raw.toString('utf8'));
-      } catch {
-        throw new AppError('invalid_json', 'The body is not valid JSON');
-      }
-    }
+    if (raw.length > 0) ctx.request.body = parseJsonText(raw.toString('utf8'));
     return next();
   };
 }

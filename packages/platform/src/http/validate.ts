@@ -116,10 +116,11 @@ export const object =
     const input = value as Record<string, unknown>;
     const out: Record<string, unknown> = {};
     for (const key of Object.keys(input)) {
-      if (!(key in shape)) details.push({ path: `${path}.${key}`, message: 'is not a known field' });
+      // Own keys only: `in` would take `__proto__`, `constructor` or `toString` for known fields.
+      if (!Object.hasOwn(shape, key)) details.push({ path: `${path}.${key}`, message: 'is not a known field' });
     }
     for (const [key, rule] of Object.entries(shape)) {
-      if (input[key] === undefined) {
+      if (!Object.hasOwn(input, key) || input[key] === undefined) {
         if (!(optional as readonly string[]).includes(key)) details.push({ path: `${path}.${key}`, message: 'is required' });
         continue;
       }
@@ -136,4 +137,45 @@ export function validate<T>(value: unknown, rule: Rule<T>, path = 'body'): T {
     throw validationFailed(details.length > 0 ? details : [{ path, message: 'is required' }]);
   }
   return out;
+}
+
+/** Ids of users, rooms and the like: UUIDs, compared lower-case. */
+export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** An id (a UUID), returned lower-case. */
+export const uuid: Rule<string> = (value, path, details) =>
+  str({ pattern: UUID_PATTERN, patternMessage: 'must be a valid id (a UUID)' })(value, path, details)?.toLowerCase();
+
+/**
+ * The largest message sequence number the platform accepts anywhere (a
+ * seq, a history cursor, a read marker). Every number a client sends has a
+ * range; this one keeps cursor arithmetic exact and far from 2^53.
+ */
+export const MAX_SEQ = 2_147_483_647;
+
+/** A message sequence number, 1..MAX_SEQ (a cursor may allow 0 with `min`). */
+export const seq = (opts: { min?: number } = {}): Rule<number> => int({ min: opts.min ?? 1, max: MAX_SEQ });
+
+export type QueryInput = Record<string, string | string[] | undefined>;
+export type QueryOut<S extends Record<string, Rule<unknown>>> = { [K in keyof S]?: S[K] extends Rule<infer T> ? T : never };
+
+/**
+ * Reads the query parameters named in `shape` with their rules, all problems
+ * at once; each may be given once. Parameters not in `shape` are ignored
+ * (and never passed on by a caller that rebuilds its query from the result).
+ */
+export function query<S extends Record<string, Rule<unknown>>>(input: QueryInput, shape: S): QueryOut<S> {
+  const details: ErrorDetail[] = [];
+  const out: Record<string, unknown> = {};
+  for (const [name, rule] of Object.entries(shape)) {
+    const raw = Object.hasOwn(input, name) ? input[name] : undefined;
+    if (raw === undefined || raw === '') continue;
+    if (Array.isArray(raw)) {
+      details.push({ path: `query.${name}`, message: 'must be given once' });
+      continue;
+    }
+    out[name] = rule(raw, `query.${name}`, details);
+  }
+  if (details.length > 0) throw validationFailed(details);
+  return out as QueryOut<S>;
 }

@@ -90,3 +90,78 @@ test('when an app token is configured, calls without it get 401 but /healthz sta
   t.is((await fetch(`${url}/teapot`, { headers: { 'dapr-api-token': 'a-long-enough-app-token' } })).status, 429);
   t.is((await fetch(`${url}/healthz`)).status, 200);
 });
+
+test('when a body nests too deep or names a prototype key, at any depth or in any escape, it is 400 invalid_json', async (t) => {
+  const url = await serve(t);
+  const bodies = [
+    '['.repeat(30_000) + ']'.repeat(30_000),
+    '{"name":' + '{"a":'.repeat(17) + '1' + '}'.repeat(17) + '}',
+    '{"name":"a","__proto__":{"x":1}}',
+    '{"name":"a","\\u005f\\u005fproto\\u005f\\u005f":{"x":1}}',
+    '{"name":"a","constructor":{"prototype":{"x":1}}}',
+    '{"name":{"inner":[{"prototype":1}]}}',
+    '"[[[[ not nesting inside a string ]]]]"x',
+  ];
+  for (const body of bodies) {
+    const response = await post(`${url}/echo`, body);
+    t.is(response.status, 400, body.slice(0, 50));
+    t.is(((await response.json()) as { error: { code: string } }).error.code, 'invalid_json');
+  }
+  t.is(({} as Record<string, unknown>)['x'], undefined);
+  // Brackets inside strings do not count as nesting.
+  const fine = await post(`${url}/echo`, JSON.stringify({ name: '[[[[' }));
+  t.is(fine.status, 200);
+});
+
+test('when a body carries keys that only exist on the prototype (toString, hasOwnProperty), they are unknown fields', async (t) => {
+  const url = await serve(t);
+  for (const key of ['toString', 'hasOwnProperty', 'valueOf', '__defineGetter__']) {
+    const response = await post(`${url}/echo`, JSON.stringify({ name: 'a', [key]: 1 }));
+    t.is(response.status, 400, key);
+    t.like(await response.json(), { error: { code: 'validation_failed', details: [{ path: `body.${key}`, message: 'is not a known field' }] } });
+  }
+});
+
+test('when a path is spelled in another case, with a trailing slash or doubled slashes, it is another path: 404, never the route', async (t) => {
+  const { app, router } = createHttpApp({ logger, appApiToken: 'the-app-token-0123456789' });
+  router.get('/healthz-like', (ctx) => {
+    ctx.body = { reached: true };
+  });
+  const server: Server = createServer(finishApp(app, router).callback());
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  t.teardown(() => server.close());
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  for (const path of ['/HEALTHZ', '/Healthz', '/healthz/', '/READYZ']) {
+    // Only the exact probe paths skip the token: every other spelling needs it, and then is no route.
+    const response = await fetch(url + path);
+    t.is(response.status, 401, path);
+  }
+  for (const path of ['/HEALTHZ-LIKE', '/healthz-like/', '//healthz-like', '/%68ealthz-like']) {
+    const response = await fetch(url + path, { headers: { 'dapr-api-token': 'the-app-token-0123456789' } });
+    t.is(response.status, 404, path);
+  }
+});
+
+test('when a client-facing app mounts routes on sidecarRouter, each needs the token and no other spelling reaches them', async (t) => {
+  const token = 'the-app-token-0123456789';
+  const { app, router, sidecarRouter } = createHttpApp({ logger, appApiToken: token, clientFacing: true });
+  sidecarRouter.post('/events/thing', (ctx) => {
+    ctx.body = { delivered: true };
+  });
+  router.get('/api/open', (ctx) => {
+    ctx.body = { open: true };
+  });
+  const server: Server = createServer(finishApp(app, router, sidecarRouter).callback());
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  t.teardown(() => server.close());
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  t.is((await fetch(`${url}/api/open`)).status, 200, 'client routes need no sidecar token');
+  t.is((await fetch(`${url}/events/thing`, { method: 'POST' })).status, 401);
+  t.is((await fetch(`${url}/events/thing`, { method: 'POST', headers: { 'dapr-api-token': 'wrong-token-0123456789' } })).status, 401);
+  for (const path of ['/EVENTS/thing', '/events/Thing', '/events/thing/', '/%65vents/thing', '//events/thing']) {
+    t.is((await fetch(url + path, { method: 'POST' })).status, 404, path);
+  }
+  t.is((await fetch(`${url}/events/thing`, { method: 'POST', headers: { 'dapr-api-token': token } })).status, 200);
+});

@@ -1,4 +1,7 @@
+import type { BlockList } from 'node:net';
 import { parse, readConfig, serviceSettings } from '@chat/platform';
+import { parseTrustedProxies } from './http/client-address.js';
+import { parseRatePolicies } from './http/rate-limits.js';
 
 export const settings = {
   ...serviceSettings,
@@ -51,6 +54,29 @@ export const settings = {
     doc: 'Clock skew allowed when checking exp/iat of an access token, in seconds.',
     parse: parse.int(0, 300),
     default: 5,
+  },
+  // Abuse limits (src/http/rate-limits.ts, docs/security.md).
+  trustedProxies: {
+    env: 'TRUSTED_PROXIES',
+    doc: 'Addresses or CIDR blocks (comma-separated) of the reverse proxies in front of the gateway. A request from one of them is attributed to the client named in X-Forwarded-For; unset, the socket peer is the client and X-Forwarded-For is ignored.',
+    parse: (raw: string): BlockList | undefined => parseTrustedProxies(raw),
+    default: undefined,
+  },
+  rateLimits: {
+    env: 'RATE_LIMITS',
+    doc: 'JSON overriding REST rate-limit buckets, e.g. {"send":{"user":{"rate":100,"burst":200}}} (policies in src/http/rate-limits.ts).',
+    parse: parseRatePolicies,
+    default: {},
+  },
+  rateLimitScale: {
+    env: 'RATE_LIMIT_SCALE',
+    doc: 'Multiplies every REST rate limit (rate and burst); test platforms raise it. 1 is the documented limits.',
+    parse: (raw: string): number => {
+      const value = Number(raw);
+      if (!(value > 0 && value <= 1_000_000)) throw new Error('expected a number above 0');
+      return value;
+    },
+    default: 1,
   },
   // Real time (src/realtime, docs/realtime.md).
   reorderWindowMs: {

@@ -1,4 +1,3 @@
-import Router from '@koa/router';
 import {
   COMPONENTS,
   createHttpApp,
@@ -6,13 +5,14 @@ import {
   mountSubscriptions,
   sidecarReadiness,
   type Logger,
-  type RequestState,
   type Sidecar,
   type TopicSubscription,
 } from '@chat/platform';
 import type { Config } from '../config.js';
 import { authenticate, type TokenVerifier } from './middleware/authenticate.js';
-import type { PresenceReader } from './routes/deps.js';
+import { clientAddressResolver } from './client-address.js';
+import { createRateLimits } from './rate-limits.js';
+import type { PresenceReader, RouteDeps } from './routes/deps.js';
 import { docsRoutes } from './routes/docs.js';
 import { authRoutes } from './routes/auth.js';
 import { healthRoutes } from './routes/health.js';
@@ -29,27 +29,43 @@ export interface AppDeps {
   subscriptions?: TopicSubscription[];
 }
 
-/** Paths only the gateway's own sidecar calls (pub/sub deliveries); the rest is for clients. */
-const isSidecarPath = (path: string): boolean => path.startsWith('/dapr/') || path.startsWith('/events/');
+/** Everything a request is counted in when it arrives and when its token is verified. */
+function requestLimits(config: Config) {
+  const clientAddress = clientAddressResolver(config.trustedProxies);
+  const limits = createRateLimits({ overrides: config.rateLimits, scale: config.rateLimitScale, clientAddress });
+  return { clientAddress, limits };
+}
 
 /** Builds the gateway's Koa app; never listens (main.ts does). */
 export function createApp(deps: AppDeps) {
   const { config, logger, sidecar } = deps;
-  const { app, router } = createHttpApp({
+  const { clientAddress, limits } = requestLimits(config);
+  const { app, router, sidecarRouter } = createHttpApp({
     logger,
     appApiToken: config.appApiToken,
-    sidecarOnly: isSidecarPath,
+    // Clients call this app too: only the pub/sub routes (on sidecarRouter) require the sidecar's token.
+    clientFacing: true,
     readiness: sidecarReadiness(sidecar, [COMPONENTS.stateStore, COMPONENTS.events, COMPONENTS.fanout]),
     // Avatar uploads carry raw image bytes, not JSON.
     isRawRoute: (ctx) => ctx.path === '/api/profiles/me/avatar',
+    admission: limits.limit('request'),
   });
-  const routeDeps = { config, logger, sidecar, requireUser: authenticate(deps.tokens), presence: deps.presence };
-  const events = new Router<RequestState>();
-  mountSubscriptions(events, deps.subscriptions ?? []);
+  const verify = authenticate(deps.tokens);
+  const perUser = limits.limit('authenticated');
+  const routeDeps: RouteDeps = {
+    config,
+    logger,
+    sidecar,
+    requireUser: (ctx, next) => verify(ctx, () => perUser(ctx, next)),
+    limit: limits.limit,
+    clientAddress,
+    presence: deps.presence,
+  };
+  mountSubscriptions(sidecarRouter, deps.subscriptions ?? []);
   return finishApp(
     app,
     router,
-    events,
+    sidecarRouter,
     healthRoutes({ sidecar, timeoutMs: config.healthTimeoutMs }),
     authRoutes(routeDeps),
     profilesRoutes(routeDeps),

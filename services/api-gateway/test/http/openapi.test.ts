@@ -409,6 +409,8 @@ function mountedAreas(): Record<string, { router: Router<RequestState>; owns: (p
     logger: createLogger({ name: 'openapi-test', level: 'silent' }),
     sidecar: {} as Sidecar,
     requireUser: requireUserMarker,
+    limit: () => async (_ctx, next) => next(),
+    clientAddress: () => '127.0.0.1',
     presence: { online: async () => new Set<string>() },
   };
   return {

@@ -25,6 +25,9 @@ export interface HistoryPage {
 
 const NO_SUCH_MESSAGE = 'No message with this seq in this room';
 
+/** The longest history page (the contract's `limit` maximum). */
+const MAX_PAGE = 100;
+
 export function createMessages(ctx: ChatContext) {
   const { store } = ctx;
 
@@ -42,10 +45,14 @@ export function createMessages(ctx: ChatContext) {
     return (found.get(keys.message(head.id, seq))?.value as Message | undefined) ?? head.window.find((m) => m.seq === seq);
   }
 
+  /**
+   * The seqs from..to (from at least 1). The loop runs by count, never to a
+   * value a client chose, and no page is longer than MAX_PAGE.
+   */
   function range(from: number, to: number): number[] {
-    const out: number[] = [];
-    for (let seq = Math.max(1, from); seq <= to; seq++) out.push(seq);
-    return out;
+    const first = Math.max(1, from);
+    const count = Math.min(MAX_PAGE, Math.max(0, to - first + 1));
+    return Array.from({ length: count }, (_, i) => first + i);
   }
 
   return {

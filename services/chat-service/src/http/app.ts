@@ -1,6 +1,6 @@
 import { COMPONENTS, createHttpApp, finishApp, sidecarReadiness, type Logger, type Sidecar } from '@chat/platform';
 import type { Chat } from '../domain/chat.js';
-import { messageRoutes } from './routes/messages.js';
+import { messageRoutes, operatorRoutes } from './routes/messages.js';
 import { roomRoutes } from './routes/rooms.js';
 
 export interface AppDeps {
@@ -17,5 +17,5 @@ export function createApp(deps: AppDeps) {
     appApiToken: deps.appApiToken,
     readiness: sidecarReadiness(deps.sidecar, [COMPONENTS.stateStore, COMPONENTS.events, COMPONENTS.fanout]),
   });
-  return finishApp(app, router, roomRoutes(deps.chat), messageRoutes(deps.chat));
+  return finishApp(app, router, roomRoutes(deps.chat), messageRoutes(deps.chat), operatorRoutes(deps.chat));
 }

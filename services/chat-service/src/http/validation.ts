@@ -6,22 +6,21 @@
 import {
   arrayOf,
   int,
+  MAX_SEQ,
   object,
   oneOf,
+  query,
+  seq,
   str,
+  uuid,
   validate,
   validationFailed,
-  type ErrorDetail,
+  type QueryInput,
   type Rule,
 } from '@chat/platform';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** An id (a UUID); compared lower-case. */
-export const id: Rule<string> = (value, path, details) => {
-  const out = str({ pattern: UUID, patternMessage: 'must be a valid id (a UUID)' })(value, path, details);
-  return out?.toLowerCase();
-};
+export const id = uuid;
 
 /** A JSON integer (no numeric strings, unlike query parameters). */
 const jsonInt =
@@ -69,42 +68,22 @@ export const userIdBody = object({ userId: id });
 export const roleBody = object({ role: oneOf('admin', 'member') });
 export const sendBody = object({ body: messageBody, clientMsgId }, ['clientMsgId']);
 export const editBody = object({ body: messageBody });
-export const readBody = object({ seq: jsonInt({ min: 1 }) });
+export const readBody = object({ seq: jsonInt({ min: 1, max: MAX_SEQ }) });
 
 export const param = {
   id: (value: unknown, name: string) => validate(value, id, `params.${name}`),
-  seq: (value: unknown) => validate(value, int({ min: 1 }), 'params.seq'),
+  seq: (value: unknown) => validate(value, seq(), 'params.seq'),
 };
 
-/** Reads optional query parameters with their rules, all problems at once. */
-export function query<S extends Record<string, Rule<unknown>>>(
-  input: Record<string, string | string[] | undefined>,
-  shape: S,
-): { [K in keyof S]?: S[K] extends Rule<infer T> ? T : never } {
-  const details: ErrorDetail[] = [];
-  const out: Record<string, unknown> = {};
-  for (const [name, rule] of Object.entries(shape)) {
-    const raw = input[name];
-    if (raw === undefined || raw === '') continue;
-    if (Array.isArray(raw)) {
-      details.push({ path: `query.${name}`, message: 'must be given once' });
-      continue;
-    }
-    out[name] = rule(raw, `query.${name}`, details);
-  }
-  if (details.length > 0) throw validationFailed(details);
-  return out as { [K in keyof S]?: S[K] extends Rule<infer T> ? T : never };
-}
-
-export const historyQuery = (input: Record<string, string | string[] | undefined>) => {
-  const q = query(input, { before: int({ min: 1 }), after: int({ min: 0 }), limit: int({ min: 1, max: 100 }) });
+export const historyQuery = (input: QueryInput) => {
+  const q = query(input, { before: seq(), after: seq({ min: 0 }), limit: int({ min: 1, max: 100 }) });
   if (q.before !== undefined && q.after !== undefined) {
     throw validationFailed([{ path: 'query.before', message: 'cannot be combined with after' }]);
   }
   return { before: q.before, after: q.after, limit: q.limit ?? 50 };
 };
 
-export const discoveryQuery = (input: Record<string, string | string[] | undefined>) => {
+export const discoveryQuery = (input: QueryInput) => {
   const q = query(input, { query: str({ max: 64 }), limit: int({ min: 1, max: 100 }) });
   return { query: q.query ?? '', limit: q.limit ?? 50 };
 };

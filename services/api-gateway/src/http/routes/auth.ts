@@ -1,5 +1,5 @@
-import Router from '@koa/router';
-import { APP_IDS, type AppContext, type RequestState } from '@chat/platform';
+import type Router from '@koa/router';
+import { createRouter, APP_IDS, type AppContext, type RequestState } from '@chat/platform';
 import { forward } from '../forward.js';
 import type { RouteDeps } from './deps.js';
 
@@ -12,21 +12,14 @@ import type { RouteDeps } from './deps.js';
 export const CLIENT_ADDRESS_HEADER = 'x-client-ip';
 export const SESSION_ID_HEADER = 'x-session-id';
 
-/**
- * The client's address as the socket saw it. Never a header a client can
- * write (X-Forwarded-For and the like): behind a reverse proxy, every client
- * would share the proxy's address, which is safe (limits get stricter), not
- * spoofable.
- */
-const clientAddress = (ctx: AppContext): string => ctx.req.socket.remoteAddress ?? '';
-
 /** /api/auth/*: forwarded to the auth-service's /auth/* through Dapr service invocation. */
 export function authRoutes(deps: RouteDeps): Router<RequestState> {
-  const { sidecar, config } = deps;
-  const router = new Router<RequestState>({ prefix: '/api/auth' });
+  const { sidecar, config, limit } = deps;
+  const router = createRouter({ prefix: '/api/auth' });
 
   const toAuth = (path: string) => async (ctx: AppContext) => {
-    const headers: Record<string, string> = { [CLIENT_ADDRESS_HEADER]: clientAddress(ctx) };
+    // The address the per-address limits count (TRUSTED_PROXIES decides whether X-Forwarded-For counts).
+    const headers: Record<string, string> = { [CLIENT_ADDRESS_HEADER]: deps.clientAddress(ctx.req) };
     if (ctx.state.sessionId) headers[SESSION_ID_HEADER] = ctx.state.sessionId;
     const body = ctx.request.body;
     await forward(ctx, sidecar, APP_IDS.auth, `auth/${path}`, {
@@ -36,9 +29,12 @@ export function authRoutes(deps: RouteDeps): Router<RequestState> {
     });
   };
 
-  for (const path of ['register', 'login', 'refresh', 'logout']) router.post(`/${path}`, toAuth(path));
+  router.post('/register', limit('register'), toAuth('register'));
+  router.post('/login', limit('login'), toAuth('login'));
+  router.post('/refresh', limit('tokenRefresh'), toAuth('refresh'));
+  router.post('/logout', limit('tokenRefresh'), toAuth('logout'));
   router.get('/jwks', toAuth('jwks'));
   router.get('/me', deps.requireUser, toAuth('me'));
-  router.post('/password', deps.requireUser, toAuth('password'));
+  router.post('/password', deps.requireUser, limit('passwordChange'), toAuth('password'));
   return router;
 }

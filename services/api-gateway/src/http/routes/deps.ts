@@ -1,14 +1,20 @@
 import type { Middleware } from 'koa';
 import type { Logger, RequestState, Sidecar } from '@chat/platform';
 import type { Config } from '../../config.js';
+import type { ClientAddressOf } from '../client-address.js';
+import type { LimitMiddleware, RatePolicyName } from '../rate-limits.js';
 
 /** What every gateway route factory is given. */
 export interface RouteDeps {
   config: Config;
   logger: Logger;
   sidecar: Sidecar;
-  /** Requires a valid access token and sets ctx.state.userId. */
+  /** Requires a valid access token, sets ctx.state.userId, and counts the request against the user's limit. */
   requireUser: Middleware<RequestState>;
+  /** The rate limit of one kind of action (429 with Retry-After past it); after requireUser where it counts per user. */
+  limit: (name: RatePolicyName) => LimitMiddleware;
+  /** The client's address (TRUSTED_PROXIES decides whether X-Forwarded-For counts). */
+  clientAddress: ClientAddressOf;
   /** Who of these users is online (has a live socket on any replica). */
   presence: PresenceReader;
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import Router from '@koa/router';
-import type { RequestState } from '@chat/platform';
+import type Router from '@koa/router';
+import { createRouter, type RequestState } from '@chat/platform';
 import { buildOpenApiDocument } from '../openapi/document.js';
 import { buildDocsPage } from '../openapi/docs-page/index.js';
 
@@ -10,7 +10,7 @@ import { buildDocsPage } from '../openapi/docs-page/index.js';
  * an ETag, so a client that polls it gets `304` while it is unchanged.
  */
 export function docsRoutes(): Router<RequestState> {
-  const router = new Router<RequestState>();
+  const router = createRouter();
   const json = JSON.stringify(buildOpenApiDocument());
   const etag = createHash('sha256').update(json).digest('base64url').slice(0, 27);
   const page = buildDocsPage();

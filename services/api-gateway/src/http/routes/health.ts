@@ -1,5 +1,5 @@
-import Router from '@koa/router';
-import { APP_IDS, type RequestState, type Sidecar } from '@chat/platform';
+import type Router from '@koa/router';
+import { createRouter, APP_IDS, type RequestState, type Sidecar } from '@chat/platform';
 
 const SERVICES = [APP_IDS.auth, APP_IDS.profile, APP_IDS.chat] as const;
 
@@ -9,7 +9,7 @@ const SERVICES = [APP_IDS.auth, APP_IDS.profile, APP_IDS.chat] as const;
  * that is down turns the answer into 503 `degraded` instead of a hang.
  */
 export function healthRoutes(deps: { sidecar: Sidecar; timeoutMs: number }): Router<RequestState> {
-  const router = new Router<RequestState>();
+  const router = createRouter();
   router.get('/api/health', async (ctx) => {
     const results = await Promise.all(
       SERVICES.map(async (appId) => {

@@ -1,14 +1,17 @@
-import Router from '@koa/router';
+import type Router from '@koa/router';
 import {
+  createRouter,
   APP_IDS,
   AppError,
   USER_ID_HEADER,
   readRawBody,
-  validationFailed,
+  UUID_PATTERN,
   type AppContext,
   type RequestState,
+  type Rule,
 } from '@chat/platform';
 import { forward, type ForwardOptions } from '../forward.js';
+import { forwardedQuery, validateParams } from '../params.js';
 import type { RouteDeps } from './deps.js';
 
 /** What PUT /api/profiles/me/avatar accepts (the profile-service checks the bytes too). */
@@ -23,8 +26,15 @@ const AVATAR_MAX_BYTES = 1024 * 1024;
 export const VOUCHED_USERNAME_HEADER = 'x-user-username';
 export const VOUCHED_CREATED_AT_HEADER = 'x-user-created-at';
 
-/** Opaque ids (UUIDs): what the profile-service accepts as a user id. */
-const USER_ID = /^[A-Za-z0-9_-]{1,128}$/;
+/** `ids` of the batch read: 1 to 100 user ids, comma-separated. */
+const idList: Rule<string> = (value, path, details) => {
+  const ids = typeof value === 'string' ? value.split(',').map((id) => id.trim()) : [];
+  if (ids.length === 0 || ids.length > 100 || !ids.every((id) => UUID_PATTERN.test(id))) {
+    details.push({ path, message: 'must be 1 to 100 user ids (UUIDs), comma-separated' });
+    return undefined;
+  }
+  return ids.join(',');
+};
 
 /**
  * /api/profiles/*: forwarded to the profile-service's /profiles/* through
@@ -38,8 +48,8 @@ const USER_ID = /^[A-Za-z0-9_-]{1,128}$/;
  * defaults (a write stores a provisional profile that the event completes).
  */
 export function profilesRoutes(deps: RouteDeps): Router<RequestState> {
-  const { sidecar, config, requireUser } = deps;
-  const router = new Router<RequestState>({ prefix: '/api/profiles' });
+  const { sidecar, config, requireUser, limit } = deps;
+  const router = createRouter({ prefix: '/api' });
   const toProfiles = (ctx: AppContext, path: string, options: ForwardOptions = {}) =>
     forward(ctx, sidecar, APP_IDS.profile, path, { timeoutMs: config.upstreamTimeoutMs, ...options });
 
@@ -59,28 +69,20 @@ export function profilesRoutes(deps: RouteDeps): Router<RequestState> {
     });
   }
 
-  const userIdParam = (ctx: AppContext & { params: Record<string, string | undefined> }): string => {
-    const userId = ctx.params['userId'] ?? '';
-    if (userId !== 'me' && !USER_ID.test(userId)) {
-      throw validationFailed([{ path: 'params.userId', message: 'must be a user id' }]);
-    }
-    return userId;
-  };
-
-  router.get('/', requireUser, async (ctx) => {
-    await toProfiles(ctx, ctx.querystring ? `profiles?${ctx.querystring}` : 'profiles');
+  router.get('/profiles', requireUser, async (ctx) => {
+    await toProfiles(ctx, `profiles${forwardedQuery(ctx.query, { ids: idList })}`);
   });
 
-  router.get('/me', requireUser, async (ctx) => {
+  router.get('/profiles/me', requireUser, async (ctx) => {
     await toOwnProfile(ctx, 'profiles/me');
   });
 
-  router.patch('/me', requireUser, async (ctx) => {
+  router.patch('/profiles/me', requireUser, limit('profileWrite'), async (ctx) => {
     const body = ctx.request.body;
     await toOwnProfile(ctx, 'profiles/me', body !== undefined ? { body } : {});
   });
 
-  router.put('/me/avatar', requireUser, async (ctx) => {
+  router.put('/profiles/me/avatar', requireUser, limit('avatarUpload'), async (ctx) => {
     // The type is checked before a byte is read; the size while reading.
     const type = (ctx.request.type || '').toLowerCase();
     if (!AVATAR_TYPES.includes(type)) {
@@ -92,17 +94,16 @@ export function profilesRoutes(deps: RouteDeps): Router<RequestState> {
 
   // Public: an avatar is shown wherever its user appears, so avatarUrl must
   // work as a plain <img src>. Hence no `me` here (no token to resolve it).
-  router.get('/:userId/avatar', async (ctx) => {
-    const userId = userIdParam(ctx);
-    if (userId === 'me') throw validationFailed([{ path: 'params.userId', message: 'must be a user id (this route is public)' }]);
+  router.get('/profiles/:userId/avatar', async (ctx) => {
+    const userId = ctx.params['userId'] ?? '';
     const ifNoneMatch = ctx.get('if-none-match');
     await toProfiles(ctx, `profiles/${encodeURIComponent(userId)}/avatar`, ifNoneMatch ? { headers: { 'if-none-match': ifNoneMatch } } : {});
     // Served from the API's origin: never let a browser guess another type.
     ctx.set('x-content-type-options', 'nosniff');
   });
 
-  router.get('/:userId', requireUser, async (ctx) => {
-    const userId = userIdParam(ctx);
+  router.get('/profiles/:userId', requireUser, async (ctx) => {
+    const userId = ctx.params['userId'] ?? '';
     if (userId === ctx.state.userId) {
       await toOwnProfile(ctx, `profiles/${encodeURIComponent(ctx.state.userId ?? '')}`);
     } else {
@@ -110,5 +111,5 @@ export function profilesRoutes(deps: RouteDeps): Router<RequestState> {
     }
   });
 
-  return router;
+  return validateParams(router);
 }

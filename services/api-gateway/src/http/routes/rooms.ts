@@ -1,11 +1,26 @@
-import Router from '@koa/router';
-import { APP_IDS, notFound, validationFailed, type AppContext, type RequestState } from '@chat/platform';
+import type Router from '@koa/router';
+import {
+  APP_IDS,
+  createRouter,
+  int,
+  notFound,
+  seq,
+  str,
+  UUID_PATTERN,
+  validationFailed,
+  type AppContext,
+  type RequestState,
+} from '@chat/platform';
 import { forward, type ForwardOptions } from '../forward.js';
+import { forwardedQuery, validateParams } from '../params.js';
 import type { RouteDeps } from './deps.js';
 import { userDirectory } from './rooms/users.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const isId = (value: unknown): value is string => typeof value === 'string' && UUID.test(value);
+const isId = (value: unknown): value is string => typeof value === 'string' && UUID_PATTERN.test(value);
+
+/** The query parameters each forwarding route takes (the contract's, with their ranges). */
+const DISCOVERY_QUERY = { query: str({ max: 64 }), limit: int({ min: 1, max: 100 }) };
+const HISTORY_QUERY = { before: seq(), after: seq({ min: 0 }), limit: int({ min: 1, max: 100 }) };
 
 interface Member {
   userId: string;
@@ -25,14 +40,13 @@ type RoomCtx = AppContext & { params: Record<string, string | undefined> };
  *   (400 in `memberIds`), checked before the chat-service is asked.
  */
 export function roomsRoutes(deps: RouteDeps): Router<RequestState> {
-  const { sidecar, config, requireUser, presence } = deps;
-  const router = new Router<RequestState>({ prefix: '/api' });
+  const { sidecar, config, requireUser, presence, limit } = deps;
+  const router = createRouter({ prefix: '/api' });
   const users = userDirectory({ sidecar, timeoutMs: config.upstreamTimeoutMs });
 
   const toChat = (ctx: AppContext, path: string, options: ForwardOptions = {}) =>
     forward(ctx, sidecar, APP_IDS.chat, path, { timeoutMs: config.upstreamTimeoutMs, ...options });
   const withBody = (ctx: AppContext): ForwardOptions => (ctx.request.body !== undefined ? { body: ctx.request.body } : {});
-  const query = (ctx: AppContext) => (ctx.querystring ? `?${ctx.querystring}` : '');
   const room = (ctx: RoomCtx, rest = '') => `rooms/${encodeURIComponent(ctx.params['roomId'] ?? '')}${rest}`;
   const pass = (ctx: RoomCtx, path: (ctx: RoomCtx) => string) => toChat(ctx, path(ctx), withBody(ctx));
 
@@ -53,9 +67,9 @@ export function roomsRoutes(deps: RouteDeps): Router<RequestState> {
   }
 
   router.get('/rooms', requireUser, (ctx) => toChat(ctx, 'rooms'));
-  router.get('/rooms/public', requireUser, (ctx) => toChat(ctx, `rooms/public${query(ctx)}`));
+  router.get('/rooms/public', requireUser, limit('discovery'), (ctx) => toChat(ctx, `rooms/public${forwardedQuery(ctx.query, DISCOVERY_QUERY)}`));
 
-  router.post('/rooms', requireUser, async (ctx) => {
+  router.post('/rooms', requireUser, limit('roomCreate'), async (ctx) => {
     const memberIds = (ctx.request.body as { memberIds?: unknown } | undefined)?.memberIds;
     // Only a list the chat-service would take (else it answers the 400 itself).
     if (Array.isArray(memberIds) && memberIds.length <= 100 && memberIds.every(isId)) {
@@ -75,9 +89,9 @@ export function roomsRoutes(deps: RouteDeps): Router<RequestState> {
     const detail = ctx.body as { members?: Member[] };
     ctx.body = { ...detail, members: await withDetails(ctx, detail.members ?? []) };
   });
-  router.patch('/rooms/:roomId', requireUser, (ctx) => pass(ctx, (c) => room(c)));
-  router.post('/rooms/:roomId/join', requireUser, (ctx) => pass(ctx, (c) => room(c, '/join')));
-  router.post('/rooms/:roomId/leave', requireUser, (ctx) => pass(ctx, (c) => room(c, '/leave')));
+  router.patch('/rooms/:roomId', requireUser, limit('roomChange'), (ctx) => pass(ctx, (c) => room(c)));
+  router.post('/rooms/:roomId/join', requireUser, limit('membership'), (ctx) => pass(ctx, (c) => room(c, '/join')));
+  router.post('/rooms/:roomId/leave', requireUser, limit('membership'), (ctx) => pass(ctx, (c) => room(c, '/leave')));
 
   /** An id in `body.userId` that names no user: 404 before the chat-service is asked. */
   const requireKnownUser = async (ctx: AppContext) => {
@@ -86,7 +100,7 @@ export function roomsRoutes(deps: RouteDeps): Router<RequestState> {
       throw notFound('No user has this id');
     }
   };
-  router.post('/rooms/:roomId/members', requireUser, async (ctx) => {
+  router.post('/rooms/:roomId/members', requireUser, limit('membership'), async (ctx) => {
     await requireKnownUser(ctx);
     await pass(ctx, (c) => room(c, '/members'));
     if (ctx.status === 201) {
@@ -95,26 +109,26 @@ export function roomsRoutes(deps: RouteDeps): Router<RequestState> {
       ctx.status = 201;
     }
   });
-  router.patch('/rooms/:roomId/members/:userId', requireUser, (ctx) =>
+  router.patch('/rooms/:roomId/members/:userId', requireUser, limit('membership'), (ctx) =>
     pass(ctx, (c) => room(c, `/members/${encodeURIComponent(c.params['userId'] ?? '')}`)),
   );
-  router.delete('/rooms/:roomId/members/:userId', requireUser, (ctx) =>
+  router.delete('/rooms/:roomId/members/:userId', requireUser, limit('membership'), (ctx) =>
     pass(ctx, (c) => room(c, `/members/${encodeURIComponent(c.params['userId'] ?? '')}`)),
   );
-  router.post('/dms', requireUser, async (ctx) => {
+  router.post('/dms', requireUser, limit('roomCreate'), async (ctx) => {
     await requireKnownUser(ctx);
     await toChat(ctx, 'dms', withBody(ctx));
   });
 
-  router.get('/rooms/:roomId/messages', requireUser, (ctx) => toChat(ctx, room(ctx, `/messages${query(ctx)}`)));
-  router.post('/rooms/:roomId/messages', requireUser, (ctx) => pass(ctx, (c) => room(c, '/messages')));
-  router.patch('/rooms/:roomId/messages/:seq', requireUser, (ctx) =>
+  router.get('/rooms/:roomId/messages', requireUser, limit('history'), (ctx) => toChat(ctx, room(ctx, `/messages${forwardedQuery(ctx.query, HISTORY_QUERY)}`)));
+  router.post('/rooms/:roomId/messages', requireUser, limit('send'), (ctx) => pass(ctx, (c) => room(c, '/messages')));
+  router.patch('/rooms/:roomId/messages/:seq', requireUser, limit('messageChange'), (ctx) =>
     pass(ctx, (c) => room(c, `/messages/${encodeURIComponent(c.params['seq'] ?? '')}`)),
   );
-  router.delete('/rooms/:roomId/messages/:seq', requireUser, (ctx) =>
+  router.delete('/rooms/:roomId/messages/:seq', requireUser, limit('messageChange'), (ctx) =>
     pass(ctx, (c) => room(c, `/messages/${encodeURIComponent(c.params['seq'] ?? '')}`)),
   );
-  router.post('/rooms/:roomId/read', requireUser, (ctx) => pass(ctx, (c) => room(c, '/read')));
+  router.post('/rooms/:roomId/read', requireUser, limit('readMarker'), (ctx) => pass(ctx, (c) => room(c, '/read')));
 
-  return router;
+  return validateParams(router);
 }

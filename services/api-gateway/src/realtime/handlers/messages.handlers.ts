@@ -1,4 +1,4 @@
-import { AppError, int, object, str, type ChatMessage, type Logger } from '@chat/platform';
+import { AppError, int, object, seq as seqRule, str, uuid, type ChatMessage, type Logger } from '@chat/platform';
 import { command } from '../ack.js';
 import type { ChatApi } from '../chat-api.js';
 import type { RateLimiter } from '../rate-limiter.js';
@@ -12,8 +12,8 @@ export interface MessageHandlerDeps {
   sent: (message: ChatMessage) => void;
 }
 
-const roomId = str({ min: 1, max: 200 });
-const seq = int({ min: 1 });
+const roomId = uuid;
+const seq = seqRule();
 
 /** Throws `rate_limited` when the user is over the send rate. */
 function spend(deps: MessageHandlerDeps, userId: string): void {
@@ -68,7 +68,7 @@ export function registerMessageHandlers(socket: RealtimeSocket, deps: MessageHan
   command(
     socket,
     'sync',
-    object({ roomId, afterSeq: int({ min: 0 }), limit: int({ min: 1, max: 100 }) }, ['limit']),
+    object({ roomId, afterSeq: seqRule({ min: 0 }), limit: int({ min: 1, max: 100 }) }, ['limit']),
     async (input, caller) => chat.history(caller, input.roomId, input.afterSeq, input.limit ?? 50),
     { logger },
   );
@@ -76,7 +76,7 @@ export function registerMessageHandlers(socket: RealtimeSocket, deps: MessageHan
   command(
     socket,
     'read',
-    object({ roomId, seq: int({ min: 0 }) }),
+    object({ roomId, seq: seqRule({ min: 0 }) }),
     async (input, caller) => {
       await chat.markRead(caller, input.roomId, input.seq);
       return {};

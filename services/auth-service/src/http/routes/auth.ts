@@ -1,5 +1,5 @@
-import Router from '@koa/router';
-import { APP_IDS, allowCallers, requireUserId, validate, type AppContext, type RequestState } from '@chat/platform';
+import type Router from '@koa/router';
+import { createRouter, APP_IDS, allowCallers, requireUserId, validate, type AppContext, type RequestState } from '@chat/platform';
 import type { Accounts, CallContext } from '../../domain/accounts.js';
 import { loginBody, passwordBody, refreshBody, registerBody } from '../validation.js';
 
@@ -27,7 +27,7 @@ const noStore = (ctx: AppContext) => {
  * to `/auth/<x>`). Only the api-gateway may call them.
  */
 export function authRoutes(accounts: Accounts): Router<RequestState> {
-  const router = new Router<RequestState>({ prefix: '/auth' });
+  const router = createRouter({ prefix: '/auth' });
   router.use(allowCallers(APP_IDS.gateway));
 
   router.post('/register', async (ctx) => {

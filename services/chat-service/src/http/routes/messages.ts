@@ -1,11 +1,11 @@
-import Router from '@koa/router';
-import { allowCallers, APP_IDS, requireUserId, validate, type RequestState } from '@chat/platform';
+import type Router from '@koa/router';
+import { allowCallers, APP_IDS, createRouter, directCallsOnly, requireUserId, validate, type RequestState } from '@chat/platform';
 import type { Chat } from '../../domain/chat.js';
 import { editBody, historyQuery, param, readBody, sendBody } from '../validation.js';
 
 /** A room's messages and read markers, for the api-gateway only. */
 export function messageRoutes(chat: Chat): Router<RequestState> {
-  const router = new Router<RequestState>();
+  const router = createRouter();
   const { messages, sequencer } = chat;
   router.use(allowCallers(APP_IDS.gateway));
 
@@ -46,10 +46,20 @@ export function messageRoutes(chat: Chat): Router<RequestState> {
     ctx.status = 204;
   });
 
-  /** The sequencer's counters (commits, ETag conflicts, ...), for benchmarks. */
-  router.get('/stats', (ctx) => {
-    ctx.body = { sequencer: sequencer.stats };
-  });
+  return router;
+}
 
+/**
+ * The sequencer's counters (commits, ETag conflicts, ...), for benchmarks
+ * and tests that call this app directly with its app token. No app may reach
+ * it through service invocation (the caller's sidecar always sets
+ * dapr-caller-app-id), so no user can either, however a path is spelled.
+ */
+export function operatorRoutes(chat: Chat): Router<RequestState> {
+  const router = createRouter();
+  router.use(directCallsOnly);
+  router.get('/stats', (ctx) => {
+    ctx.body = { sequencer: chat.sequencer.stats };
+  });
   return router;
 }

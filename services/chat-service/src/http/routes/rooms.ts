@@ -1,5 +1,5 @@
-import Router from '@koa/router';
-import { allowCallers, APP_IDS, requireUserId, validate, validationFailed, type RequestState } from '@chat/platform';
+import type Router from '@koa/router';
+import { createRouter, allowCallers, APP_IDS, requireUserId, validate, validationFailed, type RequestState } from '@chat/platform';
 import type { Chat } from '../../domain/chat.js';
 import { createRoomBody, discoveryQuery, param, roleBody, updateRoomBody, userIdBody } from '../validation.js';
 
@@ -8,7 +8,7 @@ import { createRoomBody, discoveryQuery, param, roleBody, updateRoomBody, userId
  * routes and its Socket.IO edge): `/rooms`, `/dms`, `/users/me/contacts`.
  */
 export function roomRoutes(chat: Chat): Router<RequestState> {
-  const router = new Router<RequestState>();
+  const router = createRouter();
   const { rooms } = chat;
   router.use(allowCallers(APP_IDS.gateway));
 

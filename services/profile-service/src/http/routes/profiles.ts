@@ -3,9 +3,10 @@
  * invocation). Only the api-gateway may call them; the caller's user id is the
  * `x-user-id` header the gateway sets after verifying the access token.
  */
-import Router from '@koa/router';
+import type Router from '@koa/router';
 import type { Context } from 'koa';
 import {
+  createRouter,
   AppError,
   USER_ID_HEADER,
   allowCallers,
@@ -48,7 +49,7 @@ function targetUser(ctx: Ctx, param: string | undefined): string {
 }
 
 export function profileRoutes(service: ProfileService): Router<RequestState> {
-  const router = new Router<RequestState>();
+  const router = createRouter();
   const gatewayOnly = allowCallers('api-gateway');
 
   router.get('/profiles', gatewayOnly, async (ctx) => {

@@ -44,10 +44,10 @@ const summary = (samples: number[]) => {
 
 const platform = await startPlatform({ services: [APP_IDS.chat], callerSidecars: [APP_IDS.gateway], serviceEnv: { 'chat-service': { LOG_LEVEL: 'warn' } } });
 const seeded: string[] = [];
-const chatSidecar = createSidecar({ httpPort: platform.instance(APP_IDS.chat).daprHttpPort, apiToken: platform.runEnv.env['DAPR_API_TOKEN']!, timeoutMs: 60_000 });
+const chatSidecar = createSidecar({ httpPort: platform.instance(APP_IDS.chat).daprHttpPort, apiToken: platform.runEnv.tokens(APP_IDS.chat).daprApiToken, timeoutMs: 60_000 });
 try {
   const caller = platform.callerSidecars[APP_IDS.gateway]!.daprHttpPort;
-  const token = platform.runEnv.env['DAPR_API_TOKEN']!;
+  const token = platform.runEnv.tokens(APP_IDS.gateway).daprApiToken;
   const user = randomUUID();
   const call = async (method: string, path: string, body?: unknown) => {
     const response = await fetch(`http://127.0.0.1:${caller}/v1.0/invoke/${APP_IDS.chat}/method/${path}`, {

@@ -50,7 +50,7 @@ async function run(batchMax: number) {
   });
   try {
     const caller = platform.callerSidecars[APP_IDS.gateway]!.daprHttpPort;
-    const token = platform.runEnv.env['DAPR_API_TOKEN']!;
+    const token = platform.runEnv.tokens(APP_IDS.gateway).daprApiToken;
     const call = async (userId: string, method: string, path: string, body?: unknown) => {
       const response = await fetch(`http://127.0.0.1:${caller}/v1.0/invoke/${APP_IDS.chat}/method/${path}`, {
         method,
@@ -69,7 +69,7 @@ async function run(batchMax: number) {
           .filter((i) => i.name === APP_IDS.chat)
           .map(async (i) => {
             const response = await fetch(`${i.url}/stats`, {
-              headers: { 'dapr-api-token': platform.runEnv.env['APP_API_TOKEN']!, 'dapr-caller-app-id': APP_IDS.gateway },
+              headers: { 'dapr-api-token': platform.runEnv.tokens(APP_IDS.chat).appApiToken },
             });
             return ((await response.json()) as { sequencer: Stats }).sequencer;
           }),

@@ -52,7 +52,7 @@ async function createRoom(platform: Platform, ownerId: string, memberIds: string
   const caller = platform.callerSidecars['api-gateway']!;
   const response = await fetch(`http://127.0.0.1:${caller.daprHttpPort}/v1.0/invoke/chat-service/method/rooms`, {
     method: 'POST',
-    headers: { 'dapr-api-token': platform.runEnv.env['DAPR_API_TOKEN']!, 'x-user-id': ownerId, 'content-type': 'application/json' },
+    headers: { 'dapr-api-token': platform.runEnv.tokens('api-gateway').daprApiToken, 'x-user-id': ownerId, 'content-type': 'application/json' },
     body: JSON.stringify({ name: 'bench', visibility: 'private', memberIds }),
   });
   if (response.status !== 201) throw new Error(`create room answered ${response.status}`);

@@ -14,7 +14,7 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parse as parseYaml } from 'yaml';
 import { REPO_ROOT, daprdPath, prepareRunEnv } from '../packages/platform/src/runtime/run-env.js';
-import { sidecarArgs } from '../packages/platform/src/runtime/daprd.js';
+import { SIDECAR_ENV, sidecarArgs } from '../packages/platform/src/runtime/daprd.js';
 import { prepareProfile } from '../packages/platform/src/runtime/profile-setup.js';
 import { PROFILE_NEEDS } from './profiles.js';
 
@@ -187,6 +187,7 @@ async function main() {
         cwd,
         env: {
           ...baseEnv,
+          ...runEnv.appEnv(app.appID),
           APP_ID: app.appID,
           APP_PORT: String(app.appPort),
           APP_PROTOCOL: 'http',
@@ -210,7 +211,7 @@ async function main() {
           logLevel: template.common.logLevel ?? 'warn',
           appHealthCheck: true,
         }),
-        { cwd, env: { ...baseEnv, POD_NAME: app.label } },
+        { cwd, env: { ...baseEnv, ...runEnv.appEnv(app.appID), ...SIDECAR_ENV, POD_NAME: app.label } },
       );
       await waitUntil(`the sidecar of ${app.label}`, async () => (await fetch(`http://127.0.0.1:${app.daprHTTPPort}/v1.0/healthz`)).status === 204);
     }),

@@ -14,6 +14,14 @@ export interface SidecarSpec {
   appHealthCheck?: boolean;
 }
 
+/**
+ * Environment every local daprd needs besides its tokens: the address it
+ * registers with name resolution, so that sidecars reach each other on the
+ * loopback they listen on (daprd otherwise registers the host's first
+ * non-loopback address).
+ */
+export const SIDECAR_ENV = { DAPR_HOST_IP: '127.0.0.1' } as const;
+
 export function sidecarArgs(spec: SidecarSpec): string[] {
   return [
     '--app-id', spec.appId,
@@ -24,8 +32,12 @@ export function sidecarArgs(spec: SidecarSpec): string[] {
     '--resources-path', spec.resourcesPath,
     '--config', spec.configPath,
     '--log-level', spec.logLevel ?? 'warn',
-    // Loopback only: nothing but this machine's apps may call a sidecar.
+    // Loopback only, every listener: the API (HTTP and gRPC), the internal
+    // gRPC that sidecars invoke each other on (no token, no mTLS without
+    // Sentry), and metrics. Across hosts, see docs/security.md (mTLS).
     '--dapr-listen-addresses', '127.0.0.1',
+    '--dapr-internal-grpc-listen-address', '127.0.0.1',
+    '--metrics-listen-address', '127.0.0.1',
     // No placement or scheduler: this platform uses no actors, workflows or jobs.
     '--placement-host-address', '',
     ...(spec.appPort

@@ -33,10 +33,26 @@ export function newSigningKey(): SigningKeyRecord {
   };
 }
 
+/** The token pair of one app-id: what its app presents to its sidecar, and its sidecar to its app. */
+export interface AppTokens {
+  /** DAPR_API_TOKEN: the app → its own sidecar. */
+  daprApiToken: string;
+  /** APP_API_TOKEN: the sidecar → its own app. */
+  appApiToken: string;
+}
+
 export interface RunEnv {
   runDir: string;
-  /** Environment for daprd (and the apps): tokens and the PLATFORM_* paths components read via envRef. */
+  /** Environment shared by every daprd and app: the PLATFORM_* paths components read via envRef (no tokens). */
   env: Record<string, string>;
+  /**
+   * The token pair of `appId`, made once per run and app-id (replicas share
+   * it). One pair per app: a compromised app holds only its own, so it can
+   * reach no other app's sidecar.
+   */
+  tokens(appId: string): AppTokens;
+  /** `env` plus the app-id's DAPR_API_TOKEN and APP_API_TOKEN, for its app and its daprd. */
+  appEnv(appId: string): Record<string, string>;
   configPath: string;
   resourcesPath: string;
 }
@@ -44,7 +60,9 @@ export interface RunEnv {
 /**
  * Prepares `runDir` for `profile` and returns the environment to run the
  * sidecars and apps with. Existing secrets are kept; missing ones are made.
- * Tokens come from `given` (DAPR_API_TOKEN, APP_API_TOKEN) or are generated.
+ * Each app-id's tokens come from `given` (`<APP_ID>_DAPR_API_TOKEN` and
+ * `<APP_ID>_APP_API_TOKEN`, e.g. CHAT_SERVICE_DAPR_API_TOKEN) or are
+ * generated for this run.
  */
 export function prepareRunEnv(options: {
   runDir: string;
@@ -71,21 +89,35 @@ export function prepareRunEnv(options: {
   }
 
   const token = () => randomBytes(24).toString('base64url');
+  const pairs = new Map<string, AppTokens>();
+  const tokens = (appId: string): AppTokens => {
+    let pair = pairs.get(appId);
+    if (!pair) {
+      const prefix = appId.toUpperCase().replace(/[^A-Z0-9]/g, '_');
+      pair = { daprApiToken: given[`${prefix}_DAPR_API_TOKEN`] || token(), appApiToken: given[`${prefix}_APP_API_TOKEN`] || token() };
+      pairs.set(appId, pair);
+    }
+    return pair;
+  };
+  const env: Record<string, string> = {
+    PLATFORM_NR_DB: join(runDir, 'name-resolution.db'),
+    PLATFORM_SECRETS_FILE: secretsFile,
+    PLATFORM_DATA_DIR: join(runDir, 'data'),
+    PLATFORM_AVATARS_DIR: join(runDir, 'data', 'avatars'),
+    PLATFORM_REDIS_DB: String(options.slot ?? 0),
+    // For the other profiles (docs/profiles.md). Every value is whole
+    // because a component's envRef takes a variable as the entire value.
+    ...profileEnv(runDir, options.slot ?? 0),
+  };
   return {
     runDir,
     resourcesPath,
     configPath: join(resourcesPath, 'config.yaml'),
-    env: {
-      DAPR_API_TOKEN: given['DAPR_API_TOKEN'] || token(),
-      APP_API_TOKEN: given['APP_API_TOKEN'] || token(),
-      PLATFORM_NR_DB: join(runDir, 'name-resolution.db'),
-      PLATFORM_SECRETS_FILE: secretsFile,
-      PLATFORM_DATA_DIR: join(runDir, 'data'),
-      PLATFORM_AVATARS_DIR: join(runDir, 'data', 'avatars'),
-      PLATFORM_REDIS_DB: String(options.slot ?? 0),
-      // For the other profiles (docs/profiles.md). Every value is whole
-      // because a component's envRef takes a variable as the entire value.
-      ...profileEnv(runDir, options.slot ?? 0),
+    env,
+    tokens,
+    appEnv(appId) {
+      const pair = tokens(appId);
+      return { ...env, DAPR_API_TOKEN: pair.daprApiToken, APP_API_TOKEN: pair.appApiToken };
     },
   };
 }

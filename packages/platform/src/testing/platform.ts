@@ -12,7 +12,7 @@ import { APP_IDS, type AppId } from '../names.js';
 import { REPO_ROOT, daprdPath, prepareRunEnv, type RunEnv } from '../runtime/run-env.js';
 import { WaitAbortedError, freePort, startProcess, waitFor, type ManagedProcess } from './process.js';
 import { claimSlot } from './slots.js';
-import { sidecarArgs } from '../runtime/daprd.js';
+import { SIDECAR_ENV, sidecarArgs } from '../runtime/daprd.js';
 import { prepareProfile } from '../runtime/profile-setup.js';
 
 export type ServiceName = 'api-gateway' | 'auth-service' | 'profile-service' | 'chat-service';
@@ -46,6 +46,7 @@ export interface PlatformOptions {
 }
 
 export interface Platform {
+  /** The run's environment; `runEnv.tokens(appId)` is an app-id's token pair. */
   runEnv: RunEnv;
   profile: string;
   instances: RunningService[];
@@ -72,6 +73,8 @@ const node = process.execPath;
  */
 const TEST_DEFAULTS: Partial<Record<ServiceName, Record<string, string>>> = {
   'auth-service': { REGISTER_MAX_PER_ADDRESS: '0' },
+  // The same for the gateway's REST limits; the security suite starts its own platform at scale 1.
+  'api-gateway': { RATE_LIMIT_SCALE: '1000' },
 };
 
 export async function startPlatform(options: PlatformOptions = {}): Promise<Platform> {
@@ -113,6 +116,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     const app = startProcess(node, ['--import', 'tsx', join('services', name, 'src', 'main.ts')], {
       env: {
         ...baseEnv,
+        ...runEnv.appEnv(name),
         ...TEST_DEFAULTS[name],
         ...options.env,
         ...options.serviceEnv?.[name],
@@ -174,7 +178,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
         return startProcess(daprd, args, {
           // A stable name per instance: components may use `{podName}` (the
           // fanout consumer group is one per gateway replica, reused on restart).
-          env: { ...baseEnv, POD_NAME: label.replace('#', '-') },
+          env: { ...baseEnv, ...runEnv.appEnv(appId), ...SIDECAR_ENV, POD_NAME: label.replace('#', '-') },
           cwd: runDir,
           logFile: join(runDir, 'logs', `${label.replace('#', '-')}.daprd.log`),
         });

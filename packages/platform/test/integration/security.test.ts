@@ -7,8 +7,8 @@ test.before(async () => {
 });
 test.after.always(() => platform?.stop());
 
-const token = () => platform.runEnv.env['APP_API_TOKEN']!;
-const daprToken = () => platform.runEnv.env['DAPR_API_TOKEN']!;
+const token = () => platform.runEnv.tokens('profile-service').appApiToken;
+const daprToken = (appId: string) => platform.runEnv.tokens(appId).daprApiToken;
 
 test('when a request reaches a service without its app token, it is refused with 401 in the contract shape', async (t) => {
   const { url } = platform.instance('profile-service');
@@ -35,7 +35,7 @@ test('when a sidecar is called without the Dapr API token, it refuses', async (t
   const response = await fetch(`http://127.0.0.1:${daprHttpPort}/v1.0/invoke/profile-service/method/healthz`);
   t.is(response.status, 401);
   const withToken = await fetch(`http://127.0.0.1:${daprHttpPort}/v1.0/invoke/profile-service/method/healthz`, {
-    headers: { 'dapr-api-token': daprToken() },
+    headers: { 'dapr-api-token': daprToken('api-gateway') },
   });
   t.is(withToken.status, 200);
 });
@@ -43,7 +43,7 @@ test('when a sidecar is called without the Dapr API token, it refuses', async (t
 test('when another service than the gateway calls a user-facing route, it is refused with 403', async (t) => {
   const { daprHttpPort } = platform.callerSidecars['chat-service']!;
   const response = await fetch(`http://127.0.0.1:${daprHttpPort}/v1.0/invoke/profile-service/method/profiles/me`, {
-    headers: { 'dapr-api-token': daprToken(), 'x-user-id': 'u1' },
+    headers: { 'dapr-api-token': daprToken('chat-service'), 'x-user-id': 'u1' },
   });
   t.is(response.status, 403);
   t.is(((await response.json()) as { error: { code: string } }).error.code, 'forbidden');

@@ -21,7 +21,7 @@ test.before(async () => {
   platform = await startPlatform({ services: [], callerSidecars: ['chat-service'] });
   sidecar = createSidecar({
     httpPort: platform.callerSidecars['chat-service']!.daprHttpPort,
-    apiToken: platform.runEnv.env['DAPR_API_TOKEN']!,
+    apiToken: platform.runEnv.tokens('chat-service').daprApiToken,
   });
 });
 test.after.always(async () => {

@@ -40,7 +40,7 @@ export async function asGateway<T = unknown>(
   const response = await fetch(`http://127.0.0.1:${caller.daprHttpPort}/v1.0/invoke/chat-service/method/${path}`, {
     method,
     headers: {
-      'dapr-api-token': platform.runEnv.env['DAPR_API_TOKEN']!,
+      'dapr-api-token': platform.runEnv.tokens('api-gateway').daprApiToken,
       'x-user-id': userId,
       ...(body === undefined ? {} : { 'content-type': 'application/json' }),
     },

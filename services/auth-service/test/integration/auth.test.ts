@@ -45,7 +45,7 @@ const redis = (...args: string[]): unknown => JSON.parse(execFileSync('redis-cli
 /** The auth-service's own state, read and written through its sidecar's state API (works on every profile). */
 const authState = () => ({
   base: `http://127.0.0.1:${platform.instance('auth-service').daprHttpPort}/v1.0/state/statestore`,
-  headers: { 'dapr-api-token': platform.runEnv.env['DAPR_API_TOKEN']!, 'content-type': 'application/json' },
+  headers: { 'dapr-api-token': platform.runEnv.tokens('auth-service').daprApiToken, 'content-type': 'application/json' },
 });
 const stored = async (key: string): Promise<any> => {
   const { base, headers } = authState();
@@ -437,7 +437,7 @@ test.serial('when another app, or anyone without the app token, calls the auth-s
   const { user } = await register();
   const caller = platform.callerSidecars['chat-service']!;
   const viaOtherApp = await fetch(`http://127.0.0.1:${caller.daprHttpPort}/v1.0/invoke/auth-service/method/auth/me`, {
-    headers: { 'dapr-api-token': platform.runEnv.env['DAPR_API_TOKEN']!, 'x-user-id': user.id },
+    headers: { 'dapr-api-token': platform.runEnv.tokens('chat-service').daprApiToken, 'x-user-id': user.id },
   });
   t.is(viaOtherApp.status, 403);
   t.like(await viaOtherApp.json(), { error: { code: 'forbidden' } });

@@ -14,6 +14,7 @@ import { APP_IDS, COMPONENTS, FANOUT_TOPICS, USER_ID_HEADER } from '@chat/platfo
 import {
   daprdPath,
   freePort,
+  SIDECAR_ENV,
   sidecarArgs,
   startPlatform,
   startProcess,
@@ -122,7 +123,7 @@ export async function startChatHarness(options: PlatformOptions = {}): Promise<C
         configPath: platform.runEnv.configPath,
       }),
       {
-        env: { ...process.env, ...platform.runEnv.env, POD_NAME: label },
+        env: { ...process.env, ...platform.runEnv.appEnv(APP_IDS.gateway), ...SIDECAR_ENV, POD_NAME: label },
         cwd: platform.runEnv.runDir,
         logFile: join(platform.runEnv.runDir, 'logs', `${label}.daprd.log`),
       },
@@ -135,7 +136,7 @@ export async function startChatHarness(options: PlatformOptions = {}): Promise<C
       },
       { what: `the gateway stand-in's sidecar (log: ${sidecar.logFile})`, timeoutMs: 60_000, intervalMs: 100 },
     );
-    const token = platform.runEnv.env['DAPR_API_TOKEN']!;
+    const token = platform.runEnv.tokens(APP_IDS.gateway).daprApiToken;
     // Sidecars answer their health check a moment before name resolution
     // finds every app: wait until calls through Dapr reach them.
     await waitFor(

@@ -91,10 +91,10 @@ test('when 8 senders on two replicas send 500 messages into one room, seq is exa
   t.is(new Set(history.map((m) => m.clientMsgId)).size, 500);
 
   // Each replica's own counters, asked of the app directly (as its sidecar would).
-  const appToken = h.platform.runEnv.env['APP_API_TOKEN']!;
+  const appToken = h.platform.runEnv.tokens(APP_IDS.chat).appApiToken;
   const stats = await Promise.all(
     replicas.map(async (r) => {
-      const response = await fetch(`${r.url}/stats`, { headers: { 'dapr-api-token': appToken, 'dapr-caller-app-id': APP_IDS.gateway } });
+      const response = await fetch(`${r.url}/stats`, { headers: { 'dapr-api-token': appToken } });
       return ((await response.json()) as { sequencer: { commits: number; conflicts: number; messages: number; repeats: number } }).sequencer;
     }),
   );

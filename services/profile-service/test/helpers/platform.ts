@@ -7,9 +7,20 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { daprdPath, freePort, startProcess, waitFor, type ManagedProcess, type Platform, type RunningService } from '@chat/platform/testing';
+import {
+  daprdPath,
+  freePort,
+  SIDECAR_ENV,
+  sidecarArgs,
+  startProcess,
+  waitFor,
+  type ManagedProcess,
+  type Platform,
+  type RunningService,
+} from '@chat/platform/testing';
 
-export const token = (platform: Platform): string => platform.runEnv.env['DAPR_API_TOKEN'] ?? '';
+/** The DAPR_API_TOKEN of `appId`'s sidecars (each app-id has its own). */
+export const token = (platform: Platform, appId = 'api-gateway'): string => platform.runEnv.tokens(appId).daprApiToken;
 
 /** Publishes on the `events` component through the sidecar on `port`, as a CloudEvent with our own id. */
 export async function publishEvent(platform: Platform, port: number, topic: string, data: unknown, id: string): Promise<void> {
@@ -76,20 +87,12 @@ export async function startEventTap(platform: Platform, appId: string, topics: s
   const [httpPort, grpcPort, metricsPort] = await Promise.all([freePort(), freePort(), freePort()]);
   const daprd: ManagedProcess = startProcess(
     daprdPath(),
-    [
-      '--app-id', appId,
-      '--app-port', String(appPort),
-      '--app-protocol', 'http',
-      '--dapr-http-port', String(httpPort),
-      '--dapr-grpc-port', String(grpcPort),
-      '--metrics-port', String(metricsPort),
-      '--resources-path', platform.runEnv.resourcesPath,
-      '--config', platform.runEnv.configPath,
-      '--log-level', 'warn',
-      '--dapr-listen-addresses', '127.0.0.1',
-      '--placement-host-address', '',
-    ],
-    { env: { ...process.env, ...platform.runEnv.env, POD_NAME: `${appId}-tap` }, cwd: platform.runEnv.runDir, logFile: join(platform.runEnv.runDir, 'logs', `${appId}-tap.daprd.log`) },
+    sidecarArgs({ appId, appPort, httpPort, grpcPort, metricsPort, resourcesPath: platform.runEnv.resourcesPath, configPath: platform.runEnv.configPath }),
+    {
+      env: { ...process.env, ...platform.runEnv.appEnv(appId), ...SIDECAR_ENV, POD_NAME: `${appId}-tap` },
+      cwd: platform.runEnv.runDir,
+      logFile: join(platform.runEnv.runDir, 'logs', `${appId}-tap.daprd.log`),
+    },
   );
   const stop = async () => {
     await daprd.stop();

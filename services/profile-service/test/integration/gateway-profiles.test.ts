@@ -71,7 +71,7 @@ async function forgetProfile(userId: string): Promise<void> {
   const sidecar = platform.instance('profile-service');
   const response = await fetch(`http://127.0.0.1:${sidecar.daprHttpPort}/v1.0/state/statestore/profile:${userId}`, {
     method: 'DELETE',
-    headers: { 'dapr-api-token': token(platform) },
+    headers: { 'dapr-api-token': token(platform, 'profile-service') },
   });
   if (response.status !== 204) throw new Error(`deleting the profile answered ${response.status}`);
 }

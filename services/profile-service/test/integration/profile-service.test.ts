@@ -206,7 +206,7 @@ test.serial('when another app than the api-gateway calls a profile route, it is 
   const own = platform.instance('profile-service');
   // The service's own sidecar calling itself: the caller app-id is profile-service.
   const response = await fetch(`http://127.0.0.1:${own.daprHttpPort}/v1.0/invoke/profile-service/method/profiles/me`, {
-    headers: { 'dapr-api-token': token(platform), 'x-user-id': randomUUID() },
+    headers: { 'dapr-api-token': token(platform, 'profile-service'), 'x-user-id': randomUUID() },
   });
   t.is(response.status, 403);
   t.like(await response.json(), { error: { code: 'forbidden' } });

@@ -1,0 +1,52 @@
+/**
+ * `npm start` as a user runs it: everything it starts listens on loopback
+ * only (apps, every daprd listener, anything else in its process tree), and
+ * Ctrl-C leaves nothing running.
+ */
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import test from 'ava';
+import { REPO_ROOT, isLoopback, listeners, processTree, waitFor } from '@chat/platform/testing';
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+test('when npm start runs, every socket its processes listen on is on loopback, and Ctrl-C stops them all', async (t) => {
+  const env = { ...process.env, PROFILE: 'redis', GATEWAY_REPLICAS: '2' };
+  const npm = spawn('npm', ['start'], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const output: string[] = [];
+  for (const stream of [npm.stdout, npm.stderr]) createInterface({ input: stream }).on('line', (line) => output.push(line));
+  let exited = false;
+  const exit = new Promise<void>((resolve) => npm.on('exit', () => ((exited = true), resolve())));
+  let tree: number[] = [];
+  t.teardown(async () => {
+    if (!exited) process.kill(-npm.pid!, 'SIGKILL');
+    for (const pid of tree) if (alive(pid)) process.kill(pid, 'SIGKILL');
+  });
+
+  await waitFor(
+    () => {
+      if (exited) throw new Error(`npm start exited early:\n${output.slice(-20).join('\n')}`);
+      return output.some((line) => /healthy in/.test(line));
+    },
+    { what: 'npm start to report the platform healthy', timeoutMs: 180_000, intervalMs: 200 },
+  );
+  tree = processTree(npm.pid!);
+  const open = listeners(tree);
+  const byCommand = (name: string) => open.filter((l) => l.command.startsWith(name));
+  t.true(byCommand('daprd').length >= 5 * 4, `every daprd listens (${byCommand('daprd').length} sockets)`);
+  t.true(byCommand('node').length >= 5, `every app listens (${byCommand('node').length} sockets)`);
+  const wide = open.filter((l) => !isLoopback(l.address));
+  t.deepEqual(wide, [], `listening beyond loopback:\n${wide.map((l) => `${l.command}[${l.pid}] ${l.protocol} ${l.address}:${l.port}`).join('\n')}`);
+
+  process.kill(-npm.pid!, 'SIGINT');
+  await exit;
+  await waitFor(() => tree.every((pid) => !alive(pid)), { what: 'every process of npm start to end', timeoutMs: 30_000, intervalMs: 100 });
+  t.pass();
+});

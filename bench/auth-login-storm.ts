@@ -90,8 +90,9 @@ const platform = await startPlatform({
   serviceEnv: {
     'auth-service': {
       EVENT_LOOP_LOG_INTERVAL_MS: String(LOG_INTERVAL_MS),
-      LOGIN_MAX_ATTEMPTS_PER_ACCOUNT: '10000',
+      LOGIN_MAX_ATTEMPTS_PER_ACCOUNT_AND_ADDRESS: '10000',
       LOGIN_MAX_ATTEMPTS_PER_ADDRESS: '10000',
+      LOGIN_MAX_ATTEMPTS_PER_ACCOUNT: '10000',
     },
   },
 });

@@ -56,23 +56,42 @@ export const settings = {
     parse: parse.int(0, 64),
     default: 0,
   },
-  loginMaxAttemptsPerAccount: {
-    env: 'LOGIN_MAX_ATTEMPTS_PER_ACCOUNT',
-    doc: 'Failed logins (or password checks) allowed for one account per window before 429.',
+  // Brute force (src/domain/throttle.ts; the reasoning is in the README).
+  loginMaxAttemptsPerAccountAndAddress: {
+    env: 'LOGIN_MAX_ATTEMPTS_PER_ACCOUNT_AND_ADDRESS',
+    doc: 'Failed password checks one client address (an IPv6 /64) may make on one account per window before 429; only that address is refused for that account.',
     parse: parse.int(1, 10_000),
     default: 5,
   },
   loginMaxAttemptsPerAddress: {
     env: 'LOGIN_MAX_ATTEMPTS_PER_ADDRESS',
-    doc: 'Failed logins allowed from one client address (an IPv6 /64) per window before 429.',
+    doc: 'Failed password checks one client address (an IPv6 /64) may make across all accounts per window before 429.',
     parse: parse.int(1, 100_000),
     default: 50,
+  },
+  loginMaxAttemptsPerAccount: {
+    env: 'LOGIN_MAX_ATTEMPTS_PER_ACCOUNT',
+    doc: 'Failed password checks on one account from all addresses together per window; past it, addresses the account does not know are slowed to the slow lane (known ones are not).',
+    parse: parse.int(1, 100_000),
+    default: 20,
   },
   loginWindowSeconds: {
     env: 'LOGIN_WINDOW_SECONDS',
     doc: 'Length of the brute-force window, in seconds; the counters live in the state store with this TTL.',
     parse: parse.int(1, 86_400),
     default: 900,
+  },
+  loginSlowLaneSeconds: {
+    env: 'LOGIN_SLOW_LANE_SECONDS',
+    doc: 'While an account is over LOGIN_MAX_ATTEMPTS_PER_ACCOUNT, the addresses it does not know share one password check per this many seconds.',
+    parse: parse.int(1, 86_400),
+    default: 30,
+  },
+  loginKnownAddressDays: {
+    env: 'LOGIN_KNOWN_ADDRESS_DAYS',
+    doc: 'How long a successful login makes its client address known to the account (known addresses are never slowed by other addresses\' failures), in days.',
+    parse: parse.int(1, 365),
+    default: 30,
   },
   registerMaxPerAddress: {
     env: 'REGISTER_MAX_PER_ADDRESS',

@@ -1,6 +1,7 @@
 import { createServer } from 'node:http';
 import { bootstrap, installShutdown, listen } from '@chat/platform';
 import { createDaprAttemptCounter } from './adapters/dapr/attempt-counter.js';
+import { createDaprKnownAddresses } from './adapters/dapr/known-addresses.js';
 import { createDaprEventPublisher } from './adapters/dapr/event-publisher.js';
 import { createDaprSessionStore } from './adapters/dapr/session-store.js';
 import { createSecretStoreSigningKeys } from './adapters/dapr/signing-keys.js';
@@ -26,10 +27,13 @@ const accounts = createAccounts({
     { logN: config.scryptLogN, r: config.scryptR, p: config.scryptP },
     config.scryptConcurrency > 0 ? { concurrency: config.scryptConcurrency } : {},
   ),
-  throttle: createThrottle(createDaprAttemptCounter(sidecar), {
-    perAccount: config.loginMaxAttemptsPerAccount,
+  throttle: createThrottle(createDaprAttemptCounter(sidecar), createDaprKnownAddresses(sidecar), {
+    perAccountAndAddress: config.loginMaxAttemptsPerAccountAndAddress,
     perAddress: config.loginMaxAttemptsPerAddress,
+    perAccount: config.loginMaxAttemptsPerAccount,
     windowSeconds: config.loginWindowSeconds,
+    slowLaneSeconds: config.loginSlowLaneSeconds,
+    knownAddressSeconds: config.loginKnownAddressDays * 86_400,
     registrationsPerAddress: config.registerMaxPerAddress,
     registrationWindowSeconds: config.registerWindowSeconds,
   }),

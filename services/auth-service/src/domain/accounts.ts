@@ -166,11 +166,13 @@ export function createAccounts(deps: AccountsDeps) {
       const email = input.email.toLowerCase();
       checkPasswordIsNotIdentity(input.password, { username, email }, 'body.password');
 
+      // Counted before anything is looked up: "taken" tells whether a name or
+      // an email exists, so it is told no faster than the limit allows.
+      await throttle.registration(addressKey(ctx.clientAddress));
       // Cheap early answer for the common case; the claims below decide races.
       const [byName, byEmail] = await Promise.all([users.findClaim('username', username), users.findClaim('email', email)]);
       if (byName) throw takenError('username');
       if (byEmail) throw takenError('email');
-      await throttle.registration(addressKey(ctx.clientAddress));
 
       const passwordHash = await hasher.hash(input.password);
       const user: User = { id: randomUUID(), username, email, passwordHash, createdAt: iso(), sessionEpoch: 0 };
@@ -209,7 +211,7 @@ export function createAccounts(deps: AccountsDeps) {
     /**
      * Logs in by username or email. A wrong password and an unknown account
      * answer the same `401 invalid_credentials` after the same work (one
-     * scrypt). Too many failures for the account or the address: 429.
+     * scrypt). Too many failures (see throttle.ts): 429.
      */
     async login(input: { login: string; password: string }, ctx: CallContext): Promise<AuthResult> {
       const user = await findByLogin(input.login);

@@ -109,6 +109,18 @@ export interface AttemptCounter {
   reset(key: string): Promise<void>;
 }
 
+/**
+ * Addresses an account has recently been logged into from (a correct
+ * password): while strangers hammer an account, these keep their normal
+ * limits (see throttle.ts). Keys are opaque digests of account and address;
+ * each entry expires on its own.
+ */
+export interface KnownAddresses {
+  isKnown(key: string): Promise<boolean>;
+  /** Marks `key` known for `ttlSeconds` from now. */
+  remember(key: string, ttlSeconds: number): Promise<void>;
+}
+
 /** The `user.registered` event: profile-service builds the profile from it. Shape fixed by contract. */
 export interface UserRegistered {
   userId: string;

@@ -99,27 +99,113 @@ test('when logging in by username or by email, both work; an unknown user and a 
   t.deepEqual([unknown.code, unknown.status, unknown.message], [wrong.code, wrong.status, wrong.message]);
 });
 
-test('when an account fails too often, the next try is 429 with a wait until the window ends, even with the right password', async (t) => {
-  const { env, name } = await registered(buildAccounts({ perAccount: 3 }));
+test('when one address fails on an account, that address is refused for it, even with the right password, until the window ends', async (t) => {
+  const { env, name } = await registered(buildAccounts({ perAccountAndAddress: 3 }));
   for (let i = 0; i < 3; i++) {
-    t.like(await codeOf(env.accounts.login({ login: name, password: 'wrong' }, env.ctx(`198.51.100.${i}`))), { code: 'invalid_credentials' });
+    t.like(await codeOf(env.accounts.login({ login: name, password: 'wrong' }, env.ctx('198.51.100.9'))), { code: 'invalid_credentials' });
   }
   t.deepEqual(await codeOf(env.accounts.login({ login: name, password }, env.ctx('198.51.100.9'))), { code: 'rate_limited', status: 429, retryAfter: 900 });
   env.clock.now += 600_000;
-  t.like(await codeOf(env.accounts.login({ login: `${name}@example.com`, password }, env.ctx())), { retryAfter: 300 });
+  t.like(await codeOf(env.accounts.login({ login: `${name}@example.com`, password }, env.ctx('198.51.100.9'))), { retryAfter: 300 });
   env.clock.now += 300_000;
-  t.is((await env.accounts.login({ login: name, password }, env.ctx())).user.username, name);
+  t.is((await env.accounts.login({ login: name, password }, env.ctx('198.51.100.9'))).user.username, name);
+});
+
+test('when a stranger fails on an account until refused, the owner at another address still logs in at once', async (t) => {
+  const { env, name } = await registered(buildAccounts({ perAccountAndAddress: 3, perAccount: 10 }));
+  // Every way of naming the account, from the stranger's one address.
+  for (const login of [name, name.toUpperCase(), ` ${name}@example.com `, `${name.toUpperCase()}@EXAMPLE.COM`, name]) {
+    await codeOf(env.accounts.login({ login, password: 'wrong' }, env.ctx('192.0.2.66')));
+  }
+  t.like(await codeOf(env.accounts.login({ login: name, password }, env.ctx('192.0.2.66'))), { code: 'rate_limited' });
+  t.is((await env.accounts.login({ login: name, password }, env.ctx('203.0.113.7'))).user.username, name);
+  t.is((await env.accounts.login({ login: `${name}@example.com`, password }, env.ctx('2001:db8:7::1'))).user.username, name);
+});
+
+test('when an address is written in another form of the same address or /64, it is the same address to the limits', async (t) => {
+  const { env, name } = await registered(buildAccounts({ perAccountAndAddress: 4 }));
+  const forms = ['198.51.100.7', '::ffff:198.51.100.7', '::FFFF:198.51.100.7', ' 198.51.100.7 '];
+  for (const form of forms) t.like(await codeOf(env.accounts.login({ login: name, password: 'wrong' }, env.ctx(form))), { code: 'invalid_credentials' });
+  t.like(await codeOf(env.accounts.login({ login: name, password }, env.ctx('198.51.100.7'))), { code: 'rate_limited' });
+  const v6 = ['2001:db8:1:2::1', '2001:DB8:1:2:ffff::9', '2001:0db8:0001:0002:0:0:0:77', '2001:db8:1:2:aaaa:bbbb:cccc:dddd'];
+  for (const form of v6) t.like(await codeOf(env.accounts.login({ login: name, password: 'wrong' }, env.ctx(form))), { code: 'invalid_credentials' });
+  t.like(await codeOf(env.accounts.login({ login: name, password }, env.ctx('2001:db8:1:2::5'))), { code: 'rate_limited' });
+  t.is((await env.accounts.login({ login: name, password }, env.ctx('2001:db8:1:3::5'))).user.username, name);
+});
+
+test('when many addresses guess one password together, past the account limit unknown addresses share one try per slow-lane interval', async (t) => {
+  const { env, name } = await registered(buildAccounts({ perAccountAndAddress: 3, perAccount: 10, slowLaneSeconds: 30 }));
+  const from = (n: number) => `198.18.${Math.floor(n / 250)}.${1 + (n % 250)}`;
+  let checked = 0;
+  let refused = 0;
+  let longestWait = 0;
+  let next = 0;
+  // An hour of a botnet trying from a fresh address every second.
+  for (let second = 0; second < 3_600; second++) {
+    const outcome = await codeOf(env.accounts.login({ login: name, password: `guess ${second}` }, env.ctx(from(next++))));
+    if ((outcome as { code?: string }).code === 'invalid_credentials') checked++;
+    else if ((outcome as { code?: string }).code === 'rate_limited') {
+      refused++;
+      longestWait = Math.max(longestWait, (outcome as { retryAfter: number }).retryAfter);
+    }
+    env.clock.now += 1_000;
+  }
+  // 10 per 15-minute window freely, then one per 30 s: at most 4 × (10 + 30) in the hour.
+  t.true(checked <= 4 * 40, `${checked} passwords checked`);
+  t.true(refused >= 3_600 - 4 * 40, `${refused} refused`);
+  // Slowed, not locked: every refusal says to come back within one interval.
+  t.true(longestWait <= 30, `longest Retry-After ${longestWait} s`);
+});
+
+test('when an account is under a distributed attack, the owner at a known address is never refused, and at a new one is slowed, not locked out', async (t) => {
+  const { env, name } = await registered(buildAccounts({ perAccountAndAddress: 3, perAccount: 10, slowLaneSeconds: 30 }));
+  t.is((await env.accounts.login({ login: name, password }, env.ctx('203.0.113.50'))).user.username, name);
+  for (let i = 0; i < 40; i++) await codeOf(env.accounts.login({ login: name, password: 'wrong' }, env.ctx(`198.18.0.${1 + i}`)));
+  // The attack goes on: each slow-lane slot is taken by a stranger the moment it opens.
+  for (let round = 0; round < 5; round++) {
+    await codeOf(env.accounts.login({ login: name, password: 'wrong' }, env.ctx(`198.18.1.${1 + round}`)));
+    t.is((await env.accounts.login({ login: name, password }, env.ctx('203.0.113.50'))).user.username, name);
+    env.clock.now += 30_000;
+  }
+  // From an address the account does not know: a short wait, then in (and known from then on).
+  await codeOf(env.accounts.login({ login: name, password: 'wrong' }, env.ctx('198.18.1.99')));
+  const slowed = await codeOf(env.accounts.login({ login: name, password }, env.ctx('203.0.113.99')));
+  t.like(slowed, { code: 'rate_limited' });
+  env.clock.now += (slowed as { retryAfter: number }).retryAfter * 1_000;
+  t.is((await env.accounts.login({ login: name, password }, env.ctx('203.0.113.99'))).user.username, name);
+  await codeOf(env.accounts.login({ login: name, password: 'wrong' }, env.ctx('198.18.2.1')));
+  t.is((await env.accounts.login({ login: name, password }, env.ctx('203.0.113.99'))).user.username, name);
+});
+
+test('when an attack targets a login that does not exist, every answer is the same as for one that does', async (t) => {
+  const { env, name } = await registered(buildAccounts({ perAccountAndAddress: 2, perAccount: 4 }));
+  const ghost = unique('ghost');
+  const run = async (login: string) => {
+    const outcomes = [];
+    for (let i = 0; i < 8; i++) outcomes.push(await codeOf(env.accounts.login({ login, password: 'wrong' }, env.ctx(`198.18.${i % 3}.9`))));
+    return outcomes;
+  };
+  t.deepEqual(await run(ghost), await run(name));
+});
+
+test('when guesses from one address arrive all at once, no more than the limit are checked', async (t) => {
+  const { env, name } = await registered(buildAccounts({ perAccountAndAddress: 3 }));
+  const outcomes = await Promise.all(
+    Array.from({ length: 20 }, () => codeOf(env.accounts.login({ login: name, password: 'wrong' }, env.ctx('198.51.100.33')))),
+  );
+  t.is(outcomes.filter((o) => (o as { code?: string }).code === 'invalid_credentials').length, 3);
+  t.is(outcomes.filter((o) => (o as { code?: string }).code === 'rate_limited').length, 17);
 });
 
 test('when one address fails across many accounts, it gets 429 while other addresses still log in', async (t) => {
-  const { env, name } = await registered(buildAccounts({ perAccount: 100, perAddress: 4 }));
+  const { env, name } = await registered(buildAccounts({ perAccountAndAddress: 100, perAddress: 4 }));
   for (let i = 0; i < 4; i++) await codeOf(env.accounts.login({ login: unique('ghost'), password }, env.ctx('192.0.2.1')));
   t.like(await codeOf(env.accounts.login({ login: name, password }, env.ctx('192.0.2.1'))), { code: 'rate_limited' });
   t.is((await env.accounts.login({ login: name, password }, env.ctx('192.0.2.2'))).user.username, name);
 });
 
 test('when logins succeed, they do not use up the limits', async (t) => {
-  const { env, name } = await registered(buildAccounts({ perAccount: 2, perAddress: 2 }));
+  const { env, name } = await registered(buildAccounts({ perAccountAndAddress: 2, perAddress: 2, perAccount: 2 }));
   for (let i = 0; i < 5; i++) t.is((await env.accounts.login({ login: name, password }, env.ctx())).user.username, name);
 });
 
@@ -178,7 +264,7 @@ test('when the password changes, every other session is revoked and the current 
 });
 
 test('when the current password is wrong, the change is refused with invalid_credentials and counts as a failure', async (t) => {
-  const { env, result } = await registered(buildAccounts({ perAccount: 2 }));
+  const { env, result } = await registered(buildAccounts({ perAccountAndAddress: 2 }));
   const change = () => env.accounts.changePassword(result.user.id, undefined, { currentPassword: 'wrong one', newPassword: 'whatever else 1' }, env.ctx());
   t.like(await codeOf(change()), { code: 'invalid_credentials' });
   t.like(await codeOf(change()), { code: 'invalid_credentials' });
@@ -208,4 +294,25 @@ test('when one address registers too often, the next registration is 429 until t
   t.is(await attempt('198.51.100.21'), 'resolved');
   env.clock.now += 3_600_000;
   t.is(await attempt('198.51.100.20'), 'resolved');
+});
+
+test('when one address probes which names and emails are taken, it learns no more than the registration limit allows', async (t) => {
+  const env = buildAccounts({ registrationsPerAddress: 3 });
+  const taken = [];
+  for (let i = 0; i < 3; i++) taken.push((await registered(env)).name);
+  const probe = (address: string, username: string, email: string) =>
+    codeOf(env.accounts.register({ username, email, password }, env.ctx(address)));
+  // Taken usernames, taken emails in other cases, fresh names: each counts, and past the limit nothing is told.
+  const outcomes = [
+    await probe('198.51.100.40', taken[0]!, `${unique()}@example.com`),
+    await probe('198.51.100.40', unique(), `${taken[1]!.toUpperCase()}@EXAMPLE.COM`),
+    await probe('::ffff:198.51.100.40', taken[2]!.toUpperCase(), `${unique()}@example.com`),
+    await probe('198.51.100.40', taken[0]!, `${unique()}@example.com`),
+    await probe('198.51.100.40', unique(), `${taken[1]}@example.com`),
+  ];
+  t.deepEqual(
+    outcomes.map((o) => (o as { code: string }).code),
+    ['conflict', 'conflict', 'conflict', 'rate_limited', 'rate_limited'],
+  );
+  t.like(await probe('198.51.100.41', taken[0]!, `${unique()}@example.com`), { code: 'conflict' });
 });

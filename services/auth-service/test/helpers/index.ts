@@ -4,6 +4,7 @@ import {
   MemoryKv,
   createMemoryAttemptCounter,
   createMemoryEventPublisher,
+  createMemoryKnownAddresses,
   createMemorySessionStore,
   createMemoryUserStore,
 } from '../../src/adapters/memory/stores.js';
@@ -11,7 +12,7 @@ import { createAccounts } from '../../src/domain/accounts.js';
 import { createPasswordHasher } from '../../src/domain/passwords.js';
 import type { SigningKeySource } from '../../src/domain/ports.js';
 import { parseSigningKeys } from '../../src/domain/signing-keys.js';
-import { createThrottle } from '../../src/domain/throttle.js';
+import { createThrottle, type ThrottleLimits } from '../../src/domain/throttle.js';
 import { createAccessTokenIssuer } from '../../src/domain/tokens.js';
 
 export const silentLog = createLogger({ name: 'test', level: 'silent' });
@@ -33,7 +34,7 @@ export function memoryKeys(records = [signingKeyRecord()]): SigningKeySource & {
 
 /** The account use cases over in-memory ports, with a clock the test moves. */
 export function buildAccounts(
-  options: { perAccount?: number; perAddress?: number; windowSeconds?: number; logN?: number; registrationsPerAddress?: number } = {},
+  options: Partial<Omit<ThrottleLimits, 'registrationWindowSeconds'>> & { logN?: number } = {},
 ) {
   const clock = { now: Date.parse('2026-01-01T00:00:00Z') };
   const now = () => clock.now;
@@ -48,10 +49,13 @@ export function buildAccounts(
     events,
     keys,
     hasher,
-    throttle: createThrottle(createMemoryAttemptCounter(kv, now), {
-      perAccount: options.perAccount ?? 3,
+    throttle: createThrottle(createMemoryAttemptCounter(kv, now), createMemoryKnownAddresses(kv, now), {
+      perAccountAndAddress: options.perAccountAndAddress ?? 3,
       perAddress: options.perAddress ?? 10,
+      perAccount: options.perAccount ?? 10,
       windowSeconds: options.windowSeconds ?? 900,
+      slowLaneSeconds: options.slowLaneSeconds ?? 30,
+      knownAddressSeconds: options.knownAddressSeconds ?? 30 * 86_400,
       registrationsPerAddress: options.registrationsPerAddress ?? 1_000,
       registrationWindowSeconds: 3_600,
     }),

@@ -12,7 +12,7 @@ import jwt from 'jsonwebtoken';
 import { startPlatform, waitFor, type Platform } from '@chat/platform/testing';
 import { apiClient, type ApiClient } from '../helpers/http.js';
 
-const LIMITS = { perAccount: 5, perAddress: 12, registrationsPerAddress: 3 };
+const LIMITS = { perAccountAndAddress: 5, perAddress: 12, perAccount: 8, slowLaneSeconds: 60, registrationsPerAddress: 3 };
 
 let platform: Platform;
 /** Everything secret that went over the wire or into the store; none of it may be in a log. */
@@ -25,8 +25,10 @@ test.before(async () => {
     callerSidecars: ['chat-service'],
     serviceEnv: {
       'auth-service': {
-        LOGIN_MAX_ATTEMPTS_PER_ACCOUNT: String(LIMITS.perAccount),
+        LOGIN_MAX_ATTEMPTS_PER_ACCOUNT_AND_ADDRESS: String(LIMITS.perAccountAndAddress),
         LOGIN_MAX_ATTEMPTS_PER_ADDRESS: String(LIMITS.perAddress),
+        LOGIN_MAX_ATTEMPTS_PER_ACCOUNT: String(LIMITS.perAccount),
+        LOGIN_SLOW_LANE_SECONDS: String(LIMITS.slowLaneSeconds),
         REGISTER_MAX_PER_ADDRESS: String(LIMITS.registrationsPerAddress),
       },
     },
@@ -221,7 +223,7 @@ test.serial('when the user is unknown, the answer is identical to a wrong passwo
   const { name, client } = await register();
   const wrong: Array<Awaited<ReturnType<ApiClient['post']>>> = [];
   const unknown: typeof wrong = [];
-  for (let i = 0; i < LIMITS.perAccount; i++) {
+  for (let i = 0; i < LIMITS.perAccountAndAddress; i++) {
     wrong.push(await client.post('/api/auth/login', { login: name, password: `wrong password ${i}` }));
     unknown.push(await client.post('/api/auth/login', { login: newName('ghost'), password: PASSWORD }));
   }
@@ -246,16 +248,53 @@ test.serial('when the user is unknown, the answer is identical to a wrong passwo
   t.true(Math.min(a, b) > 20, `a login that verifies no hash would answer in a few ms (${a.toFixed(0)}, ${b.toFixed(0)})`);
 });
 
-test.serial('when one account fails too often, the next login is 429 with Retry-After, even with the right password from elsewhere', async (t) => {
+test.serial('when a stranger fails on an account until refused, the owner at another address still logs in', async (t) => {
   const { name } = await register();
-  for (let i = 0; i < LIMITS.perAccount; i++) {
-    t.is((await api().post('/api/auth/login', { login: name, password: `guess ${i}` })).status, 401);
+  const stranger = api();
+  for (let i = 0; i < LIMITS.perAccountAndAddress; i++) {
+    t.is((await stranger.post('/api/auth/login', { login: i % 2 ? name.toUpperCase() : `${name}@example.com`, password: `guess ${i}` })).status, 401);
   }
-  const blocked = await api().post('/api/auth/login', { login: `${name}@example.com`, password: PASSWORD });
+  const blocked = await stranger.post('/api/auth/login', { login: name, password: PASSWORD });
   t.is(blocked.status, 429);
   t.like(blocked.body, { error: { code: 'rate_limited' } });
   const retryAfter = Number(blocked.headers['retry-after']);
   t.true(retryAfter > 800 && retryAfter <= 900, `Retry-After: ${blocked.headers['retry-after']}`);
+  const owner = await api().post('/api/auth/login', { login: name, password: PASSWORD });
+  t.is(owner.status, 200);
+  secrets.add(owner.body.accessToken).add(owner.body.refreshToken);
+});
+
+test.serial('when many addresses guess one account, strangers are slowed to the slow lane while the owner\'s known address logs in', async (t) => {
+  const { name, client: owner } = await register();
+  const first = await owner.post('/api/auth/login', { login: name, password: PASSWORD });
+  t.is(first.status, 200);
+  secrets.add(first.body.accessToken).add(first.body.refreshToken);
+  // Each guess from a fresh address: no pair and no address limit ever applies.
+  for (let i = 0; i < LIMITS.perAccount; i++) t.is((await api().post('/api/auth/login', { login: name, password: `guess ${i}` })).status, 401);
+  t.is((await api().post('/api/auth/login', { login: name, password: 'through the slow lane' })).status, 401);
+  const slowed = await api().post('/api/auth/login', { login: name, password: 'one too many' });
+  t.is(slowed.status, 429);
+  t.true(Number(slowed.headers['retry-after']) <= LIMITS.slowLaneSeconds, `Retry-After: ${slowed.headers['retry-after']}`);
+  // The owner's right password from a new address waits its turn too; from the known one it goes through.
+  t.is((await api().post('/api/auth/login', { login: name, password: PASSWORD })).status, 429);
+  const known = await owner.post('/api/auth/login', { login: `${name}@example.com`, password: PASSWORD });
+  t.is(known.status, 200);
+  secrets.add(known.body.accessToken).add(known.body.refreshToken);
+});
+
+test.serial('when one address probes taken usernames and emails, past the registration limit it is told nothing', async (t) => {
+  const { name } = await register();
+  const prober = api();
+  const probes = [
+    { username: name, email: `${newName()}@example.com` },
+    { username: newName(), email: `${name.toUpperCase()}@example.com` },
+    { username: name.toUpperCase(), email: `${newName()}@example.com` },
+    { username: name, email: `${newName()}@example.com` },
+    { username: newName(), email: `${name}@EXAMPLE.COM` },
+  ];
+  const statuses = [];
+  for (const probe of probes) statuses.push((await prober.post('/api/auth/register', { ...probe, password: PASSWORD })).status);
+  t.deepEqual(statuses, [409, 409, 409, 429, 429]);
 });
 
 test.serial('when one address fails too often, it gets 429 whatever X-Client-IP it claims, while other addresses still log in', async (t) => {

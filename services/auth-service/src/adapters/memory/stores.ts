@@ -8,6 +8,7 @@ import type {
   AttemptCounter,
   Claim,
   EventPublisher,
+  KnownAddresses,
   RefreshRecord,
   SessionFamily,
   SessionStore,
@@ -112,6 +113,13 @@ export function createMemoryAttemptCounter(kv: MemoryKv, now: () => number = Dat
     async reset(key) {
       kv.delete(`attempts:${key}`);
     },
+  };
+}
+
+export function createMemoryKnownAddresses(kv: MemoryKv, now: () => number = Date.now): KnownAddresses {
+  return {
+    isKnown: async (key) => kv.get(`known:${key}`) !== undefined,
+    remember: async (key, ttlSeconds) => kv.set(`known:${key}`, { at: now() }, { ttlSeconds }),
   };
 }
 

@@ -3,6 +3,15 @@ import { parse, readConfig, serviceSettings } from '@chat/platform';
 import { parseTrustedProxies } from './http/client-address.js';
 import { parseRatePolicies } from './http/rate-limits.js';
 
+/** `<per second>/<burst>`, e.g. `5/20`: a token bucket (the rate may be a fraction, `0.2/3`). */
+const rate = (raw: string): { ratePerSecond: number; burst: number } => {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*\/\s*(\d+)\s*$/.exec(raw);
+  const ratePerSecond = Number(match?.[1]);
+  const burst = Number(match?.[2]);
+  if (!match || !(ratePerSecond > 0) || !(burst >= 1) || burst > 1_000_000) throw new Error('expected <per second>/<burst>, e.g. 5/20');
+  return { ratePerSecond, burst };
+};
+
 export const settings = {
   ...serviceSettings,
   host: { ...serviceSettings.host, doc: 'Address the gateway binds to (clients connect here).' },
@@ -102,6 +111,49 @@ export const settings = {
     doc: 'How long a typing indicator lasts without a refresh, in milliseconds.',
     parse: parse.int(500, 60_000),
     default: 5_000,
+  },
+  // Socket limits per user and replica (src/realtime/limits.ts; docs/realtime.md "Limits").
+  maxSocketsPerUser: {
+    env: 'REALTIME_MAX_SOCKETS_PER_USER',
+    doc: 'Sockets one user may have open on one gateway replica; past it a connection is refused with rate_limited.',
+    parse: parse.int(1, 1_000),
+    default: 10,
+  },
+  connectLimit: {
+    env: 'REALTIME_CONNECT_LIMIT',
+    doc: 'Socket connection attempts per user (each reads the rooms and writes presence), as <per second>/<burst>.',
+    parse: rate,
+    default: { ratePerSecond: 1, burst: 10 },
+  },
+  syncLimit: {
+    env: 'REALTIME_SYNC_LIMIT',
+    doc: 'Socket `sync` requests per user, as <per second>/<burst> (a reconnect syncs each room at once).',
+    parse: rate,
+    default: { ratePerSecond: 20, burst: 100 },
+  },
+  readLimit: {
+    env: 'REALTIME_READ_LIMIT',
+    doc: 'Socket `read` markers per user, as <per second>/<burst>.',
+    parse: rate,
+    default: { ratePerSecond: 5, burst: 20 },
+  },
+  typingLimit: {
+    env: 'REALTIME_TYPING_LIMIT',
+    doc: 'Socket `typing` updates per user, as <per second>/<burst>; past it they are dropped (an indicator refreshes every 2 s).',
+    parse: rate,
+    default: { ratePerSecond: 5, burst: 10 },
+  },
+  refreshLimit: {
+    env: 'REALTIME_REFRESH_LIMIT',
+    doc: 'Socket `auth:refresh` calls per user, as <per second>/<burst>.',
+    parse: rate,
+    default: { ratePerSecond: 0.2, burst: 5 },
+  },
+  eventLimit: {
+    env: 'REALTIME_EVENT_LIMIT',
+    doc: 'Every incoming socket event per user, known or not, as <per second>/<burst>.',
+    parse: rate,
+    default: { ratePerSecond: 50, burst: 200 },
   },
   presenceTtlSeconds: {
     env: 'PRESENCE_TTL_SECONDS',

@@ -121,6 +121,8 @@ export interface AckError {
   code: string;
   message: string;
   details?: Array<{ path: string; message: string }>;
+  /** With `rate_limited`: how long to wait before trying again, in milliseconds. */
+  retryAfterMs?: number;
 }
 
 /**

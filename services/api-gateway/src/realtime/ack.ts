@@ -10,10 +10,19 @@ import type { RealtimeSocket } from './types.js';
 export function toAckError(error: unknown, log: Logger): AckError {
   if (isAppError(error)) {
     if (error.status >= 500 && error.code !== 'unavailable') log.error({ err: error }, 'socket command failed');
-    return error.toJSON();
+    return withFewDetails(error.toJSON());
   }
   log.error({ err: error }, 'socket command failed');
   return { code: 'internal', message: 'Internal error' };
+}
+
+/** Details an ack lists at most: a payload with thousands of unknown fields must not get a reply thousands of lines long. */
+const MAX_DETAILS = 20;
+
+function withFewDetails(error: AckError): AckError {
+  if (!error.details || error.details.length <= MAX_DETAILS) return error;
+  const more = error.details.length - MAX_DETAILS;
+  return { ...error, details: [...error.details.slice(0, MAX_DETAILS), { path: 'payload', message: `and ${more} more problems` }] };
 }
 
 export interface CommandContext {

@@ -38,9 +38,10 @@ import { registerSessionHandlers } from './handlers/session.handlers.js';
 import { registerTypingHandlers } from './handlers/typing.handlers.js';
 import { Membership } from './membership.js';
 import type { PresenceChange, PresenceStore } from './presence.js';
+import { EventGuard, type Rate } from './limits.js';
 import { RateLimiter } from './rate-limiter.js';
 import { RoomSequencer } from './sequencer.js';
-import { expiryWatch, handshake } from './session.js';
+import { expiryWatch, handshake, refusal } from './session.js';
 import { TypingRelay } from './typing.js';
 import type { RealtimeServer, RealtimeSocket } from './types.js';
 
@@ -51,6 +52,16 @@ export interface RealtimeSettings {
   typingTtlMs: number;
   presenceHeartbeatMs: number;
   upstreamTimeoutMs: number;
+  /** Sockets one user may hold open on one replica (those in their handshake included). */
+  maxSocketsPerUser: number;
+  /** Connection attempts (past the token check) per user. */
+  connectLimit: Rate;
+  syncLimit: Rate;
+  readLimit: Rate;
+  typingLimit: Rate;
+  refreshLimit: Rate;
+  /** Every incoming event, whatever it is. */
+  eventLimit: Rate;
 }
 
 export interface RealtimeDeps {
@@ -86,7 +97,15 @@ export function createRealtime(deps: RealtimeDeps): Realtime {
   // 64 KiB per packet, as for a REST JSON body.
   const io: RealtimeServer = new Server({ path: '/socket.io', serveClient: false, maxHttpBufferSize: 64 * 1024 });
   const membership = new Membership(io);
-  const limiter = new RateLimiter({ ratePerSecond: settings.sendRatePerSecond, burst: settings.sendBurst });
+  const guard = new EventGuard({
+    message: { ratePerSecond: settings.sendRatePerSecond, burst: settings.sendBurst },
+    sync: settings.syncLimit,
+    read: settings.readLimit,
+    typing: settings.typingLimit,
+    session: settings.refreshLimit,
+    event: settings.eventLimit,
+  });
+  const connects = new RateLimiter(settings.connectLimit);
   /** Live sockets per user on this replica. */
   const localSockets = new Map<string, number>();
   /** Presence writes and publishes in flight (awaited on close). */
@@ -164,7 +183,8 @@ export function createRealtime(deps: RealtimeDeps): Realtime {
 
   const heartbeat = setInterval(() => {
     for (const userId of localSockets.keys()) void reconcilePresence(userId, () => roomsOf(userId));
-    limiter.prune();
+    guard.prune();
+    connects.prune();
     membership.prune();
   }, settings.presenceHeartbeatMs);
   heartbeat.unref();
@@ -222,6 +242,7 @@ export function createRealtime(deps: RealtimeDeps): Realtime {
 
   const authenticateSocket = handshake(tokens, logger, FALLBACK_TOKEN_MS);
   io.use((socket, next) => void authenticateSocket(socket, next));
+  io.use((socket, next) => next(admit(socket)));
   io.use((socket, next) =>
     void joinRooms(socket).then(
       // The presence entry is written before the connection is accepted: once
@@ -237,12 +258,32 @@ export function createRealtime(deps: RealtimeDeps): Realtime {
         }),
       (error: unknown) => {
         const ack = toAckError(error, logger);
-        const refused = new Error(ack.code === 'unauthenticated' ? 'unauthenticated' : 'unavailable') as Error & { data?: unknown };
-        refused.data = { code: refused.message, message: 'Could not load your rooms; retry shortly' };
-        next(refused);
+        next(refusal(ack.code === 'unauthenticated' ? 'unauthenticated' : 'unavailable', 'Could not load your rooms; retry shortly'));
       },
     ),
   );
+
+  /**
+   * Caps a user's sockets on this replica and the rate of their connection
+   * attempts (each one reads the user's rooms and writes presence). The
+   * check and the socket's joining `user:{id}` happen in one synchronous
+   * step, so parallel handshakes cannot overshoot; a socket leaves that room
+   * when it closes or its handshake fails, which frees its place.
+   */
+  function admit(socket: RealtimeSocket): Error | undefined {
+    const { userId } = socket.data;
+    const userRoom = SOCKET_ROOMS.user(userId);
+    const open = io.sockets.adapter.rooms.get(userRoom)?.size ?? 0;
+    if (open >= settings.maxSocketsPerUser) {
+      return refusal('rate_limited', `Too many open connections for this user (at most ${settings.maxSocketsPerUser}); close one first`);
+    }
+    const taken = connects.take(userId);
+    if (!taken.ok) {
+      return refusal('rate_limited', `Too many connection attempts; retry in ${taken.retryAfterMs} ms`, { retryAfterMs: taken.retryAfterMs });
+    }
+    void socket.join(userRoom);
+    return undefined;
+  }
 
   /** Puts a connecting socket in its user's room and in the rooms of every room its user belongs to. */
   async function joinRooms(socket: RealtimeSocket): Promise<void> {
@@ -262,7 +303,8 @@ export function createRealtime(deps: RealtimeDeps): Realtime {
     log.info({ rooms: socket.rooms.size - 2 }, 'socket connected');
     const expiry = expiryWatch(socket, logger);
 
-    registerMessageHandlers(socket, { chat, limiter, logger, sent: (message) => sequencer.push(message) });
+    guard.attach(socket);
+    registerMessageHandlers(socket, { chat, logger, sent: (message) => sequencer.push(message) });
     registerTypingHandlers(socket, {
       logger,
       refreshMs: Math.max(500, Math.floor(settings.typingTtlMs / 2.5)),

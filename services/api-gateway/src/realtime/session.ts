@@ -34,6 +34,16 @@ export async function verifyToken(
 }
 
 /**
+ * A refused handshake, as the client's connect_error shows it: `message` is
+ * the contract's code, `data` is `{code, message, ...extra}`.
+ */
+export function refusal(code: string, message: string, extra: Record<string, unknown> = {}): Error & { data: unknown } {
+  const error = new Error(code) as Error & { data: unknown };
+  error.data = { code, message, ...extra };
+  return error;
+}
+
+/**
  * The handshake check: `auth: {token}` must verify, else the connection is
  * refused with a connect_error whose message is the contract's code
  * (`unauthenticated`; `unavailable` when the token could not be checked).
@@ -49,9 +59,7 @@ export function handshake(tokens: TokenVerifier, logger: Logger, fallbackMs: num
     } catch (error) {
       const code = isAppError(error) && error.code === 'unavailable' ? 'unavailable' : 'unauthenticated';
       if (code === 'unavailable') logger.warn({ err: { message: (error as Error).message } }, 'could not verify a socket token');
-      const refused = new Error(code) as Error & { data?: unknown };
-      refused.data = { code, message: code === 'unavailable' ? 'Token verification is unavailable; retry shortly' : 'A valid access token is required' };
-      next(refused);
+      next(refusal(code, code === 'unavailable' ? 'Token verification is unavailable; retry shortly' : 'A valid access token is required'));
     }
   };
 }

@@ -13,6 +13,7 @@ import {
   type Sidecar,
   type TopicSubscription,
 } from '@chat/platform';
+import { settings } from '../../src/config.js';
 import type { ChatApi } from '../../src/realtime/chat-api.js';
 import { createRealtime, type RealtimeSettings } from '../../src/realtime/create-realtime.js';
 import { PresenceStore } from '../../src/realtime/presence.js';
@@ -150,6 +151,14 @@ export const SETTINGS: RealtimeSettings = {
   typingTtlMs: 5_000,
   presenceHeartbeatMs: 10_000,
   upstreamTimeoutMs: 2_000,
+  // The socket limits as the gateway starts with them.
+  maxSocketsPerUser: settings.maxSocketsPerUser.default,
+  connectLimit: settings.connectLimit.default,
+  syncLimit: settings.syncLimit.default,
+  readLimit: settings.readLimit.default,
+  typingLimit: settings.typingLimit.default,
+  refreshLimit: settings.refreshLimit.default,
+  eventLimit: settings.eventLimit.default,
 };
 
 export interface Rig {

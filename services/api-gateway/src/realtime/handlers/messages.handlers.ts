@@ -1,12 +1,10 @@
-import { AppError, int, object, seq as seqRule, str, uuid, type ChatMessage, type Logger } from '@chat/platform';
+import { int, object, seq as seqRule, str, uuid, type ChatMessage, type Logger } from '@chat/platform';
 import { command } from '../ack.js';
 import type { ChatApi } from '../chat-api.js';
-import type { RateLimiter } from '../rate-limiter.js';
 import type { RealtimeSocket } from '../types.js';
 
 export interface MessageHandlerDeps {
   chat: ChatApi;
-  limiter: RateLimiter;
   logger: Logger;
   /** A message this replica just stored: fed to the room's sequencer at once, before pub/sub brings it back. */
   sent: (message: ChatMessage) => void;
@@ -15,17 +13,11 @@ export interface MessageHandlerDeps {
 const roomId = uuid;
 const seq = seqRule();
 
-/** Throws `rate_limited` when the user is over the send rate. */
-function spend(deps: MessageHandlerDeps, userId: string): void {
-  const taken = deps.limiter.take(userId);
-  if (!taken.ok) {
-    throw new AppError('rate_limited', `Too many messages; retry in ${taken.retryAfterMs} ms`, {
-      retryAfterSeconds: Math.ceil(taken.retryAfterMs / 1000),
-    });
-  }
-}
-
-/** `message:send`, `message:edit`, `message:delete`, `sync` and `read`: chat-service calls through Dapr. */
+/**
+ * `message:send`, `message:edit`, `message:delete`, `sync` and `read`:
+ * chat-service calls through Dapr. Rate limits are applied before any
+ * handler runs (`limits.ts`).
+ */
 export function registerMessageHandlers(socket: RealtimeSocket, deps: MessageHandlerDeps): void {
   const { chat, logger } = deps;
 
@@ -34,7 +26,6 @@ export function registerMessageHandlers(socket: RealtimeSocket, deps: MessageHan
     'message:send',
     object({ roomId, body: str(), clientMsgId: str({ min: 1, max: 128 }) }),
     async (input, caller) => {
-      spend(deps, caller.userId);
       const message = await chat.send(caller, input.roomId, { body: input.body, clientMsgId: input.clientMsgId });
       deps.sent(message);
       return { message };
@@ -47,7 +38,6 @@ export function registerMessageHandlers(socket: RealtimeSocket, deps: MessageHan
     'message:edit',
     object({ roomId, seq, body: str() }),
     async (input, caller) => {
-      spend(deps, caller.userId);
       return { message: await chat.edit(caller, input.roomId, input.seq, input.body) };
     },
     { logger },
@@ -58,7 +48,6 @@ export function registerMessageHandlers(socket: RealtimeSocket, deps: MessageHan
     'message:delete',
     object({ roomId, seq }),
     async (input, caller) => {
-      spend(deps, caller.userId);
       await chat.remove(caller, input.roomId, input.seq);
       return {};
     },

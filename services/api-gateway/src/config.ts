@@ -155,6 +155,12 @@ export const settings = {
     parse: rate,
     default: { ratePerSecond: 50, burst: 200 },
   },
+  membershipCheckMs: {
+    env: 'REALTIME_MEMBERSHIP_CHECK_MS',
+    doc: "How often at most a room's sockets on this replica are checked against its member list when events are relayed to it, in milliseconds (the bound on delivery to a removed member whose removal event was lost).",
+    parse: parse.int(100, 3_600_000),
+    default: 30_000,
+  },
   presenceTtlSeconds: {
     env: 'PRESENCE_TTL_SECONDS',
     doc: "How long a replica's presence entry counts without a heartbeat (a crashed replica's users go offline after it).",

@@ -46,6 +46,13 @@ export interface FanoutEnvelope<T = unknown> {
    * is then empty.
    */
   roomIds?: string[];
+  /**
+   * For `room.member_joined` and `room.member_left`: the version of the
+   * room's member list (the authority on membership) that the change made.
+   * Pub/sub may deliver two changes of one member out of order; a replica
+   * applies a change only if it is newer than the last one it applied.
+   */
+  membersVersion?: number;
 }
 
 /** `message` of API.md. */

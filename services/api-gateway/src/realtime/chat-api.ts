@@ -19,8 +19,10 @@ export interface ChatApi {
   remove(caller: Caller, roomId: string, seq: number): Promise<void>;
   history(caller: Caller, roomId: string, afterSeq: number, limit: number): Promise<{ messages: ChatMessage[]; hasMore: boolean }>;
   markRead(caller: Caller, roomId: string, seq: number): Promise<void>;
-  /** The ids of the rooms the caller belongs to. */
+  /** The ids of the rooms the caller belongs to (checked against each room's member list by chat-service). */
   roomIds(caller: Caller): Promise<string[]>;
+  /** A room's member list and its version; the caller must be a member (else forbidden / not_found). */
+  members(caller: Caller, roomId: string): Promise<{ members: Array<{ userId: string }>; membersVersion: number }>;
 }
 
 export function chatApiOverDapr(sidecar: Sidecar, options: { timeoutMs: number }): ChatApi {
@@ -48,6 +50,10 @@ export function chatApiOverDapr(sidecar: Sidecar, options: { timeoutMs: number }
     },
     async markRead(caller, roomId, seq) {
       await call<unknown>(caller, `${room(roomId)}/read`, 'POST', { seq });
+    },
+    async members(caller, roomId) {
+      const answer = await call<{ members?: Array<{ userId: string }>; membersVersion?: number }>(caller, `${room(roomId)}/members`, 'GET');
+      return { members: answer?.members ?? [], membersVersion: answer?.membersVersion ?? 0 };
     },
     async roomIds(caller) {
       const answer = await call<{ rooms?: Array<{ id: string }> }>(caller, 'rooms', 'GET');

@@ -36,6 +36,7 @@ import { fanoutSubscriptions } from './fanout.js';
 import { registerMessageHandlers } from './handlers/messages.handlers.js';
 import { registerSessionHandlers } from './handlers/session.handlers.js';
 import { registerTypingHandlers } from './handlers/typing.handlers.js';
+import { MemberAudit } from './member-audit.js';
 import { Membership } from './membership.js';
 import type { PresenceChange, PresenceStore } from './presence.js';
 import { EventGuard, type Rate } from './limits.js';
@@ -62,6 +63,8 @@ export interface RealtimeSettings {
   refreshLimit: Rate;
   /** Every incoming event, whatever it is. */
   eventLimit: Rate;
+  /** A room's sockets here are checked against its member list at most this often (when events are relayed to it). */
+  membershipCheckMs: number;
 }
 
 export interface RealtimeDeps {
@@ -97,6 +100,7 @@ export function createRealtime(deps: RealtimeDeps): Realtime {
   // 64 KiB per packet, as for a REST JSON body.
   const io: RealtimeServer = new Server({ path: '/socket.io', serveClient: false, maxHttpBufferSize: 64 * 1024 });
   const membership = new Membership(io);
+  const audit = new MemberAudit({ io, chat, membership, logger, intervalMs: settings.membershipCheckMs });
   const guard = new EventGuard({
     message: { ratePerSecond: settings.sendRatePerSecond, burst: settings.sendBurst },
     sync: settings.syncLimit,
@@ -186,6 +190,7 @@ export function createRealtime(deps: RealtimeDeps): Realtime {
     guard.prune();
     connects.prune();
     membership.prune();
+    audit.prune();
   }, settings.presenceHeartbeatMs);
   heartbeat.unref();
 
@@ -197,6 +202,8 @@ export function createRealtime(deps: RealtimeDeps): Realtime {
     handle(topic, envelope) {
       const data = envelope.data;
       const room = SOCKET_ROOMS.room(envelope.roomId);
+      // Live delivery follows the member list: rooms that get events are checked against it now and then.
+      if (envelope.roomId) audit.touch(envelope.roomId);
       switch (topic) {
         case FANOUT_TOPICS.messageCreated:
           return sequencer.push(data as unknown as ChatMessage);
@@ -208,17 +215,17 @@ export function createRealtime(deps: RealtimeDeps): Realtime {
           const ref = data as unknown as MessageRef;
           return sequencer.afterEmitted(ref.roomId, ref.seq, () => io.to(room).emit('message:deleted', ref));
         }
-        case FANOUT_TOPICS.memberJoined: {
-          const change = data as unknown as MembershipChange;
-          // Join first, so that the new member hears of its own joining.
-          membership.joined(change.roomId, change.userId);
-          return void io.to(SOCKET_ROOMS.room(change.roomId)).emit('room:member_joined', change);
-        }
+        case FANOUT_TOPICS.memberJoined:
         case FANOUT_TOPICS.memberLeft: {
           const change = data as unknown as MembershipChange;
-          // Tell the room (the leaver included), then stop delivering to the leaver at once.
-          io.to(SOCKET_ROOMS.room(change.roomId)).emit('room:member_left', change);
-          return membership.left(change.roomId, change.userId);
+          const joined = topic === FANOUT_TOPICS.memberJoined;
+          // A join puts the sockets in first, so the new member hears of its own joining; a
+          // removal tells the room (the leaver included) and then stops delivering at once.
+          // A change older than one already applied for this member is dropped (pub/sub reorders).
+          membership.apply({ roomId: change.roomId, userId: change.userId, joined, version: envelope.membersVersion }, () =>
+            io.to(SOCKET_ROOMS.room(change.roomId)).emit(joined ? 'room:member_joined' : 'room:member_left', change),
+          );
+          return undefined;
         }
         case FANOUT_TOPICS.roomUpdated:
           return void io.to(room).emit('room:updated', data as unknown as ChatRoom);

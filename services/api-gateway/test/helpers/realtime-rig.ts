@@ -46,28 +46,34 @@ const tokens = {
 
 class FakeBus {
   readonly replicas: TopicSubscription[][] = [];
-  publish(topic: string, envelope: unknown): void {
-    for (const subs of this.replicas) {
+  /** Hands the event to every replica; resolves once each has handled it. */
+  publish(topic: string, envelope: unknown): Promise<void> {
+    const deliveries = this.replicas.map((subs) => {
       const sub = subs.find((s) => s.topic === topic);
-      if (!sub) continue;
+      if (!sub) return undefined;
       // Concurrent, unordered delivery, as from pub/sub.
-      setTimeout(() => {
-        void sub.handle({ id: randomUUID(), source: 'test', type: 'com.dapr.event.sent', topic, pubsubname: 'fanout', data: envelope }, logger);
-      }, Math.floor(Math.random() * 5));
-    }
+      return new Promise<void>((resolve) => {
+        setTimeout(() => {
+          void Promise.resolve(
+            sub.handle({ id: randomUUID(), source: 'test', type: 'com.dapr.event.sent', topic, pubsubname: 'fanout', data: envelope }, logger),
+          ).finally(resolve);
+        }, Math.floor(Math.random() * 5));
+      });
+    });
+    return Promise.all(deliveries).then(() => undefined);
   }
 }
 
 export class FakeChat implements ChatApi {
-  readonly rooms = new Map<string, { members: Set<string>; messages: ChatMessage[] }>();
+  readonly rooms = new Map<string, { members: Set<string>; messages: ChatMessage[]; membersVersion: number }>();
   private readonly bus: FakeBus;
   constructor(bus: FakeBus) {
     this.bus = bus;
   }
 
-  private emit(topic: string, roomId: string, data: unknown): void {
-    const envelope: FanoutEnvelope = { roomId, occurredAt: new Date().toISOString(), data };
-    this.bus.publish(topic, envelope);
+  private emit(topic: string, roomId: string, data: unknown, extra: Partial<FanoutEnvelope> = {}): void {
+    const envelope: FanoutEnvelope = { roomId, occurredAt: new Date().toISOString(), data, ...extra };
+    void this.bus.publish(topic, envelope);
   }
 
   private member(userId: string, roomId: string) {
@@ -79,18 +85,27 @@ export class FakeChat implements ChatApi {
 
   createRoom(members: string[]): string {
     const id = randomUUID();
-    this.rooms.set(id, { members: new Set(members), messages: [] });
+    this.rooms.set(id, { members: new Set(members), messages: [], membersVersion: 1 });
     return id;
   }
 
-  addMember(roomId: string, userId: string): void {
-    this.rooms.get(roomId)!.members.add(userId);
-    this.emit(FANOUT_TOPICS.memberJoined, roomId, { roomId, userId });
+  /** Changes the member list; `announce: false` loses the event on the way (a broker that dropped it). */
+  addMember(roomId: string, userId: string, options: { announce?: boolean } = {}): number {
+    return this.changeMember(roomId, userId, true, options.announce !== false);
   }
 
-  removeMember(roomId: string, userId: string): void {
-    this.rooms.get(roomId)!.members.delete(userId);
-    this.emit(FANOUT_TOPICS.memberLeft, roomId, { roomId, userId });
+  removeMember(roomId: string, userId: string, options: { announce?: boolean } = {}): number {
+    return this.changeMember(roomId, userId, false, options.announce !== false);
+  }
+
+  private changeMember(roomId: string, userId: string, joined: boolean, announce: boolean): number {
+    const room = this.rooms.get(roomId)!;
+    if (joined) room.members.add(userId);
+    else room.members.delete(userId);
+    const membersVersion = ++room.membersVersion;
+    const topic = joined ? FANOUT_TOPICS.memberJoined : FANOUT_TOPICS.memberLeft;
+    if (announce) this.emit(topic, roomId, { roomId, userId }, { membersVersion });
+    return membersVersion;
   }
 
   async send(caller: { userId: string }, roomId: string, input: { body: string; clientMsgId: string }) {
@@ -139,6 +154,11 @@ export class FakeChat implements ChatApi {
     this.emit(FANOUT_TOPICS.readUpdated, roomId, { roomId, userId: caller.userId, seq });
   }
 
+  async members(caller: { userId: string }, roomId: string) {
+    const room = this.member(caller.userId, roomId);
+    return { members: [...room.members].map((userId) => ({ userId })), membersVersion: room.membersVersion };
+  }
+
   async roomIds(caller: { userId: string }) {
     return [...this.rooms].filter(([, room]) => room.members.has(caller.userId)).map(([id]) => id);
   }
@@ -159,10 +179,13 @@ export const SETTINGS: RealtimeSettings = {
   typingLimit: settings.typingLimit.default,
   refreshLimit: settings.refreshLimit.default,
   eventLimit: settings.eventLimit.default,
+  membershipCheckMs: settings.membershipCheckMs.default,
 };
 
 export interface Rig {
   chat: FakeChat;
+  /** Publishes on the fake fanout, as chat-service or another replica would; resolves once every replica handled it. */
+  publish: (topic: string, envelope: FanoutEnvelope) => Promise<void>;
   /** Base URLs of the replicas. */
   urls: string[];
 }
@@ -194,5 +217,5 @@ export async function startRig(
     });
     urls.push(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
   }
-  return { chat, urls };
+  return { chat, urls, publish: (topic, envelope) => bus.publish(topic, envelope) };
 }

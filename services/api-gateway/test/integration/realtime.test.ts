@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import test from 'ava';
 import { startPlatform, waitFor, type Platform } from '@chat/platform/testing';
@@ -17,7 +18,11 @@ test.before(async () => {
     gatewayReplicas: 2,
     callerSidecars: ['api-gateway'],
     // Every test registers its own users, all from this one address.
-    serviceEnv: { 'auth-service': { REGISTER_MAX_PER_ADDRESS: '0' } },
+    serviceEnv: {
+      'auth-service': { REGISTER_MAX_PER_ADDRESS: '0' },
+      // Small socket limits, so that a test reaches them with a few calls (every test has its own users).
+      'api-gateway': { REALTIME_SYNC_LIMIT: '1/5', REALTIME_MAX_SOCKETS_PER_USER: '3' },
+    },
   });
   gateways.push(platform.instance('api-gateway').url, platform.instance('api-gateway#2').url);
 });
@@ -202,6 +207,88 @@ test.serial('when a user sends more than the burst at once, the excess is refuse
   const refused = acks.filter((ack) => !ack.ok);
   t.true(refused.length > 0 && acks.filter((ack) => ack.ok).length >= 20, `${refused.length} refused`);
   t.like(refused[0], { ok: false, error: { code: 'rate_limited' } });
+});
+
+/** chat-service's own state, through its sidecar's state API (any profile). */
+async function chatState(method: 'GET' | 'POST', key: string, value?: unknown): Promise<any> {
+  const base = `http://127.0.0.1:${platform.instance('chat-service').daprHttpPort}/v1.0/state/statestore`;
+  const headers = { 'dapr-api-token': platform.runEnv.env['DAPR_API_TOKEN']!, 'content-type': 'application/json' };
+  const response =
+    method === 'GET'
+      ? await fetch(`${base}/${encodeURIComponent(key)}`, { headers })
+      : await fetch(base, { method, headers, body: JSON.stringify([{ key, value }]) });
+  if (!response.ok) throw new Error(`state ${method} ${key} answered ${response.status}: ${await response.text()}`);
+  return response.status === 204 ? undefined : response.json();
+}
+
+/** A command whose ack comes back on the socket's own connection after everything the server sent it before. */
+const flush = (socket: TestSocket) => socket.socket.emitWithAck('read', { roomId: randomUUID(), seq: 1 });
+
+test.serial('when a member is removed while the store refuses their room index, delivery stops at once and a reconnect does not bring the room back', async (t) => {
+  const [alice, mallory, carol] = [await register(platform), await register(platform), await register(platform)];
+  const roomId = await createRoom(platform, alice, [mallory, carol]);
+  const a = await connect(t, 0, alice);
+  const m = await connect(t, 1, mallory);
+  const c = await connect(t, 1, carol);
+  const indexKey = `user:${mallory.id}:rooms`;
+  const staleIndex = await chatState('GET', indexKey);
+  t.truthy(staleIndex?.rooms?.[roomId]);
+  const redisKey = `chat-service||${indexKey}`;
+  const redis = (...args: string[]) => execFileSync('redis-cli', ['-n', platform.runEnv.env['PLATFORM_REDIS_DB']!, ...args], { encoding: 'utf8' });
+  if (platform.profile === 'redis') {
+    // The index becomes a Redis list: every read and write of it through the state store fails (WRONGTYPE).
+    redis('DEL', redisKey);
+    redis('RPUSH', redisKey, 'not a state item');
+  }
+  await asGateway(platform, alice.id, 'DELETE', `rooms/${roomId}/members/${mallory.id}`);
+  t.deepEqual(await m.next('room:member_left', undefined, EVENT_MS), { roomId, userId: mallory.id });
+  if (platform.profile === 'redis') {
+    const chatLog = platform.instance('chat-service').app.logFile;
+    const warned = () => readFileSync(chatLog, 'utf8').split('\n').some((line) => line.includes(roomId) && line.includes('derived copies not all updated'));
+    await waitFor(warned, { what: 'chat-service to log the index it could not write', timeoutMs: EVENT_MS });
+  }
+  await send(a, roomId, 'after the removal');
+  await c.next('message:new', (msg) => msg.body === 'after the removal', EVENT_MS);
+  await flush(m);
+  t.deepEqual(m.received('message:new'), []);
+
+  // Leave the index as a failed write leaves it: still naming the room.
+  if (platform.profile === 'redis') redis('DEL', redisKey);
+  await chatState('POST', indexKey, staleIndex);
+  m.close();
+  const again = await connect(t, 1, mallory);
+  await send(a, roomId, 'after the reconnect');
+  await c.next('message:new', (msg) => msg.body === 'after the reconnect', EVENT_MS);
+  await flush(again);
+  t.deepEqual(again.received('message:new'), []);
+  t.like(await again.socket.emitWithAck('sync', { roomId, afterSeq: 0 }), { ok: false, error: { code: 'not_found' } });
+  const listed = await asGateway<{ rooms: Array<{ id: string }> }>(platform, mallory.id, 'GET', 'rooms');
+  t.false(listed.rooms.some((room) => room.id === roomId));
+});
+
+test.serial('when a user floods sync and opens sockets past the cap, the excess is refused rate_limited and never reaches chat-service', async (t) => {
+  const alice = await register(platform);
+  const roomId = await createRoom(platform, alice);
+  const a = await connect(t, 0, alice);
+  const acks = await Promise.all(Array.from({ length: 12 }, () => a.socket.emitWithAck('sync', { roomId, afterSeq: 0 })));
+  t.is(acks.filter((ack) => ack.ok).length, 5);
+  for (const ack of acks.filter((x) => !x.ok)) {
+    t.like(ack, { ok: false, error: { code: 'rate_limited' } });
+    t.true(((ack as { error: { retryAfterMs?: number } }).error.retryAfterMs ?? 0) > 0);
+  }
+  // chat-service logs each request it answers, in order: once a later request is in its log, every sync is too.
+  await asGateway(platform, alice.id, 'GET', `rooms/${roomId}`);
+  const log = platform.instance('chat-service').app.logFile;
+  await waitFor(() => readFileSync(log, 'utf8').includes(`"path":"/rooms/${roomId}",`), {
+    what: 'chat-service to log the later request',
+    timeoutMs: EVENT_MS,
+  });
+  const syncs = readFileSync(log, 'utf8').split('\n').filter((line) => line.includes(`"path":"/rooms/${roomId}/messages"`));
+  t.is(syncs.length, 5);
+
+  const more = await Promise.allSettled([1, 2, 3, 4].map(() => connect(t, 0, alice)));
+  t.is(more.filter((o) => o.status === 'fulfilled').length, 2);
+  t.like(more.find((o) => o.status === 'rejected'), { reason: { message: 'rate_limited' } });
 });
 
 test.serial('when a gateway replica restarts, it sends its clients no event older than its start', async (t) => {

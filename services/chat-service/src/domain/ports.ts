@@ -66,6 +66,8 @@ export interface ChatEvent {
   actorId: string;
   /** For real-time topics, exactly the Server→client payload of API.md. */
   data: unknown;
+  /** Membership events: the member-list version the change made (orders a member's changes). */
+  membersVersion?: number;
 }
 
 /**

@@ -116,7 +116,23 @@ export function createRooms(ctx: ChatContext) {
     data,
   });
 
-  /** Removes a member and everything derived; hands an owner's room on. */
+  /** `room.member_joined` / `room.member_left` of one user, with the member-list version the change made. */
+  const membershipEvent = (
+    topic: 'room.member_joined' | 'room.member_left',
+    roomId: string,
+    actorId: string,
+    userId: string,
+    membersVersion: number,
+  ): ChatEvent => ({ ...event(topic, roomId, actorId, { roomId, userId }), membersVersion });
+
+  /**
+   * Removes a member; hands an owner's room on. Once the member list (the
+   * authority) has changed, `room.member_left` goes out first, so that live
+   * delivery stops whatever happens next. The derived copies are then
+   * updated as far as the store lets them: one that cannot be written is
+   * logged, not answered as a failure, because every read of them checks
+   * the member list (`list`, `contacts`) and the next change rewrites them.
+   */
   async function removeMember(actorId: string, roomId: string, userId: string, rule?: (list: MemberList) => void) {
     let successor: string | undefined;
     const { list, changed } = await changeMembers(roomId, (current) => {
@@ -129,20 +145,31 @@ export function createRooms(ctx: ChatContext) {
       if (successor) members[successor] = { ...members[successor]!, role: 'owner' };
       return { ...current, members };
     });
-    const head = await syncHead(roomId, list);
-    await Promise.all([
+    const left = changed ? publisher.publish([membershipEvent('room.member_left', roomId, actorId, userId, list.version)]) : undefined;
+    const [head, ...others] = await Promise.allSettled([
+      syncHead(roomId, list),
       indexRoom(userId, roomId, undefined),
       store.delete(keys.readMarker(roomId, userId)),
       ...(successor ? [indexRoom(successor, roomId, 'owner')] : []),
     ]);
-    if (changed) {
-      const events = [event('room.member_left', roomId, actorId, { roomId, userId })];
-      if (successor && head) events.push(event('room.updated', roomId, actorId, toRoom(head)));
-      await publisher.publish(events);
+    const failed = [head, ...others].filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed.length > 0) {
+      ctx.logger.warn(
+        { roomId, userId, err: { message: (failed[0]!.reason as Error).message } },
+        'member removed; derived copies not all updated (reads check the member list)',
+      );
     }
+    if (changed && successor && head.status === 'fulfilled' && head.value) {
+      await publisher.publish([event('room.updated', roomId, actorId, toRoom(head.value))]);
+    }
+    await left;
   }
 
-  /** Adds a member (if not one yet) and everything derived. */
+  /**
+   * Adds a member (if not one yet) and everything derived. `room.member_joined`
+   * goes out as soon as the member list has changed; a derived copy that
+   * cannot be written fails the request, and repeating it repairs them.
+   */
   async function addMember(actorId: string, roomId: string, userId: string): Promise<RoomHead | undefined> {
     let role = 'member' as Role;
     const { list, changed } = await changeMembers(roomId, (current) => {
@@ -151,13 +178,11 @@ export function createRooms(ctx: ChatContext) {
       role = Object.keys(current.members).length === 0 ? 'owner' : 'member';
       return { ...current, members: { ...current.members, [userId]: { role, joinedAt: nowIso() } } };
     });
+    const joined = changed ? publisher.publish([membershipEvent('room.member_joined', roomId, actorId, userId, list.version)]) : undefined;
     const head = await syncHead(roomId, list);
     await indexRoom(userId, roomId, list.members[userId]?.role ?? role);
-    if (changed) {
-      const events = [event('room.member_joined', roomId, actorId, { roomId, userId })];
-      if (role === 'owner' && head) events.push(event('room.updated', roomId, actorId, toRoom(head)));
-      await publisher.publish(events);
-    }
+    if (changed && role === 'owner' && head) await publisher.publish([event('room.updated', roomId, actorId, toRoom(head))]);
+    await joined;
     return head ?? (await store.get<RoomHead>(keys.head(roomId)))?.value;
   }
 
@@ -195,16 +220,18 @@ export function createRooms(ctx: ChatContext) {
         { key: keys.head(id), value: head },
         { key: keys.members(id), value: list },
       ]);
+      const room = toRoom(head);
+      // The member list exists: the members' sockets may join now, whatever happens to the indexes.
+      const published = publisher.publish([
+        event('room.created', id, userId, room),
+        ...[userId, ...others].map((m) => membershipEvent('room.member_joined', id, userId, m, list.version)),
+      ]);
       await Promise.all([
         indexRoom(userId, id, 'owner'),
         ...others.map((m) => indexRoom(m, id, 'member')),
         ...(input.visibility === 'public' ? [listInDirectory(id, input.name)] : []),
       ]);
-      const room = toRoom(head);
-      await publisher.publish([
-        event('room.created', id, userId, room),
-        ...[userId, ...others].map((m) => event('room.member_joined', id, userId, { roomId: id, userId: m })),
-      ]);
+      await published;
       return room;
     },
 
@@ -216,24 +243,43 @@ export function createRooms(ctx: ChatContext) {
       return { ...toRoom(v.head.value), memberCount: members.length, members };
     },
 
-    /** The member list, for members only (the real-time edge uses it). */
-    async members(userId: string, roomId: string): Promise<Array<{ userId: string; role: Role }>> {
+    /**
+     * The member list and its version, for members only: the real-time edge
+     * checks its sockets against it (the version orders it among the
+     * membership events).
+     */
+    async members(userId: string, roomId: string): Promise<{ members: Array<{ userId: string; role: Role }>; membersVersion: number }> {
       const v = await view(roomId, userId);
       requireMember(v, 'list its members');
-      return v.members ? orderedMembers(v.members.value).map(({ userId: id, role }) => ({ userId: id, role })) : [];
+      const list = v.members?.value;
+      return {
+        members: list ? orderedMembers(list).map(({ userId: id, role }) => ({ userId: id, role })) : [],
+        membersVersion: list?.version ?? 0,
+      };
     },
 
-    /** The caller's rooms with role and unread count, most recent activity first. */
+    /**
+     * The caller's rooms with role and unread count, most recent activity
+     * first. The index only says where to look: each room is checked against
+     * its member list, so a room the caller was removed from is never listed
+     * (even when removing it from the index failed), and the role is the
+     * member list's. The gateway joins a connecting socket to exactly these.
+     */
     async list(userId: string): Promise<MyRoom[]> {
       const index = (await store.get<UserRooms>(keys.userRooms(userId)))?.value.rooms ?? {};
       const ids = Object.keys(index);
-      const found = await store.getMany<unknown>([...ids.map(keys.head), ...ids.map((id) => keys.readMarker(id, userId))]);
+      const found = await store.getMany<unknown>([
+        ...ids.map(keys.head),
+        ...ids.map(keys.members),
+        ...ids.map((id) => keys.readMarker(id, userId)),
+      ]);
       const rooms: MyRoom[] = [];
       for (const id of ids) {
         const head = found.get(keys.head(id))?.value as RoomHead | undefined;
-        if (!head) continue;
+        const role = roleIn(found.get(keys.members(id))?.value as MemberList | undefined, userId);
+        if (!head || role === undefined) continue;
         const read = (found.get(keys.readMarker(id, userId))?.value as ReadMarker | undefined)?.seq ?? 0;
-        rooms.push({ ...toRoom(head), unread: Math.max(0, head.lastSeq - read), role: index[id]!.role });
+        rooms.push({ ...toRoom(head), unread: Math.max(0, head.lastSeq - read), role });
       }
       return rooms.sort(byActivity);
     },
@@ -399,15 +445,16 @@ export function createRooms(ctx: ChatContext) {
         };
         await store.insertMissing([{ key: keys.members(roomId), value: list }]);
       }
-      await Promise.all([indexRoom(userId, roomId, 'member'), indexRoom(otherId, roomId, 'member')]);
       const room = toRoom(head);
-      if (created) {
-        await publisher.publish([
-          event('room.created', roomId, userId, room),
-          event('room.member_joined', roomId, userId, { roomId, userId }),
-          event('room.member_joined', roomId, userId, { roomId, userId: otherId }),
-        ]);
-      }
+      const published = created
+        ? publisher.publish([
+            event('room.created', roomId, userId, room),
+            membershipEvent('room.member_joined', roomId, userId, userId, 1),
+            membershipEvent('room.member_joined', roomId, userId, otherId, 1),
+          ])
+        : undefined;
+      await Promise.all([indexRoom(userId, roomId, 'member'), indexRoom(otherId, roomId, 'member')]);
+      await published;
       return room;
     },
 
@@ -416,7 +463,10 @@ export function createRooms(ctx: ChatContext) {
       const index = (await store.get<UserRooms>(keys.userRooms(userId)))?.value.rooms ?? {};
       const lists = await store.getMany<MemberList>(Object.keys(index).map(keys.members));
       const users = new Set<string>();
-      for (const { value } of lists.values()) for (const id of Object.keys(value.members)) users.add(id);
+      for (const { value } of lists.values()) {
+        if (!value.members[userId]) continue; // a stale index entry: not the caller's room any more
+        for (const id of Object.keys(value.members)) users.add(id);
+      }
       users.delete(userId);
       return [...users].sort();
     },

@@ -55,7 +55,7 @@ test('when members are removed, admins remove members, only the owner removes ad
   t.is(await codeOf(chat.rooms.kick(uid(), room.id, member)), 'not_found');
   t.is(await codeOf(chat.rooms.kick(admin, room.id, member)), 'ok');
   t.is(await codeOf(chat.rooms.kick(owner, room.id, admin2)), 'ok');
-  t.deepEqual((await chat.rooms.members(owner, room.id)).map((m) => m.userId), [owner, admin, member2]);
+  t.deepEqual((await chat.rooms.members(owner, room.id)).members.map((m) => m.userId), [owner, admin, member2]);
   t.deepEqual(await chat.rooms.list(member), []);
 });
 
@@ -67,7 +67,7 @@ test('when both users open their dm at once, they get one room with both as memb
   t.deepEqual(fromA, fromB);
   t.like(fromA, { id: dmRoomId(a, b), kind: 'dm', ownerId: null, memberCount: 2, visibility: 'private', name: '' });
   t.deepEqual(await chat.rooms.openDm(a, b), fromA);
-  t.deepEqual((await chat.rooms.members(a, fromA.id)).map((m) => m.role), ['member', 'member']);
+  t.deepEqual((await chat.rooms.members(a, fromA.id)).members.map((m) => m.role), ['member', 'member']);
   t.is(chat.publisher.events.filter((e) => e.topic === 'room.created').length, 1);
   t.is(await codeOf(chat.rooms.leave(a, fromA.id)), 'forbidden');
   t.is(await codeOf(chat.rooms.update(a, fromA.id, { name: 'x' })), 'forbidden');
@@ -155,4 +155,93 @@ test('when users are added to many rooms at once, every index and count is right
   for (const user of [owner, a, b]) t.is((await chat.rooms.list(user)).length, 12);
   for (const room of rooms) t.like(await chat.rooms.get(owner, room.id), { memberCount: 3 });
   t.deepEqual(await chat.rooms.contacts(b), [owner, a].sort());
+});
+
+/** Makes every write of a key that `matches` fail, as a store that refuses it would. */
+function failWrites(chat: ReturnType<typeof memoryChat>, matches: (key: string) => boolean) {
+  chat.store.beforeWrite = (key) => {
+    if (matches(key)) throw new Error(`store refused ${key}`);
+  };
+  return () => {
+    delete chat.store.beforeWrite;
+  };
+}
+
+const memberLeftOf = (chat: ReturnType<typeof memoryChat>, userId: string) =>
+  chat.publisher.events.filter((e) => e.topic === 'room.member_left' && (e.data as { userId: string }).userId === userId);
+
+for (const [what, failing] of [
+  ['their room index', (userId: string, _roomId: string) => (key: string) => key === `user:${userId}:rooms`],
+  ['their read marker', (userId: string, roomId: string) => (key: string) => key === `read:${roomId}:${userId}`],
+  ['the room head', (_userId: string, roomId: string) => (key: string) => key === `room:${roomId}`],
+  ['every derived copy', (userId: string, roomId: string) => (key: string) => key !== `members:${roomId}` && key.includes(userId.slice(0, 8)) || key === `room:${roomId}`],
+] as const) {
+  test(`when a member is removed while ${what} cannot be written, the removal stands, member_left goes out and no read shows them the room`, async (t) => {
+    const chat = memoryChat();
+    const [owner, mallory, other] = [uid(), uid(), uid()];
+    const room = await chat.rooms.create(owner, { name: 'r', visibility: 'private', memberIds: [mallory, other] });
+    await chat.sequencer.send({ roomId: room.id, authorId: mallory, body: 'hi' });
+    await chat.messages.markRead(mallory, room.id, 1);
+    const restore = failWrites(chat, failing(mallory, room.id));
+    t.is(await codeOf(chat.rooms.kick(owner, room.id, mallory)), 'ok');
+    restore();
+    const [left] = memberLeftOf(chat, mallory);
+    t.deepEqual(left?.data, { roomId: room.id, userId: mallory });
+    t.is(left?.membersVersion, 2);
+    // The member list is the authority, and every read follows it.
+    t.deepEqual((await chat.rooms.members(owner, room.id)).members.map((m) => m.userId).sort(), [owner, other].sort());
+    t.deepEqual(await chat.rooms.list(mallory), []);
+    t.deepEqual(await chat.rooms.contacts(mallory), []);
+    t.is(await codeOf(chat.rooms.get(mallory, room.id)), 'not_found');
+    t.is(await codeOf(chat.messages.history(mallory, room.id, { after: 0, limit: 10 })), 'not_found');
+    t.is(await codeOf(chat.sequencer.send({ roomId: room.id, authorId: mallory, body: 'still here?' })), 'not_found');
+  });
+}
+
+test('when the owner leaves while the successor\'s index cannot be written, the successor is listed as owner from the member list', async (t) => {
+  let clock = Date.parse('2026-01-01T00:00:00Z');
+  const chat = memoryChat();
+  chat.ctx.now = () => new Date((clock += 1_000));
+  const [owner, heir] = [uid(), uid()];
+  const room = await chat.rooms.create(owner, { name: 'r', visibility: 'public' });
+  await chat.rooms.join(heir, room.id);
+  const restore = failWrites(chat, (key) => key === `user:${heir}:rooms` || key === `user:${owner}:rooms`);
+  t.is(await codeOf(chat.rooms.leave(owner, room.id)), 'ok');
+  restore();
+  t.like((await chat.rooms.list(heir))[0], { id: room.id, role: 'owner' });
+  t.deepEqual(await chat.rooms.list(owner), []);
+  t.is(memberLeftOf(chat, owner).length, 1);
+});
+
+test('when an invitation cannot write the index, member_joined still goes out, the request fails, and repeating it repairs the index', async (t) => {
+  const chat = memoryChat();
+  const [owner, guest] = [uid(), uid()];
+  const room = await chat.rooms.create(owner, { name: 'r', visibility: 'private' });
+  const restore = failWrites(chat, (key) => key === `user:${guest}:rooms`);
+  t.not(await codeOf(chat.rooms.invite(owner, room.id, guest)), 'ok');
+  restore();
+  const joined = chat.publisher.events.filter((e) => e.topic === 'room.member_joined' && (e.data as { userId: string }).userId === guest);
+  t.is(joined.length, 1);
+  t.is(joined[0]!.membersVersion, 2);
+  t.deepEqual(await chat.rooms.list(guest), []);
+  t.is(await codeOf(chat.rooms.invite(owner, room.id, guest)), 'ok');
+  t.like((await chat.rooms.list(guest))[0], { id: room.id, role: 'member' });
+});
+
+test('when a member is removed, added and removed again, each membership event carries a higher member-list version', async (t) => {
+  const chat = memoryChat();
+  const [owner, guest] = [uid(), uid()];
+  const room = await chat.rooms.create(owner, { name: 'r', visibility: 'private', memberIds: [guest] });
+  await chat.rooms.kick(owner, room.id, guest);
+  await chat.rooms.invite(owner, room.id, guest);
+  await chat.rooms.kick(owner, room.id, guest);
+  const versions = chat.publisher.events
+    .filter((e) => e.topic.startsWith('room.member_') && (e.data as { userId: string }).userId === guest)
+    .map((e) => [e.topic, e.membersVersion]);
+  t.deepEqual(versions, [
+    ['room.member_joined', 1],
+    ['room.member_left', 2],
+    ['room.member_joined', 3],
+    ['room.member_left', 4],
+  ]);
 });

@@ -104,6 +104,7 @@ test('when the real-time edge asks for members and contacts, members get them, o
       { userId: me.id, role: 'owner' },
       { userId: a.id, role: 'member' },
     ],
+    membersVersion: 1,
   });
   t.like(await h.internal(stranger.id, 'GET', `rooms/${open.id}/members`), { status: 403, body: { error: { code: 'forbidden' } } });
   t.like(await h.internal(stranger.id, 'GET', `rooms/${randomUUID()}/members`), { status: 404 });

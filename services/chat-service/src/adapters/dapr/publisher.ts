@@ -73,7 +73,12 @@ export function createDaprPublisher(options: PublisherOptions): EventPublisher &
   async function publishAll(events: ChatEvent[]): Promise<void> {
     await Promise.all(
       events.flatMap((event) => {
-        const envelope: FanoutEnvelope = { roomId: event.roomId, occurredAt: event.occurredAt, data: event.data };
+        const envelope: FanoutEnvelope = {
+          roomId: event.roomId,
+          occurredAt: event.occurredAt,
+          data: event.data,
+          ...(event.membersVersion === undefined ? {} : { membersVersion: event.membersVersion }),
+        };
         const domain: DomainEventEnvelope = { ...envelope, actorId: event.actorId };
         return [
           publishOne(COMPONENTS.events, event, domain, domainTopic(event.topic)),

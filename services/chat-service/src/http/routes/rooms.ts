@@ -53,7 +53,7 @@ export function roomRoutes(chat: Chat): Router<RequestState> {
 
   router.get('/rooms/:roomId/members', async (ctx) => {
     const userId = requireUserId(ctx);
-    ctx.body = { members: await rooms.members(userId, param.id(ctx.params['roomId'], 'roomId')) };
+    ctx.body = await rooms.members(userId, param.id(ctx.params['roomId'], 'roomId'));
   });
 
   router.post('/rooms/:roomId/members', async (ctx) => {

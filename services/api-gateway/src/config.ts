@@ -119,6 +119,12 @@ export const settings = {
     parse: parse.int(1, 1_000),
     default: 10,
   },
+  handshakeLimit: {
+    env: 'REALTIME_HANDSHAKE_LIMIT',
+    doc: 'Socket connection attempts per client address (TRUSTED_PROXIES decides the address), checked before the token, as <per second>/<burst>.',
+    parse: rate,
+    default: { ratePerSecond: 10, burst: 50 },
+  },
   connectLimit: {
     env: 'REALTIME_CONNECT_LIMIT',
     doc: 'Socket connection attempts per user (each reads the rooms and writes presence), as <per second>/<burst>.',

@@ -3,6 +3,7 @@ import { bootstrap, installShutdown, listen } from '@chat/platform';
 import { createJwksVerifier } from './adapters/dapr/jwks-verifier.js';
 import { loadConfig } from './config.js';
 import { createApp } from './http/app.js';
+import { clientAddressResolver } from './http/client-address.js';
 import { createRealtime } from './realtime/create-realtime.js';
 import { PresenceStore } from './realtime/presence.js';
 
@@ -19,7 +20,9 @@ const tokens = createJwksVerifier({
   timeoutMs: config.upstreamTimeoutMs,
 });
 const presence = new PresenceStore({ sidecar, logger, ttlSeconds: config.presenceTtlSeconds });
-const realtime = createRealtime({ logger, sidecar, tokens, presence, settings: config });
+// Socket handshakes are counted per client address, found as for REST requests.
+const clientAddress = clientAddressResolver(config.trustedProxies);
+const realtime = createRealtime({ logger, sidecar, tokens, presence, settings: config, clientAddress });
 const app = createApp({ config, logger, sidecar, tokens, presence, subscriptions: realtime.subscriptions });
 const server = createServer(app.callback());
 // After the Koa handler: Socket.IO serves /socket.io and hands the rest on.

@@ -9,7 +9,7 @@
  * its user. Every replica receives every fanout event, and emits it to its
  * own sockets only (no Socket.IO adapter between replicas).
  */
-import type { Server as HttpServer } from 'node:http';
+import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import { Server } from 'socket.io';
 import {
   COMPONENTS,
@@ -55,6 +55,8 @@ export interface RealtimeSettings {
   upstreamTimeoutMs: number;
   /** Sockets one user may hold open on one replica (those in their handshake included). */
   maxSocketsPerUser: number;
+  /** Connection attempts per client address, before the token is checked. */
+  handshakeLimit: Rate;
   /** Connection attempts (past the token check) per user. */
   connectLimit: Rate;
   syncLimit: Rate;
@@ -75,6 +77,8 @@ export interface RealtimeDeps {
   settings: RealtimeSettings;
   /** Defaults to chat-service over Dapr invocation. */
   chat?: ChatApi;
+  /** The client's address behind a handshake request (trusted proxies); defaults to the socket's peer. */
+  clientAddress?: (req: IncomingMessage) => string;
 }
 
 export interface Realtime {
@@ -110,6 +114,8 @@ export function createRealtime(deps: RealtimeDeps): Realtime {
     event: settings.eventLimit,
   });
   const connects = new RateLimiter(settings.connectLimit);
+  const handshakes = new RateLimiter(settings.handshakeLimit);
+  const addressOf = deps.clientAddress ?? ((req: IncomingMessage) => req.socket.remoteAddress ?? '');
   /** Live sockets per user on this replica. */
   const localSockets = new Map<string, number>();
   /** Presence writes and publishes in flight (awaited on close). */
@@ -189,6 +195,7 @@ export function createRealtime(deps: RealtimeDeps): Realtime {
     for (const userId of localSockets.keys()) void reconcilePresence(userId, () => roomsOf(userId));
     guard.prune();
     connects.prune();
+    handshakes.prune();
     membership.prune();
     audit.prune();
   }, settings.presenceHeartbeatMs);
@@ -248,6 +255,11 @@ export function createRealtime(deps: RealtimeDeps): Realtime {
   // --- Connections ----------------------------------------------------------
 
   const authenticateSocket = handshake(tokens, logger, FALLBACK_TOKEN_MS);
+  // Per address first: a handshake costs a signature check even when its token is forged.
+  io.use((socket, next) => {
+    const taken = handshakes.take(addressOf(socket.request));
+    next(taken.ok ? undefined : refusal('rate_limited', `Too many connection attempts from this address; retry in ${taken.retryAfterMs} ms`, { retryAfterMs: taken.retryAfterMs }));
+  });
   io.use((socket, next) => void authenticateSocket(socket, next));
   io.use((socket, next) => next(admit(socket)));
   io.use((socket, next) =>

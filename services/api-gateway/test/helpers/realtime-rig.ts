@@ -15,7 +15,7 @@ import {
 } from '@chat/platform';
 import { settings } from '../../src/config.js';
 import type { ChatApi } from '../../src/realtime/chat-api.js';
-import { createRealtime, type RealtimeSettings } from '../../src/realtime/create-realtime.js';
+import { createRealtime, type RealtimeDeps, type RealtimeSettings } from '../../src/realtime/create-realtime.js';
 import { PresenceStore } from '../../src/realtime/presence.js';
 import { fakeStateSidecar } from './fake-state.js';
 
@@ -173,6 +173,7 @@ export const SETTINGS: RealtimeSettings = {
   upstreamTimeoutMs: 2_000,
   // The socket limits as the gateway starts with them.
   maxSocketsPerUser: settings.maxSocketsPerUser.default,
+  handshakeLimit: settings.handshakeLimit.default,
   connectLimit: settings.connectLimit.default,
   syncLimit: settings.syncLimit.default,
   readLimit: settings.readLimit.default,
@@ -193,7 +194,7 @@ export interface Rig {
 /** Starts `replicas` in-process gateways sharing one bus, state and chat; all closed by teardown. */
 export async function startRig(
   t: { teardown: (fn: () => void | Promise<void>) => void },
-  options: { replicas?: number; settings?: Partial<RealtimeSettings> } = {},
+  options: { replicas?: number; settings?: Partial<RealtimeSettings>; clientAddress?: RealtimeDeps['clientAddress'] } = {},
 ): Promise<Rig> {
   const bus = new FakeBus();
   const chat = new FakeChat(bus);
@@ -205,7 +206,15 @@ export async function startRig(
       publish: async (_pubsub: string, topic: string, data: unknown) => bus.publish(topic, data),
     } as unknown as Sidecar;
     const presence = new PresenceStore({ sidecar, logger, ttlSeconds: 30 });
-    const realtime = createRealtime({ logger, sidecar, tokens, presence, chat, settings: { ...SETTINGS, ...options.settings } });
+    const realtime = createRealtime({
+      logger,
+      sidecar,
+      tokens,
+      presence,
+      chat,
+      settings: { ...SETTINGS, ...options.settings },
+      ...(options.clientAddress ? { clientAddress: options.clientAddress } : {}),
+    });
     bus.replicas.push(realtime.subscriptions);
     const server = createServer();
     realtime.attach(server);

@@ -24,13 +24,14 @@ export interface TestSocket {
   close(): void;
 }
 
-const options = (token: string | undefined) => ({
+const options = (token: string | undefined, headers?: Record<string, string>) => ({
   path: '/socket.io',
   transports: ['websocket'],
   reconnection: false,
   forceNew: true,
   timeout: 10_000,
   ...(token === undefined ? {} : { auth: { token } }),
+  ...(headers ? { extraHeaders: headers } : {}),
 });
 
 export async function connectSocket(t: Teardown, url: string, token: string): Promise<TestSocket> {
@@ -93,8 +94,8 @@ export async function connectSocket(t: Teardown, url: string, token: string): Pr
 }
 
 /** Connects with `token` (or none) and resolves with the connect_error the server answered. */
-export async function connectError(url: string, token?: string): Promise<Error & { data?: unknown }> {
-  const socket: ClientSocket = io(url, options(token));
+export async function connectError(url: string, token?: string, headers?: Record<string, string>): Promise<Error & { data?: unknown }> {
+  const socket: ClientSocket = io(url, options(token, headers));
   try {
     return await new Promise((resolve, reject) => {
       socket.once('connect', () => reject(new Error('The server accepted the connection')));

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import test from 'ava';
 import type { AckResponse, ClientToServerEvents } from '@chat/platform';
+import { clientAddressResolver, parseTrustedProxies } from '../../src/http/client-address.js';
 import { EVENT_CLASS } from '../../src/realtime/limits.js';
 import { connectError, connectSocket, type TestSocket } from '../helpers/socket-client.js';
 import { fakeToken, startRig, type Rig } from '../helpers/realtime-rig.js';
@@ -195,6 +196,32 @@ test('when one user reconnects in a tight loop, past the connect burst it is ref
   t.true((refused.data as { retryAfterMs: number }).retryAfterMs > 0);
   // Tokens that do not verify never reach the limit of the user they name.
   t.is((await connectError(rig.urls[0]!, fakeToken(user(), { valid: false }))).message, 'unauthenticated');
+});
+
+test('when one address floods handshakes, forged tokens or not, past its burst every attempt is refused rate_limited before the token is checked', async (t) => {
+  const rig = await startRig(t, { settings: { handshakeLimit: { ratePerSecond: 0.5, burst: 3 } } });
+  for (let i = 0; i < 3; i++) t.is((await connectError(rig.urls[0]!, fakeToken(user(), { valid: false }))).message, 'unauthenticated');
+  for (const token of [fakeToken(user(), { valid: false }), 'garbage', undefined, fakeToken(user())]) {
+    const refused = await connectError(rig.urls[0]!, token);
+    t.is(refused.message, 'rate_limited');
+    t.true((refused.data as { retryAfterMs: number }).retryAfterMs > 0);
+  }
+});
+
+test('when handshakes come through a trusted proxy, each client behind it has its own budget, and X-Forwarded-For from anyone else counts for nothing', async (t) => {
+  const limit = { handshakeLimit: { ratePerSecond: 0.5, burst: 2 } };
+  const behindProxy = await startRig(t, { settings: limit, clientAddress: clientAddressResolver(parseTrustedProxies('127.0.0.1')) });
+  const direct = await startRig(t, { settings: limit, clientAddress: clientAddressResolver(undefined) });
+  const attempt = (url: string, forwardedFor: string) => connectError(url, 'garbage', { 'x-forwarded-for': forwardedFor });
+  for (const url of [behindProxy.urls[0]!, direct.urls[0]!]) {
+    t.is((await attempt(url, '198.51.100.1')).message, 'unauthenticated');
+    t.is((await attempt(url, '198.51.100.1')).message, 'unauthenticated');
+  }
+  t.is((await attempt(behindProxy.urls[0]!, '198.51.100.1')).message, 'rate_limited');
+  t.is((await attempt(behindProxy.urls[0]!, '198.51.100.2')).message, 'unauthenticated');
+  // Without trusted proxies the peer is the client, whatever the header claims.
+  t.is((await attempt(direct.urls[0]!, '198.51.100.2')).message, 'rate_limited');
+  t.is((await attempt(direct.urls[0]!, '203.0.113.9, 198.51.100.3')).message, 'rate_limited');
 });
 
 /** Polls `check` until it holds (each try is itself a round trip), with a deadline. */

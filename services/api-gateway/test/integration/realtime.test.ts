@@ -21,7 +21,7 @@ test.before(async () => {
     serviceEnv: {
       'auth-service': { REGISTER_MAX_PER_ADDRESS: '0' },
       // Small socket limits, so that a test reaches them with a few calls (every test has its own users).
-      'api-gateway': { REALTIME_SYNC_LIMIT: '1/5', REALTIME_MAX_SOCKETS_PER_USER: '3' },
+      'api-gateway': { REALTIME_SYNC_LIMIT: '0.01/5', REALTIME_MAX_SOCKETS_PER_USER: '3' },
     },
   });
   gateways.push(platform.instance('api-gateway').url, platform.instance('api-gateway#2').url);

@@ -51,12 +51,13 @@ function countCalls(rig: Rig): { total: number } {
   return counter;
 }
 
-const TIGHT = { ratePerSecond: 0.5, burst: 3 };
+// Slow refills, so that a loaded machine cannot refill a bucket in the middle of a test.
+const TIGHT = { ratePerSecond: 0.1, burst: 3 };
 
 for (const event of Object.keys(EVENT_CLASS) as EventName[]) {
   test(`when a user fires a burst of ${event}, past its limit the ack is rate_limited with retryAfterMs and nothing more reaches the services`, async (t) => {
     const rig = await startRig(t, {
-      settings: { sendRatePerSecond: 0.5, sendBurst: 3, syncLimit: TIGHT, readLimit: TIGHT, typingLimit: TIGHT, refreshLimit: TIGHT },
+      settings: { sendRatePerSecond: 0.1, sendBurst: 3, syncLimit: TIGHT, readLimit: TIGHT, typingLimit: TIGHT, refreshLimit: TIGHT },
     });
     const alice = user();
     const token = fakeToken(alice);
@@ -70,14 +71,14 @@ for (const event of Object.keys(EVENT_CLASS) as EventName[]) {
     for (const ack of refused) {
       t.like(ack, { ok: false, error: { code: 'rate_limited' } });
       const wait = (ack as { error: { retryAfterMs: number } }).error.retryAfterMs;
-      t.true(wait > 0 && wait <= 2_000, `retryAfterMs ${wait}`);
+      t.true(wait > 0 && wait <= 10_000, `retryAfterMs ${wait}`);
     }
     t.true(calls.total <= 3, `${calls.total} chat-service calls`);
   });
 }
 
 test('when a user spreads a burst over several sockets, they share one budget and other users keep theirs', async (t) => {
-  const rig = await startRig(t, { settings: { syncLimit: { ratePerSecond: 0.5, burst: 4 } } });
+  const rig = await startRig(t, { settings: { syncLimit: { ratePerSecond: 0.01, burst: 4 } } });
   const alice = user();
   const roomId = rig.chat.createRoom([alice]);
   const sockets = await Promise.all([1, 2, 3].map(() => connectSocket(t, rig.urls[0]!, fakeToken(alice))));
@@ -102,7 +103,7 @@ test('when a client sends events the contract does not name, each is answered no
 });
 
 test('when a client floods events of any kind, without acks, the event budget runs out and then every command is refused for a while', async (t) => {
-  const rig = await startRig(t, { settings: { eventLimit: { ratePerSecond: 1, burst: 50 } } });
+  const rig = await startRig(t, { settings: { eventLimit: { ratePerSecond: 0.01, burst: 50 } } });
   const alice = user();
   const roomId = rig.chat.createRoom([alice]);
   const a = await connectSocket(t, rig.urls[0]!, fakeToken(alice));
@@ -187,7 +188,7 @@ test('when one user opens more sockets than allowed at once, exactly the cap con
 });
 
 test('when one user reconnects in a tight loop, past the connect burst it is refused rate_limited with retryAfterMs', async (t) => {
-  const rig = await startRig(t, { settings: { connectLimit: { ratePerSecond: 0.5, burst: 4 } } });
+  const rig = await startRig(t, { settings: { connectLimit: { ratePerSecond: 0.01, burst: 4 } } });
   const alice = user();
   for (let i = 0; i < 4; i++) (await connectSocket(t, rig.urls[0]!, fakeToken(alice))).close();
   const refused = await connectError(rig.urls[0]!, fakeToken(alice));
@@ -199,7 +200,7 @@ test('when one user reconnects in a tight loop, past the connect burst it is ref
 });
 
 test('when one address floods handshakes, forged tokens or not, past its burst every attempt is refused rate_limited before the token is checked', async (t) => {
-  const rig = await startRig(t, { settings: { handshakeLimit: { ratePerSecond: 0.5, burst: 3 } } });
+  const rig = await startRig(t, { settings: { handshakeLimit: { ratePerSecond: 0.01, burst: 3 } } });
   for (let i = 0; i < 3; i++) t.is((await connectError(rig.urls[0]!, fakeToken(user(), { valid: false }))).message, 'unauthenticated');
   for (const token of [fakeToken(user(), { valid: false }), 'garbage', undefined, fakeToken(user())]) {
     const refused = await connectError(rig.urls[0]!, token);
@@ -209,7 +210,7 @@ test('when one address floods handshakes, forged tokens or not, past its burst e
 });
 
 test('when handshakes come through a trusted proxy, each client behind it has its own budget, and X-Forwarded-For from anyone else counts for nothing', async (t) => {
-  const limit = { handshakeLimit: { ratePerSecond: 0.5, burst: 2 } };
+  const limit = { handshakeLimit: { ratePerSecond: 0.01, burst: 2 } };
   const behindProxy = await startRig(t, { settings: limit, clientAddress: clientAddressResolver(parseTrustedProxies('127.0.0.1')) });
   const direct = await startRig(t, { settings: limit, clientAddress: clientAddressResolver(undefined) });
   const attempt = (url: string, forwardedFor: string) => connectError(url, 'garbage', { 'x-forwarded-for': forwardedFor });

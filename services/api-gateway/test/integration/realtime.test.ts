@@ -212,7 +212,7 @@ test.serial('when a user sends more than the burst at once, the excess is refuse
 /** chat-service's own state, through its sidecar's state API (any profile). */
 async function chatState(method: 'GET' | 'POST', key: string, value?: unknown): Promise<any> {
   const base = `http://127.0.0.1:${platform.instance('chat-service').daprHttpPort}/v1.0/state/statestore`;
-  const headers = { 'dapr-api-token': platform.runEnv.env['DAPR_API_TOKEN']!, 'content-type': 'application/json' };
+  const headers = { 'dapr-api-token': platform.runEnv.tokens('chat-service').daprApiToken, 'content-type': 'application/json' };
   const response =
     method === 'GET'
       ? await fetch(`${base}/${encodeURIComponent(key)}`, { headers })

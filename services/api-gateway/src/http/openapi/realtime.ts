@@ -23,7 +23,8 @@ export const socketAckError: Schema = object({
     {
       code: schemaRef('ErrorCode'),
       message: { type: 'string' },
-      details: { type: 'array', items: schemaRef('ErrorDetail'), description: 'With `validation_failed`: one entry per bad field.' },
+      details: { type: 'array', items: schemaRef('ErrorDetail'), description: 'With `validation_failed`: one entry per bad field (at most 20).' },
+      retryAfterMs: { type: 'integer', minimum: 0, description: 'With `rate_limited`: how long to wait before the next command of this kind.' },
     },
     ['code', 'message'],
   ),
@@ -121,7 +122,8 @@ export const socketIo = {
     'when the token cannot be checked for the moment, the `message` is `unavailable`: retry shortly. ' +
     'On connect the socket receives the events of every room its user belongs to, and of rooms the user joins later, without reconnecting. ' +
     'Every client-to-server event except `typing` takes an acknowledgement callback, which gets `{ok: true, ...}` or `{ok: false, error: {code, message, details?}}` with the codes of the REST API; ' +
-    'the server always answers it. Sending, editing and deleting are rate-limited per user (`rate_limited`). ' +
+    'the server always answers it. Every event is rate-limited per user, each kind with its own limit (`rate_limited`, with `retryAfterMs`); an event this contract does not name is answered `not_found`. ' +
+    'Connections are limited too: sockets per user, connects per user, and handshakes per client address; past a limit the `connect_error` `message` is `rate_limited`. ' +
     'A message sent over REST or over the socket reaches every connected member of its room, whichever gateway replica each is connected to, exactly in `seq` order per room. ' +
     'After a reconnect, catch up with `sync` from the last `seq` held in each room.',
   path: '/socket.io',

@@ -1,4 +1,5 @@
 import type { BlockList } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { parse, readConfig, serviceSettings } from '@chat/platform';
 import { parseTrustedProxies } from './http/client-address.js';
 import { parseRatePolicies } from './http/rate-limits.js';
@@ -86,6 +87,12 @@ export const settings = {
       return value;
     },
     default: 1,
+  },
+  webRoot: {
+    env: 'WEB_ROOT',
+    doc: 'Folder of the built web client (index.html and assets/) served at / (src/http/routes/web.ts); "none" serves no client.',
+    parse: (raw: string) => (raw === 'none' ? '' : raw),
+    default: fileURLToPath(new URL('../../../web/dist', import.meta.url)),
   },
   // Real time (src/realtime, docs/realtime.md).
   reorderWindowMs: {

@@ -18,6 +18,7 @@ import { authRoutes } from './routes/auth.js';
 import { healthRoutes } from './routes/health.js';
 import { profilesRoutes } from './routes/profiles.js';
 import { roomsRoutes } from './routes/rooms.js';
+import { webRoutes } from './routes/web.js';
 
 export interface AppDeps {
   config: Config;
@@ -71,5 +72,6 @@ export function createApp(deps: AppDeps) {
     profilesRoutes(routeDeps),
     roomsRoutes(routeDeps),
     docsRoutes(),
+    webRoutes({ root: config.webRoot, logger }),
   );
 }

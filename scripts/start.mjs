@@ -7,6 +7,7 @@ import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureSidecar } from './ensure-sidecar.mjs';
+import { ensureWeb } from './ensure-web.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const installed = join(root, 'node_modules', '.package-lock.json');
@@ -20,6 +21,8 @@ if (!existsSync(installed) || statSync(installed).mtimeMs < statSync(lock).mtime
 
 try {
   ensureSidecar();
+  // The browser client that the gateway serves at / (built by `npm ci` already, unless web/ changed since).
+  ensureWeb();
 } catch (error) {
   process.stderr.write(`[start] ${error.message}\n`);
   process.exit(1);

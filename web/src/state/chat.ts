@@ -191,33 +191,32 @@ export class ChatClient {
   }
 
   openRoom(roomId: string | null): void {
+    if (!roomId) return this.store.update(() => ({ activeRoomId: null }));
+    // Where the read marker is now, before looking at the room moves it.
+    const room = this.state.rooms[roomId];
+    const readSeqAtOpen = room && room.unread > 0 ? room.lastSeq - room.unread : null;
     this.store.update((s) => {
-      if (!roomId) return { activeRoomId: null };
-      const room = s.rooms[roomId];
       const timeline = s.timelines[roomId];
-      const readSeqAtOpen = room && room.unread > 0 ? room.lastSeq - room.unread : null;
       return {
         activeRoomId: roomId,
         ...(timeline ? { timelines: { ...s.timelines, [roomId]: { ...timeline, readSeqAtOpen } } } : {}),
       };
     });
-    if (!roomId) return;
-    if (!this.state.timelines[roomId]) void this.loadLatest(roomId);
+    if (!this.state.timelines[roomId]) void this.loadLatest(roomId, readSeqAtOpen);
     if (!this.state.members[roomId]) void this.loadMembers(roomId);
     this.markRead(roomId);
   }
 
-  private async loadLatest(roomId: string): Promise<void> {
+  private async loadLatest(roomId: string, readSeqAtOpen: number | null): Promise<void> {
     try {
       const page = await this.rest.messages(roomId, { limit: PAGE });
       this.store.update((s) => {
-        const room = s.rooms[roomId];
         const known = s.timelines[roomId];
         const timeline: Timeline = {
           messages: mergeMessages(known?.messages ?? [], page.messages),
           hasOlder: page.hasMore,
           loadingOlder: false,
-          readSeqAtOpen: known?.readSeqAtOpen ?? (room && room.unread > 0 ? room.lastSeq - room.unread : null),
+          readSeqAtOpen: known?.readSeqAtOpen ?? readSeqAtOpen,
         };
         return { timelines: { ...s.timelines, [roomId]: timeline } };
       });

@@ -55,7 +55,8 @@ export function AuthScreen() {
             {state.signInNotice}
           </p>
         )}
-        <form onSubmit={submit} aria-label={mode === 'sign-in' ? 'Sign in' : 'Create account'}>
+        {/* One form per mode (key): fields are never reused with the other form's constraints. */}
+        <form key={mode} onSubmit={submit} aria-label={mode === 'sign-in' ? 'Sign in' : 'Create account'}>
           {mode === 'sign-in' ? (
             <>
               <label>

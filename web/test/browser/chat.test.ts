@@ -1,0 +1,307 @@
+import { join } from 'node:path';
+import test, { type ExecutionContext } from 'ava';
+import type { Browser, Page } from 'playwright-core';
+import { startPlatform, type Platform } from '@chat/platform/testing';
+import { launchBrowser, message, openPerson, roomButton, screenshotsDir, send, signIn, signUp, type Person } from '../helpers/browser.js';
+
+// The web client in Debian's Chromium against the real platform: two gateway
+// replicas (each person on their own), the auth, profile and chat services,
+// every one beside its daprd, Redis profile. Access tokens live 30 s (the
+// auth-service's shortest), so every test also runs across token refreshes.
+
+let platform: Platform;
+let browser: Browser;
+let shots: string;
+const gateways: string[] = [];
+const UI_MS = 20_000;
+
+test.before(async () => {
+  platform = await startPlatform({
+    gatewayReplicas: 2,
+    serviceEnv: { 'auth-service': { ACCESS_TOKEN_TTL_SECONDS: '30', REGISTER_MAX_PER_ADDRESS: '0' } },
+  });
+  gateways.push(platform.instance('api-gateway').url, platform.instance('api-gateway#2').url);
+  browser = await launchBrowser();
+  shots = screenshotsDir();
+});
+test.after.always(async () => {
+  await browser?.close();
+  await platform?.stop();
+});
+
+/** A person on replica 1 or 2, closed when the test ends. */
+async function person(t: ExecutionContext, replica: 0 | 1, name: string, viewport?: { width: number; height: number }): Promise<Person> {
+  const someone = await openPerson(browser, gateways[replica]!, name, viewport);
+  t.teardown(() => someone.context.close());
+  return someone;
+}
+
+const shot = (page: Page, name: string) => page.screenshot({ path: join(shots, `${name}.png`) });
+
+const myUserId = (page: Page) => page.evaluate(() => (JSON.parse(localStorage.getItem('chat.session') ?? '{}') as { user: { id: string } }).user.id);
+
+/** Alice (replica 1) opens a direct message with Bob (replica 2) from his user id; both have it open. */
+async function twoInDirect(t: ExecutionContext): Promise<[Person, Person]> {
+  const [alice, bob] = await Promise.all([person(t, 0, 'Alice'), person(t, 1, 'Bob')]);
+  await Promise.all([signUp(alice), signUp(bob)]);
+  await alice.page.getByRole('button', { name: 'New message' }).click();
+  await alice.page.getByLabel('Or enter a user id').fill(await myUserId(bob.page));
+  await alice.page.getByRole('button', { name: 'Open conversation' }).click();
+  await alice.page.getByTestId('room-title').getByText('Bob').waitFor();
+  await send(alice.page, 'hi Bob');
+  await roomButton(bob.page, 'Alice').click();
+  await message(bob.page, 'hi Bob').waitFor();
+  return [alice, bob];
+}
+
+function clean(t: ExecutionContext, ...people: Person[]): void {
+  for (const p of people) {
+    t.deepEqual(p.problems, [], `${p.name}: page errors or CSP violations`);
+    t.deepEqual(p.dialogs, [], `${p.name}: dialogs opened`);
+  }
+}
+
+test.serial('two people sign up on two gateway replicas, meet in a public room, and chat in a direct message: live both ways, typing, edit, delete, history after a reload', async (t) => {
+  const [alice, bob] = await Promise.all([person(t, 0, 'Alice'), person(t, 1, 'Bob')]);
+  await alice.page.getByRole('tab', { name: 'Create account' }).click();
+  await shot(alice.page, 'sign-up');
+  await Promise.all([signUp(alice), signUp(bob)]);
+
+  // Alice creates a public room; Bob discovers and joins it.
+  const lobby = `Lobby ${alice.username.slice(-8)}`;
+  await alice.page.getByRole('button', { name: 'New room' }).click();
+  await alice.page.getByLabel('Name').fill(lobby);
+  await alice.page.getByLabel('Topic').fill('Say hello');
+  await alice.page.getByRole('button', { name: 'Create room' }).click();
+  await alice.page.getByTestId('room-title').getByText(lobby).waitFor();
+  await bob.page.getByRole('button', { name: 'Discover' }).click();
+  await bob.page.getByLabel('Search public rooms').fill(lobby);
+  await bob.page.getByRole('button', { name: `Join ${lobby}` }).click();
+  await bob.page.getByTestId('room-title').getByText(lobby).waitFor();
+
+  // From the member list to Alice's profile, and from there to a direct message.
+  await bob.page.getByRole('button', { name: 'Members' }).click();
+  await bob.page.locator('.members').getByRole('button', { name: /Alice/ }).click();
+  await bob.page.getByRole('dialog').getByText(`@${alice.username}`).waitFor();
+  await bob.page.getByRole('button', { name: 'Send a message' }).click();
+  await bob.page.getByTestId('room-title').getByText('Alice').waitFor();
+  await send(bob.page, 'Hello Alice!');
+  await message(bob.page, 'Hello Alice!').waitFor();
+  await send(bob.page, 'Are you there?');
+
+  // Alice sees the new conversation with its unread count, opens it at the "new messages" divider.
+  const dmOnAlice = roomButton(alice.page, 'Bob');
+  await dmOnAlice.getByTestId('unread').getByText('2').waitFor({ timeout: UI_MS });
+  await dmOnAlice.getByText(', online').waitFor();
+  await shot(alice.page, 'room-list');
+  await dmOnAlice.click();
+  await alice.page.getByTestId('new-messages').waitFor();
+  await message(alice.page, 'Hello Alice!').waitFor();
+  await message(alice.page, 'Are you there?').waitFor();
+  t.is(await dmOnAlice.getByTestId('unread').count(), 0);
+
+  // Typing, both ways.
+  await alice.page.locator('.composer textarea').fill('I am here');
+  await bob.page.getByTestId('typing').getByText('Alice is typing…').waitFor({ timeout: UI_MS });
+  await alice.page.locator('.composer textarea').press('Enter');
+  await message(bob.page, 'I am here').waitFor({ timeout: UI_MS });
+  await bob.page.getByTestId('typing').getByText('Alice is typing…').waitFor({ state: 'detached', timeout: UI_MS });
+  await bob.page.locator('.composer textarea').fill('Great');
+  await alice.page.getByTestId('typing').getByText('Bob is typing…').waitFor({ timeout: UI_MS });
+  await bob.page.locator('.composer textarea').press('Enter');
+  await message(alice.page, 'Great').waitFor({ timeout: UI_MS });
+
+  // Bob edits one of his messages and deletes another; Alice sees both changes live.
+  await message(bob.page, 'Hello Alice!').hover();
+  await message(bob.page, 'Hello Alice!').getByRole('button', { name: 'Edit' }).click();
+  await bob.page.getByLabel('Edit message').fill('Hello Alice, edited');
+  await bob.page.getByLabel('Edit message').press('Enter');
+  const edited = alice.page.locator('[data-testid=message]', { hasText: 'Hello Alice, edited' });
+  await edited.getByText('(edited)').waitFor({ timeout: UI_MS });
+  await message(bob.page, 'Are you there?').hover();
+  await message(bob.page, 'Are you there?').getByRole('button', { name: 'Delete' }).click();
+  await bob.page.getByRole('button', { name: 'Delete for everyone?' }).click();
+  await alice.page.getByText('This message was deleted.').waitFor({ timeout: UI_MS });
+  t.is(await message(alice.page, 'Are you there?').count(), 0);
+  await shot(alice.page, 'conversation');
+
+  // After a reload Bob is still signed in and finds the same history.
+  await bob.page.reload();
+  await roomButton(bob.page, 'Alice').click();
+  await bob.page.locator('[data-testid=message]', { hasText: 'Hello Alice, edited' }).getByText('(edited)').waitFor();
+  await bob.page.getByText('This message was deleted.').waitFor();
+  await message(bob.page, 'I am here').waitFor();
+  await message(bob.page, 'Great').waitFor();
+  t.deepEqual(
+    await bob.page.getByTestId('message-body').allTextContents(),
+    ['Hello Alice, edited (edited)', 'I am here', 'Great'],
+  );
+  clean(t, alice, bob);
+});
+
+test.serial('text is text: markup in a message, a display name and a bio is shown as typed, nothing runs, the CSP holds', async (t) => {
+  const [alice, bob] = await twoInDirect(t);
+  const markup = '<img src=x onerror=alert(1)>';
+  await send(alice.page, markup);
+  await message(alice.page, markup).waitFor();
+  await message(bob.page, markup).waitFor({ timeout: UI_MS });
+
+  await bob.page.getByRole('button', { name: 'Edit your profile' }).click();
+  await bob.page.getByLabel('Display name').fill('<b>Bob</b>');
+  await bob.page.getByLabel('Bio').fill('<script>alert(2)</script>');
+  await bob.page.getByRole('button', { name: 'Save' }).click();
+  await bob.page.getByRole('dialog').getByText('Saved.').waitFor();
+  await bob.page.keyboard.press('Escape');
+  await alice.page.locator('.room-header').getByRole('button', { name: 'Details' }).click();
+  await alice.page.locator('.members').getByRole('button', { name: /Bob/ }).click();
+  const card = alice.page.getByRole('dialog');
+  await card.getByText('<b>Bob</b>', { exact: true }).first().waitFor();
+  await card.getByText('<script>alert(2)</script>', { exact: true }).waitFor();
+
+  for (const page of [alice.page, bob.page]) {
+    t.is(await page.locator('[data-testid=message-body] img, .bio script, .profile-name b').count(), 0);
+  }
+  const csp = (await alice.page.request.get('/')).headers()['content-security-policy'] ?? '';
+  t.regex(csp, /script-src 'self'/);
+  t.notRegex(csp, /unsafe-inline/);
+  clean(t, alice, bob);
+});
+
+test.serial('offline and back: the client says so, catches up with sync, and sends what was typed offline exactly once', async (t) => {
+  const [alice, bob] = await twoInDirect(t);
+  await bob.context.setOffline(true);
+  await bob.page.getByTestId('connection').getByText('You are offline').waitFor();
+  await send(alice.page, 'sent while you were away (1)');
+  await send(alice.page, 'sent while you were away (2)');
+  await message(alice.page, 'sent while you were away (2)').waitFor({ timeout: UI_MS });
+  await send(bob.page, 'typed while offline');
+  await bob.page.getByTestId('pending-message').getByText('Sending…').waitFor();
+  await shot(bob.page, 'offline');
+
+  await bob.context.setOffline(false);
+  await message(bob.page, 'sent while you were away (1)').waitFor({ timeout: UI_MS });
+  await message(bob.page, 'sent while you were away (2)').waitFor({ timeout: UI_MS });
+  await message(bob.page, 'typed while offline').waitFor({ timeout: UI_MS });
+  await bob.page.getByTestId('connection').waitFor({ state: 'detached', timeout: UI_MS });
+  t.is(await bob.page.getByTestId('pending-message').count(), 0);
+  await message(alice.page, 'typed while offline').waitFor({ timeout: UI_MS });
+  // One more round trip, so that a duplicate would have arrived by now.
+  await send(bob.page, 'and now live again');
+  await message(alice.page, 'and now live again').waitFor({ timeout: UI_MS });
+  t.is(await message(alice.page, 'typed while offline').count(), 1);
+  t.deepEqual(
+    await bob.page.getByTestId('message-body').allTextContents(),
+    ['hi Bob', 'sent while you were away (1)', 'sent while you were away (2)', 'typed while offline', 'and now live again'],
+  );
+  clean(t, alice, bob);
+});
+
+test.serial('the session outlives its access token: refreshed in the background, the socket stays open and keeps delivering', async (t) => {
+  const [alice, bob] = await twoInDirect(t);
+  const session = () => alice.page.evaluate(() => JSON.parse(localStorage.getItem('chat.session') ?? '{}') as { accessToken: string; accessExpiresAt: number });
+  const first = await session();
+  // Record any connection trouble the page shows from now on.
+  await alice.page.evaluate(() => {
+    const seen: string[] = [];
+    (window as unknown as { connectionSeen: string[] }).connectionSeen = seen;
+    new MutationObserver(() => {
+      const banner = document.querySelector('[data-testid=connection]');
+      if (banner) seen.push(banner.textContent ?? '');
+    }).observe(document.body, { subtree: true, childList: true, characterData: true });
+  });
+  await alice.page.waitForFunction((token) => !localStorage.getItem('chat.session')?.includes(token), first.accessToken, { timeout: 40_000 });
+  // The first token is now past its expiry: the server would have closed a socket still holding it.
+  await alice.page.waitForFunction((expiresAt) => Date.now() > expiresAt + 1_000, first.accessExpiresAt, { timeout: 40_000 });
+  await send(bob.page, 'still with me?');
+  await message(alice.page, 'still with me?').waitFor({ timeout: UI_MS });
+  await send(alice.page, 'yes');
+  await message(bob.page, 'yes').waitFor({ timeout: UI_MS });
+  t.deepEqual(await alice.page.evaluate(() => (window as unknown as { connectionSeen: string[] }).connectionSeen), []);
+  clean(t, alice, bob);
+});
+
+test.serial('profile: a new name, bio and uploaded avatar are shown; on a phone-sized screen the list and the room take the whole screen', async (t) => {
+  const [alice, bob] = await twoInDirect(t);
+  const page = alice.page;
+  await page.getByRole('button', { name: 'Edit your profile' }).click();
+  await page.getByLabel('Display name').fill('Alice Liddell');
+  await page.getByLabel('Bio').fill('Curiouser and curiouser.');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.getByRole('dialog').getByText('Saved.').waitFor();
+  // A real PNG, drawn by the browser itself.
+  const png = await page.evaluate(() => {
+    const canvas = document.createElement('canvas');
+    canvas.width = canvas.height = 96;
+    const g = canvas.getContext('2d')!;
+    const gradient = g.createLinearGradient(0, 0, 96, 96);
+    gradient.addColorStop(0, '#f59e0b');
+    gradient.addColorStop(1, '#db2777');
+    g.fillStyle = gradient;
+    g.fillRect(0, 0, 96, 96);
+    g.fillStyle = '#fff';
+    g.beginPath();
+    g.arc(48, 40, 18, 0, Math.PI * 2);
+    g.arc(48, 100, 36, 0, Math.PI * 2);
+    g.fill();
+    return canvas.toDataURL('image/png').split(',')[1]!;
+  });
+  await page.locator('.file-button input[type=file]').setInputFiles({ name: 'me.png', mimeType: 'image/png', buffer: Buffer.from(png, 'base64') });
+  const avatar = page.getByRole('dialog').locator('.avatar-large img');
+  await avatar.waitFor({ timeout: UI_MS });
+  await page.waitForFunction((img) => (img as HTMLImageElement).complete && (img as HTMLImageElement).naturalWidth === 96, await avatar.elementHandle(), { timeout: UI_MS });
+  await shot(page, 'profile');
+  await page.keyboard.press('Escape');
+  await page.locator('.me-name').getByText('Alice Liddell').waitFor();
+
+  // Bob, on the other replica, sees the new picture on his next read of the profile.
+  await bob.page.locator('.room-header').getByRole('button', { name: 'Details' }).click();
+  await bob.page.locator('.members').getByRole('button', { name: /Alice/ }).click();
+  const card = bob.page.getByRole('dialog');
+  await card.getByText('Curiouser and curiouser.').waitFor();
+  await card.locator('.avatar-large img').waitFor();
+  await bob.page.keyboard.press('Escape');
+
+  // The same account on a phone.
+  const phone = await person(t, 0, 'Alice', { width: 390, height: 780 });
+  phone.username = alice.username;
+  phone.password = alice.password;
+  await signIn(phone);
+  await roomButton(phone.page, 'Bob').waitFor();
+  t.false(await phone.page.locator('.room').isVisible());
+  await shot(phone.page, 'phone-rooms');
+  await roomButton(phone.page, 'Bob').click();
+  await message(phone.page, 'hi Bob').waitFor();
+  t.false(await phone.page.locator('.sidebar').isVisible());
+  await send(phone.page, 'from my phone');
+  await message(bob.page, 'from my phone').waitFor({ timeout: UI_MS });
+  await shot(phone.page, 'phone-room');
+  await phone.page.getByRole('button', { name: 'Back to rooms' }).click();
+  await roomButton(phone.page, 'Bob').waitFor();
+  clean(t, alice, bob, phone);
+});
+
+test.serial('every refusal is a sentence: a taken username, a wrong password, then 429 with how long to wait', async (t) => {
+  const [first, second] = await Promise.all([person(t, 0, 'Carol'), person(t, 1, 'Dave')]);
+  await signUp(first);
+  second.username = first.username;
+  await second.page.getByRole('tab', { name: 'Create account' }).click();
+  await second.page.getByLabel('Username').fill(first.username);
+  await second.page.getByLabel('Email').fill(second.email);
+  await second.page.getByLabel('Password').fill(second.password);
+  await second.page.locator('form button[type=submit]').click();
+  await second.page.getByRole('alert').getByText('This username is already taken').waitFor();
+
+  await second.page.getByRole('tab', { name: 'Sign in' }).click();
+  let last = '';
+  for (let attempt = 1; attempt <= 10 && !/Too many attempts/.test(last); attempt++) {
+    const answered = second.page.waitForResponse((r) => r.url().endsWith('/api/auth/login'));
+    await signIn(second, second.page, 'not-the-password');
+    const response = await answered;
+    await second.page.getByRole('alert').waitFor();
+    last = (await second.page.getByRole('alert').textContent()) ?? '';
+    if (response.status() === 401) t.is(last, 'Wrong username, email or password.');
+  }
+  t.regex(last, /^Too many attempts\. Please wait \d+ (minutes|seconds?) and try again\.$/);
+  await shot(second.page, 'rate-limited');
+  clean(t, first, second);
+});

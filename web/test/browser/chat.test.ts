@@ -280,6 +280,36 @@ test.serial('profile: a new name, bio and uploaded avatar are shown; on a phone-
   clean(t, alice, bob, phone);
 });
 
+test.serial('history loads as the user scrolls up, in order, with the view kept where the reader was', async (t) => {
+  const [alice, bob] = await twoInDirect(t);
+  const roomId = await bob.page.locator('.room-item[aria-current=page]').getAttribute('data-room-id');
+  // 70 more messages through the REST API, with the page's own (refreshed) token.
+  await alice.page.evaluate(async (room) => {
+    for (let i = 1; i <= 70; i++) {
+      const { accessToken } = JSON.parse(localStorage.getItem('chat.session') ?? '{}') as { accessToken: string };
+      const response = await fetch(`/api/rooms/${room}/messages`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${accessToken}` },
+        body: JSON.stringify({ body: `history ${i}`, clientMsgId: `history-${i}` }),
+      });
+      if (response.status !== 201) throw new Error(`message ${i}: ${response.status}`);
+    }
+  }, roomId);
+  await message(bob.page, 'history 70').waitFor({ timeout: UI_MS });
+  await bob.page.reload();
+  await roomButton(bob.page, 'Alice').click();
+  await message(bob.page, 'history 70').waitFor();
+  const list = bob.page.getByTestId('messages');
+  t.is(await bob.page.getByTestId('message-body').count(), 50);
+  await list.evaluate((el) => el.scrollTo({ top: 0 }));
+  await message(bob.page, 'hi Bob').waitFor();
+  await bob.page.getByText('This is the beginning of the conversation.').waitFor();
+  t.deepEqual(await bob.page.getByTestId('message-body').allTextContents(), ['hi Bob', ...Array.from({ length: 70 }, (_, i) => `history ${i + 1}`)]);
+  // The older page went on top of what the reader was looking at, not under the view.
+  t.true(await list.evaluate((el) => el.scrollTop > 0));
+  clean(t, alice, bob);
+});
+
 test.serial('every refusal is a sentence: a taken username, a wrong password, then 429 with how long to wait', async (t) => {
   const [first, second] = await Promise.all([person(t, 0, 'Carol'), person(t, 1, 'Dave')]);
   await signUp(first);

@@ -13,10 +13,13 @@ import type {
   RoomDetail,
 } from './types.js';
 
+const RETRY_READ_WITHIN_S = 10;
+
 /**
  * The REST half of the contract (docs/api.md), one method per operation this
  * client uses. Authenticated calls take the session's access token; a `401`
- * refreshes the session once and repeats the call.
+ * refreshes the session once and repeats the call, and a `GET` refused with a
+ * short `429` is repeated once after its `Retry-After`.
  */
 export class RestApi {
   private readonly session: Session;
@@ -104,13 +107,22 @@ export class RestApi {
     return this.call('GET', `/api/rooms/${encodeURIComponent(roomId)}/messages${query({ before: page.before, limit: page.limit })}`);
   }
 
-  private async call<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+  private async call<T>(method: string, path: string, options: RequestOptions = {}, retried = false): Promise<T> {
     const token = await this.session.validToken();
     try {
       return await request<T>(method, path, { ...options, token });
     } catch (error) {
-      if (!(error instanceof ApiError) || error.status !== 401) throw error;
-      return request<T>(method, path, { ...options, token: await this.session.refresh(token) });
+      if (!(error instanceof ApiError)) throw error;
+      if (error.status === 401 && !retried) {
+        await this.session.refresh(token);
+        return this.call(method, path, options, true);
+      }
+      // A read the app made by itself (not a user's action) waits out a short 429 once instead of failing.
+      if (error.code === 'rate_limited' && method === 'GET' && !retried && (error.retryAfterSeconds ?? 1) <= RETRY_READ_WITHIN_S) {
+        await new Promise((resolve) => setTimeout(resolve, (error.retryAfterSeconds ?? 1) * 1000));
+        return this.call(method, path, options, true);
+      }
+      throw error;
     }
   }
 }

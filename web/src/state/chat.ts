@@ -161,8 +161,10 @@ export class ChatClient {
           const activeRoomId = s.activeRoomId && rooms[s.activeRoomId] ? s.activeRoomId : null;
           return { rooms, roomOrder: list.map((r) => r.id), activeRoomId };
         });
-        // A direct message is named after the other member: read its members now.
-        for (const room of list) if (room.kind === 'dm' && !this.state.members[room.id]) void this.loadMembers(room.id);
+        // A direct message is named after the other member: read its members now, one room at a time.
+        void (async () => {
+          for (const room of list) if (room.kind === 'dm' && !this.state.members[room.id]) await this.loadMembers(room.id);
+        })();
       } catch (error) {
         this.reportUnlessOffline(error);
       } finally {

@@ -196,6 +196,34 @@ test.serial('offline and back: the client says so, catches up with sync, and sen
   clean(t, alice, bob);
 });
 
+test.serial('a private room: created, a member added from the member panel sees it at once and talks; signing out ends the session', async (t) => {
+  const [alice, bob] = await twoInDirect(t);
+  const secret = `Secret ${alice.username.slice(-8)}`;
+  await alice.page.getByRole('button', { name: 'New room' }).click();
+  await alice.page.getByLabel('Name').fill(secret);
+  await alice.page.getByLabel(/Private/).check();
+  await alice.page.getByRole('button', { name: 'Create room' }).click();
+  await alice.page.getByTestId('room-title').getByText(secret).waitFor();
+  await alice.page.getByRole('button', { name: 'Members' }).click();
+  // Bob is offered because Alice has met him (their conversation); the field takes his user id.
+  await alice.page.getByLabel('Add a member').fill(await myUserId(bob.page));
+  await alice.page.locator('.invite').getByRole('button', { name: 'Add' }).click();
+  await alice.page.locator('.members').getByRole('button', { name: /Bob/ }).waitFor({ timeout: UI_MS });
+
+  await roomButton(bob.page, secret).click({ timeout: UI_MS });
+  await send(bob.page, 'thanks for the invitation');
+  await message(alice.page, 'thanks for the invitation').waitFor({ timeout: UI_MS });
+
+  await bob.page.getByRole('button', { name: 'Sign out' }).click();
+  await bob.page.getByRole('tab', { name: 'Sign in' }).waitFor();
+  await bob.page.reload();
+  await bob.page.getByRole('tab', { name: 'Sign in' }).waitFor();
+  t.is(await bob.page.evaluate(() => localStorage.getItem('chat.session')), null);
+  await signIn(bob);
+  await roomButton(bob.page, secret).waitFor();
+  clean(t, alice, bob);
+});
+
 test.serial('the session outlives its access token: refreshed in the background, the socket stays open and keeps delivering', async (t) => {
   const [alice, bob] = await twoInDirect(t);
   const session = () => alice.page.evaluate(() => JSON.parse(localStorage.getItem('chat.session') ?? '{}') as { accessToken: string; accessExpiresAt: number });

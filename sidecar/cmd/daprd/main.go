@@ -78,6 +78,10 @@ func main() {
 }
 
 func run(ctx context.Context, opts *options.Options) error {
+	front, err := newCLIMetadataFront(opts)
+	if err != nil {
+		return err
+	}
 	health := healthz.New()
 	secProvider, err := security.New(ctx, security.Options{
 		SentryAddress:           opts.SentryAddress,
@@ -173,5 +177,9 @@ func run(ctx context.Context, opts *options.Options) error {
 		return rt.Run(ctx)
 	}
 
-	return concurrency.NewRunnerManager(secProvider.Run, startRuntime).Run(ctx)
+	runners := []concurrency.Runner{secProvider.Run, startRuntime}
+	if front != nil {
+		runners = append(runners, front.Run)
+	}
+	return concurrency.NewRunnerManager(runners...).Run(ctx)
 }

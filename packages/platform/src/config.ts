@@ -4,6 +4,9 @@
  * all the problems, and throws a single `ConfigError` that names each variable
  * to set. Nothing outside a service's `config.ts` reads `process.env`.
  */
+import { readFileSync } from 'node:fs';
+import { parseEnv } from 'node:util';
+
 export interface Setting<T> {
   /** Environment variable name. */
   env: string;
@@ -29,9 +32,10 @@ export class ConfigError extends Error {
 
 export function readConfig<S extends Record<string, Setting<unknown>>>(
   schema: S,
-  env: NodeJS.ProcessEnv = process.env,
+  given: NodeJS.ProcessEnv = process.env,
 ): ConfigOf<S> {
   const problems: string[] = [];
+  const env = withEnvFile(given, problems);
   const out: Record<string, unknown> = {};
   for (const [key, setting] of Object.entries(schema)) {
     const raw = env[setting.env];
@@ -48,6 +52,23 @@ export function readConfig<S extends Record<string, Setting<unknown>>>(
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(out) as ConfigOf<S>;
+}
+
+/**
+ * PLATFORM_ENV_FILE names a file of KEY=value lines whose values take
+ * precedence over the environment's. `dapr run -f dapr.yaml` uses it to hand
+ * each app its own tokens: the dapr CLI gives every app the CLI's environment
+ * plus the template's static `env:`, which cannot hold a secret.
+ */
+function withEnvFile(env: NodeJS.ProcessEnv, problems: string[]): NodeJS.ProcessEnv {
+  const file = env['PLATFORM_ENV_FILE'];
+  if (!file) return env;
+  try {
+    return { ...env, ...parseEnv(readFileSync(file, 'utf8')) };
+  } catch (error) {
+    problems.push(`PLATFORM_ENV_FILE=${JSON.stringify(file)} cannot be read (${(error as Error).message})`);
+    return env;
+  }
 }
 
 /** Parsers for `Setting.parse`; each throws a short reason. */

@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import test from 'ava';
 import { ConfigError, readConfig, parse, appErrorFromBody } from '@chat/platform';
 
@@ -16,6 +19,18 @@ test('when settings are valid, the config is typed, defaulted and frozen', (t) =
   const config = readConfig(schema, { APP_PORT: '8080', TOKEN: 'x'.repeat(16) });
   t.deepEqual({ ...config }, { port: 8080, token: 'x'.repeat(16), level: 'info' });
   t.true(Object.isFrozen(config));
+});
+
+test('when PLATFORM_ENV_FILE names a file, its values win over the environment; an unreadable one is a config problem', (t) => {
+  const file = join(mkdtempSync(join(tmpdir(), 'config-')), 'app.env');
+  writeFileSync(file, `TOKEN='${'f'.repeat(16)}'\nLEVEL=debug\n`);
+  const config = readConfig(schema, { APP_PORT: '8080', TOKEN: 'e'.repeat(16), PLATFORM_ENV_FILE: file });
+  t.deepEqual({ ...config }, { port: 8080, token: 'f'.repeat(16), level: 'debug' });
+
+  const error = t.throws(() => readConfig(schema, { APP_PORT: '8080', TOKEN: 'e'.repeat(16), PLATFORM_ENV_FILE: `${file}.missing` }), {
+    instanceOf: ConfigError,
+  });
+  t.regex(error?.problems[0] ?? '', /^PLATFORM_ENV_FILE=".*app\.env\.missing" cannot be read/);
 });
 
 test('when another service answered with a contract error, its code and status survive the hop', (t) => {

@@ -1,22 +1,21 @@
 /**
  * Runs the platform from dapr.yaml the way `dapr run -f dapr.yaml` does: each
- * app, then its daprd, with the profile's components. The dapr CLI itself is
- * not used because it cannot be installed offline here (the Go module proxy
- * does not serve github.com/dapr/cli); this keeps the same template and the
- * same daprd command line, and adds what the CLI lacks: starting the profile's
+ * app, then its daprd, with the profile's components. It keeps the same
+ * template and the same daprd command line as the real CLI (README, "The dapr
+ * CLI"), and adds what the CLI lacks: other profiles, starting the profile's
  * store if it is installed but not running, several gateway replicas, and a
  * health summary. Ctrl-C stops everything it started.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parse as parseYaml } from 'yaml';
 import { REPO_ROOT, daprdPath, prepareRunEnv } from '../packages/platform/src/runtime/run-env.js';
 import { SIDECAR_ENV, sidecarArgs } from '../packages/platform/src/runtime/daprd.js';
 import { prepareProfile } from '../packages/platform/src/runtime/profile-setup.js';
-import { PROFILE_NEEDS } from './profiles.js';
+import { PROFILE_NEEDS, reachable } from './profiles.js';
 
 interface RunApp {
   appID: string;
@@ -59,16 +58,6 @@ function fail(message: string): never {
 }
 
 const say = (line: string) => process.stdout.write(`[start] ${line}\n`);
-
-function reachable(port: number): Promise<boolean> {
-  return new Promise((done) => {
-    const socket = connect({ port, host: '127.0.0.1' });
-    socket.setTimeout(1_000);
-    socket.once('connect', () => (socket.destroy(), done(true)));
-    socket.once('error', () => done(false));
-    socket.once('timeout', () => (socket.destroy(), done(false)));
-  });
-}
 
 function portFree(port: number): Promise<boolean> {
   return new Promise((done) => {

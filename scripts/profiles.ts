@@ -3,6 +3,8 @@
  * machine, and how `npm start` can start it when it is installed but not
  * running. docs/profiles.md describes the profiles.
  */
+import { connect } from 'node:net';
+
 export interface Dependency {
   name: string;
   port: number;
@@ -59,3 +61,14 @@ export const PROFILE_NEEDS: Record<string, Dependency[]> = {
   // state.mysql; events on RabbitMQ, fanout on MQTT.
   mysql: [mysql, rabbitmq, mqtt],
 };
+
+/** Does something answer on 127.0.0.1:port (within a second)? */
+export function reachable(port: number): Promise<boolean> {
+  return new Promise((done) => {
+    const socket = connect({ port, host: '127.0.0.1' });
+    socket.setTimeout(1_000);
+    socket.once('connect', () => (socket.destroy(), done(true)));
+    socket.once('error', () => done(false));
+    socket.once('timeout', () => (socket.destroy(), done(false)));
+  });
+}

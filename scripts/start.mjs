@@ -2,22 +2,16 @@
 // `npm start`: installs what is missing (npm dependencies, the sidecar), then
 // hands over to the launcher (scripts/launch.ts). Plain Node, no
 // dependencies, because it runs before they are installed.
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureNpmDependencies } from './ensure-deps.mjs';
 import { ensureSidecar } from './ensure-sidecar.mjs';
 import { ensureWeb } from './ensure-web.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const installed = join(root, 'node_modules', '.package-lock.json');
-const lock = join(root, 'package-lock.json');
 
-if (!existsSync(installed) || statSync(installed).mtimeMs < statSync(lock).mtimeMs) {
-  process.stdout.write('[start] installing npm dependencies (npm ci) ...\n');
-  const ci = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
-  if (ci.status !== 0) process.exit(ci.status ?? 1);
-}
+if (!ensureNpmDependencies('start')) process.exit(1);
 
 try {
   ensureSidecar();

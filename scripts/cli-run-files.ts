@@ -15,14 +15,15 @@
  * - the file its `env.PLATFORM_ENV_FILE` names: the app's side of the same
  *   tokens (packages/platform/src/config.ts reads it).
  *
- * Tokens are new on every run of this script, one pair per app. The run
+ * Tokens are new on every run of this script, one pair per app (unless set
+ * as for npm start: <APP_ID>_DAPR_API_TOKEN, <APP_ID>_APP_API_TOKEN). The run
  * folder (.dapr/run/<profile>: signing keys, name resolution, avatars) is
  * npm start's, so both ways of running see the same data.
  */
-import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { LOOPBACK_LISTEN_ARGS, SIDECAR_ENV } from '../packages/platform/src/runtime/daprd.js';
 import { prepareProfile } from '../packages/platform/src/runtime/profile-setup.js';
 import { REPO_ROOT, daprdPath, prepareRunEnv } from '../packages/platform/src/runtime/run-env.js';
 import { PROFILE_NEEDS, reachable } from './profiles.js';
@@ -64,10 +65,7 @@ for arg do
   esac
   set -- "$@" "$arg"
 done
-exec ${quoted('the daprd path', daprd)} "$@" \\
-  --dapr-listen-addresses 127.0.0.1 \\
-  --dapr-internal-grpc-listen-address 127.0.0.1 \\
-  --metrics-listen-address 127.0.0.1
+exec ${quoted('the daprd path', daprd)} "$@" ${LOOPBACK_LISTEN_ARGS.join(' ')}
 `;
 }
 
@@ -78,11 +76,9 @@ async function main() {
   for (const dep of PROFILE_NEEDS[profile] ?? []) {
     if (!(await reachable(dep.port))) say(`warning: ${dep.name} is not answering on 127.0.0.1:${dep.port}; the sidecars need it: ${dep.hint}`);
   }
-  const runEnv = prepareRunEnv({ runDir: join(REPO_ROOT, '.dapr', 'run', profile), profile });
+  const runEnv = prepareRunEnv({ runDir: join(REPO_ROOT, '.dapr', 'run', profile), profile, given: process.env });
   for (const action of (await prepareProfile(runEnv.resourcesPath, runEnv.env)).actions) say(action);
   const daprd = daprdPath();
-  // Only what the components read; the tokens are the app's own below.
-  const { DAPR_API_TOKEN: _daprToken, APP_API_TOKEN: _appToken, ...componentEnv } = runEnv.env;
 
   for (const app of template.apps) {
     const appDir = resolve(REPO_ROOT, app.appDirPath);
@@ -90,8 +86,8 @@ async function main() {
     if (!app.runtimePath || !appEnvPath) {
       throw new Error(`dapr.yaml: app ${app.appID} needs runtimePath and env.PLATFORM_ENV_FILE (see the comment at its top)`);
     }
-    const token = () => randomBytes(24).toString('base64url');
-    const tokens = { DAPR_API_TOKEN: token(), APP_API_TOKEN: token() };
+    const pair = runEnv.tokens(app.appID);
+    const tokens = { DAPR_API_TOKEN: pair.daprApiToken, APP_API_TOKEN: pair.appApiToken };
 
     const runtimeDir = resolve(appDir, app.runtimePath);
     const sidecarEnvPath = join(runtimeDir, 'daprd.env');
@@ -99,7 +95,7 @@ async function main() {
     mkdirSync(dirname(scriptPath), { recursive: true });
     writeFileSync(
       sidecarEnvPath,
-      envFile({ ...componentEnv, ...tokens, POD_NAME: app.appID, PLATFORM_CLI_METADATA: 'open' }),
+      envFile({ ...runEnv.env, ...SIDECAR_ENV, ...tokens, POD_NAME: app.appID, PLATFORM_CLI_METADATA: 'open' }),
       { mode: 0o600 },
     );
     chmodSync(sidecarEnvPath, 0o600);

@@ -22,6 +22,18 @@ export interface SidecarSpec {
  */
 export const SIDECAR_ENV = { DAPR_HOST_IP: '127.0.0.1' } as const;
 
+/**
+ * Loopback only, every listener: the API (HTTP and gRPC), the internal gRPC
+ * that sidecars invoke each other on (no token, no mTLS without Sentry), and
+ * metrics. Across hosts, see docs/security.md (mTLS). Also added by the daprd
+ * script the dapr CLI runs (scripts/cli-run-files.ts).
+ */
+export const LOOPBACK_LISTEN_ARGS = [
+  '--dapr-listen-addresses', '127.0.0.1',
+  '--dapr-internal-grpc-listen-address', '127.0.0.1',
+  '--metrics-listen-address', '127.0.0.1',
+] as const;
+
 export function sidecarArgs(spec: SidecarSpec): string[] {
   return [
     '--app-id', spec.appId,
@@ -32,12 +44,7 @@ export function sidecarArgs(spec: SidecarSpec): string[] {
     '--resources-path', spec.resourcesPath,
     '--config', spec.configPath,
     '--log-level', spec.logLevel ?? 'warn',
-    // Loopback only, every listener: the API (HTTP and gRPC), the internal
-    // gRPC that sidecars invoke each other on (no token, no mTLS without
-    // Sentry), and metrics. Across hosts, see docs/security.md (mTLS).
-    '--dapr-listen-addresses', '127.0.0.1',
-    '--dapr-internal-grpc-listen-address', '127.0.0.1',
-    '--metrics-listen-address', '127.0.0.1',
+    ...LOOPBACK_LISTEN_ARGS,
     // No placement or scheduler: this platform uses no actors, workflows or jobs.
     '--placement-host-address', '',
     ...(spec.appPort

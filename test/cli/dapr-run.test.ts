@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
 import { parse as parseYaml } from 'yaml';
-import { REPO_ROOT, WaitAbortedError, isLoopback, listeners, processTree, waitFor } from '@chat/platform/testing';
+import { REPO_ROOT, WaitAbortedError, isLoopback, listeners, processAlive as alive, processTree, waitFor } from '@chat/platform/testing';
 
 const logDir = mkdtempSync(join(tmpdir(), 'dapr-cli-test-'));
 const template = parseYaml(readFileSync(join(REPO_ROOT, 'dapr.yaml'), 'utf8')) as {
@@ -53,15 +53,6 @@ async function output(command: string, args: string[], logName: string): Promise
   const code = await done.exited;
   return { code, text: readFileSync(done.logFile, 'utf8') };
 }
-
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 /** Ends what is left of a run: the CLI's process group, then every process seen under it. */
 function endAll(cli: ChildProcess, seen: number[]) {

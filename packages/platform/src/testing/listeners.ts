@@ -4,6 +4,16 @@
  */
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 
+/** Is there a process with this pid (that this user may signal)? */
+export const processAlive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
 /** `pid` and every process descended from it (by parent pid), at this moment. */
 export function processTree(pid: number): number[] {
   const parentOf = new Map<number, number>();

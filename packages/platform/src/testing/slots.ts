@@ -1,17 +1,9 @@
 import { mkdirSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { processAlive as alive } from './listeners.js';
 
 const SLOTS_DIR = join(tmpdir(), 'chat-platform-slots');
-
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 /**
  * Claims an isolation slot (1..max) across every test process on this

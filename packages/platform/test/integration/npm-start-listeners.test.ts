@@ -6,16 +6,7 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import test from 'ava';
-import { REPO_ROOT, isLoopback, listeners, processTree, waitFor } from '@chat/platform/testing';
-
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
+import { REPO_ROOT, isLoopback, listeners, processAlive as alive, processTree, waitFor } from '@chat/platform/testing';
 
 test('when npm start runs, every socket its processes listen on is on loopback, and Ctrl-C stops them all', async (t) => {
   const env = { ...process.env, PROFILE: 'redis', GATEWAY_REPLICAS: '2' };

@@ -94,6 +94,11 @@ export const parse = {
       if (!(values as string[]).includes(raw)) throw new Error(`expected one of ${values.join(', ')}`);
       return raw as T;
     },
+  url: (raw: string): string => {
+    const url = new URL(raw);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('expected an http(s) URL');
+    return url.toString();
+  },
   secret:
     (minLength = 16) =>
     (raw: string): string => {
@@ -138,6 +143,25 @@ export const serviceSettings = {
     doc: 'Deadline for one call to the sidecar, in milliseconds.',
     parse: parse.int(50, 120_000),
     default: 5_000,
+  },
+  // Observability (tracing.ts, metrics.ts, docs/observability.md).
+  traceExportUrl: {
+    env: 'TRACE_EXPORT_URL',
+    doc: "A Zipkin v2 spans endpoint (e.g. http://127.0.0.1:9411/api/v2/spans) this app sends its spans to; daprd's config sends the sidecar's there too. Unset: nothing is sent.",
+    parse: parse.url,
+    default: '',
+  },
+  metricsPort: {
+    env: 'METRICS_PORT',
+    doc: 'Port serving Prometheus GET /metrics, apart from the app port; 0: not served.',
+    parse: parse.port,
+    default: 0,
+  },
+  metricsHost: {
+    env: 'METRICS_HOST',
+    doc: 'Address the metrics port binds to.',
+    parse: parse.string,
+    default: '127.0.0.1',
   },
 } satisfies Record<string, Setting<unknown>>;
 

@@ -1,4 +1,5 @@
 import { pino, type Logger, type DestinationStream } from 'pino';
+import { activeSpan } from './tracing.js';
 
 export type { Logger } from 'pino';
 
@@ -27,7 +28,7 @@ export interface LoggerOptions {
   destination?: DestinationStream;
 }
 
-/** Structured JSON logger (one object per line) with secrets redacted. */
+/** Structured JSON logger (one object per line) with secrets redacted and the active trace named. */
 export function createLogger({ name, level = 'info', destination }: LoggerOptions): Logger {
   return pino(
     {
@@ -37,6 +38,11 @@ export function createLogger({ name, level = 'info', destination }: LoggerOption
       timestamp: pino.stdTimeFunctions.isoTime,
       redact: { paths: REDACT, censor: '[redacted]' },
       formatters: { level: (label) => ({ level: label }) },
+      // The trace of the request, command or delivery being handled (tracing.ts).
+      mixin() {
+        const span = activeSpan();
+        return span ? { traceId: span.traceId, spanId: span.spanId } : {};
+      },
     },
     destination,
   );

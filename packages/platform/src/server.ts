@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from './logger.js';
+import { createMetricsServer } from './metrics.js';
 
 /** Listens and resolves with the bound port (useful with port 0). */
 export function listen(server: Server, port: number, host: string): Promise<number> {
@@ -11,6 +12,14 @@ export function listen(server: Server, port: number, host: string): Promise<numb
       resolve((server.address() as AddressInfo).port);
     });
   });
+}
+
+/** Serves GET /metrics on its own port (METRICS_PORT on METRICS_HOST) when one is set. */
+export async function serveMetrics(config: { metricsPort: number; metricsHost: string }, logger: Logger): Promise<void> {
+  if (config.metricsPort === 0) return;
+  const server = createMetricsServer();
+  server.unref();
+  logger.info({ metricsPort: await listen(server, config.metricsPort, config.metricsHost) }, 'metrics listening');
 }
 
 /**

@@ -9,6 +9,8 @@ import type Router from '@koa/router';
 import type { RequestState } from '../http/app.js';
 import { isAppError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { metrics, secondsSince } from '../metrics.js';
+import { activeSpan, inSpan, parseTraceparent, type SpanContext } from '../tracing.js';
 
 export interface CloudEvent<T = unknown> {
   id: string;
@@ -17,6 +19,9 @@ export interface CloudEvent<T = unknown> {
   topic: string;
   pubsubname: string;
   time?: string;
+  /** The publisher's trace (W3C), which daprd puts in the envelope. */
+  traceparent?: string;
+  tracestate?: string;
   data: T;
 }
 
@@ -55,8 +60,14 @@ export function mountSubscriptions(router: Router<RequestState>, subscriptions: 
         log.warn('dropping a delivery that is not a CloudEvent');
         status = 'DROP';
       } else {
+        const lag = secondsSince(event.time);
+        if (lag !== undefined) metrics.deliveryLag.observe({ pubsub: subscription.pubsubname, topic: subscription.topic }, lag);
         try {
-          status = (await subscription.handle(event, log)) ?? 'SUCCESS';
+          status = await inSpan(
+            `deliver ${subscription.topic}`,
+            { kind: 'CONSUMER', parent: deliveryParent(event), tags: { 'messaging.destination': subscription.topic, 'messaging.message_id': event.id } },
+            async () => (await subscription.handle(event, log)) ?? 'SUCCESS',
+          );
         } catch (error) {
           if (isAppError(error) && error.status < 500) {
             log.warn({ err: { code: error.code, message: error.message, details: error.details } }, 'dropping a malformed event');
@@ -67,8 +78,20 @@ export function mountSubscriptions(router: Router<RequestState>, subscriptions: 
           }
         }
       }
+      metrics.deliveries.inc({ pubsub: subscription.pubsubname, topic: subscription.topic, outcome: status });
       ctx.status = 200;
       ctx.body = { status };
     });
   }
+}
+
+/**
+ * The span a delivery continues: the one daprd passed with it (its delivery
+ * span, in the publisher's trace), or else the publisher's own, from the
+ * CloudEvent's `traceparent`.
+ */
+function deliveryParent(event: CloudEvent): SpanContext | undefined {
+  const carried = parseTraceparent(event.traceparent, event.tracestate);
+  const current = activeSpan();
+  return carried && carried.traceId !== current?.traceId ? carried : current;
 }

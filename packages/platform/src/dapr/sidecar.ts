@@ -10,6 +10,8 @@
  * this client speaks the documented HTTP API directly and raises `AppError`s.
  */
 import { AppError, appErrorFromBody, dependencyUnavailable, validationFailed } from '../errors.js';
+import { metrics } from '../metrics.js';
+import { traceHeaders } from '../tracing.js';
 
 export interface SidecarOptions {
   httpPort: number;
@@ -125,7 +127,8 @@ export function createSidecar(options: SidecarOptions) {
     try {
       return await fetch(base + path, {
         method: init.method ?? 'GET',
-        headers: { 'dapr-api-token': options.apiToken, ...init.headers },
+        // The active trace goes on with every call: daprd continues it (tracing.ts).
+        headers: { 'dapr-api-token': options.apiToken, ...traceHeaders(), ...init.headers },
         body: init.body ?? null,
         signal: AbortSignal.timeout(timeoutMs),
       });
@@ -313,7 +316,11 @@ export function createSidecar(options: SidecarOptions) {
         `/v1.0/publish/${segment(pubsub)}/${segment(topic)}${query ? `?${query}` : ''}`,
         { method: 'POST', body: JSON.stringify(data), headers: jsonHeaders },
         `publishing ${topic}`,
-      );
+      ).catch((error: unknown) => {
+        metrics.publishes.inc({ pubsub, topic, outcome: 'failed' });
+        throw error;
+      });
+      metrics.publishes.inc({ pubsub, topic, outcome: response.ok ? 'ok' : 'failed' });
       if (!response.ok) {
         const body = (await readJson(response)) as { message?: string } | undefined;
         throw dependencyUnavailable(`publishing ${topic} failed with ${response.status}`, new Error(body?.message ?? ''));

@@ -4,6 +4,8 @@ import Router from '@koa/router';
 import type { Logger } from '../logger.js';
 import { AppError, isAppError, type ErrorBody } from '../errors.js';
 import { jsonBody } from './body.js';
+import { metrics } from '../metrics.js';
+import { parseTraceparent, startSpan, withSpanContext } from '../tracing.js';
 
 declare module 'koa' {
   interface Request {
@@ -135,22 +137,32 @@ export function createHttpApp(options: HttpAppOptions): {
     state.callerAppId = callerAppId;
     state.log = logger.child({ requestId });
     ctx.set('x-request-id', requestId);
+    const probe = PROBE_PATHS.has(ctx.path);
+    // The trace this request continues: the one its sidecar passes on; a
+    // client of the gateway starts a new one (a client's traceparent is not
+    // trusted: it would choose trace ids and sampling for the platform).
+    const fromSidecar = !options.clientFacing || (options.appApiToken !== undefined && sameSecret(ctx.get('dapr-api-token'), options.appApiToken));
+    const parent = fromSidecar ? parseTraceparent(ctx.get('traceparent'), ctx.get('tracestate') || undefined) : undefined;
+    const span = startSpan(ctx.method, { kind: 'SERVER', parent: parent ?? null, tags: { 'http.method': ctx.method, 'http.path': ctx.path } });
+    if (!probe) ctx.set('x-trace-id', span.context.traceId);
     try {
-      await next();
+      await withSpanContext(probe ? undefined : span.context, next);
     } catch (error) {
-      renderError(ctx, error, state.log);
+      await withSpanContext(span.context, () => renderError(ctx, error, state.log));
     } finally {
-      if (ctx.path !== '/healthz' && ctx.path !== '/readyz') {
-        state.log.info(
-          {
-            method: ctx.method,
-            path: ctx.path,
-            status: ctx.status,
-            ms: Number(process.hrtime.bigint() - started) / 1e6,
-            caller: callerAppId,
-            userId: state.userId,
-          },
-          'request',
+      if (!probe) {
+        const route = (ctx as Context & { _matchedRoute?: string })._matchedRoute ?? 'unmatched';
+        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+        metrics.httpRequests.inc({ method: ctx.method, route, status: String(ctx.status) });
+        metrics.httpDuration.observe({ method: ctx.method, route }, seconds);
+        span.setName(`${ctx.method} ${route}`);
+        span.setTag('http.status_code', ctx.status);
+        span.end();
+        withSpanContext(span.context, () =>
+          state.log.info(
+            { method: ctx.method, path: ctx.path, status: ctx.status, ms: seconds * 1e3, caller: callerAppId, userId: state.userId },
+            'request',
+          ),
         );
       }
     }

@@ -1,5 +1,5 @@
 import { createServer } from 'node:http';
-import { bootstrap, installShutdown, listen } from '@chat/platform';
+import { bootstrap, installShutdown, listen, serveMetrics } from '@chat/platform';
 import { createJwksVerifier } from './adapters/dapr/jwks-verifier.js';
 import { loadConfig } from './config.js';
 import { createApp } from './http/app.js';
@@ -7,7 +7,7 @@ import { clientAddressResolver } from './http/client-address.js';
 import { createRealtime } from './realtime/create-realtime.js';
 import { PresenceStore } from './realtime/presence.js';
 
-const { config, logger, sidecar } = bootstrap(loadConfig);
+const { config, logger, sidecar, flushSpans } = bootstrap(loadConfig);
 // Access tokens are verified here, against the auth-service's JWKS (issue 3).
 const tokens = createJwksVerifier({
   sidecar,
@@ -28,4 +28,5 @@ const server = createServer(app.callback());
 // After the Koa handler: Socket.IO serves /socket.io and hands the rest on.
 realtime.attach(server);
 logger.info({ port: await listen(server, config.port, config.host) }, 'listening');
-installShutdown({ server, logger, closers: [() => realtime.close()] });
+await serveMetrics(config, logger);
+installShutdown({ server, logger, closers: [() => realtime.close(), flushSpans] });

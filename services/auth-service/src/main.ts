@@ -1,5 +1,5 @@
 import { createServer } from 'node:http';
-import { bootstrap, installShutdown, listen } from '@chat/platform';
+import { bootstrap, installShutdown, listen, serveMetrics } from '@chat/platform';
 import { createDaprAttemptCounter } from './adapters/dapr/attempt-counter.js';
 import { createDaprKnownAddresses } from './adapters/dapr/known-addresses.js';
 import { createDaprEventPublisher } from './adapters/dapr/event-publisher.js';
@@ -14,7 +14,7 @@ import { createAccessTokenIssuer } from './domain/tokens.js';
 import { createApp } from './http/app.js';
 import { logEventLoopDelay } from './observability/event-loop.js';
 
-const { config, logger, sidecar } = bootstrap(loadConfig);
+const { config, logger, sidecar, flushSpans } = bootstrap(loadConfig);
 const keys = createSecretStoreSigningKeys({ sidecar, logger, refreshMs: config.signingKeysRefreshSeconds * 1000 });
 // Read the keys once the sidecar is up, so the first login does not wait for them (a failure is retried on use).
 void keys.current().catch((error: unknown) => logger.warn({ err: { message: (error as Error).message } }, 'signing keys not readable yet'));
@@ -49,4 +49,5 @@ const app = createApp({ logger, sidecar, accounts, appApiToken: config.appApiTok
 const server = createServer(app.callback());
 logger.info({ port: await listen(server, config.port, config.host) }, 'listening');
 const stopEventLoopLog = logEventLoopDelay(logger, config.eventLoopLogIntervalMs);
-installShutdown({ server, logger, closers: [stopEventLoopLog] });
+await serveMetrics(config, logger);
+installShutdown({ server, logger, closers: [stopEventLoopLog, flushSpans] });

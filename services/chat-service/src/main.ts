@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
-import { bootstrap, installShutdown, listen } from '@chat/platform';
+import { bootstrap, installShutdown, listen, serveMetrics } from '@chat/platform';
 import { createDaprPublisher } from './adapters/dapr/publisher.js';
 import { createDaprStateStore } from './adapters/dapr/state-store.js';
 import { loadConfig } from './config.js';
 import { createChat } from './domain/chat.js';
 import { createApp } from './http/app.js';
 
-const { config, logger, sidecar } = bootstrap(loadConfig);
+const { config, logger, sidecar, flushSpans } = bootstrap(loadConfig);
 const store = createDaprStateStore({ sidecar, logger, insertMode: config.stateInsertMode });
 const publisher = createDaprPublisher({ sidecar, logger, ackWaitMs: config.publishAckWaitMs, giveUpAfterMs: config.publishGiveUpMs });
 const chat = createChat(
@@ -18,4 +18,5 @@ const app = createApp({ logger, sidecar, chat, appApiToken: config.appApiToken }
 const server = createServer(app.callback());
 logger.info({ port: await listen(server, config.port, config.host) }, 'listening');
 // Events already handed to the publisher get a last chance before exit.
-installShutdown({ server, logger, closers: [() => publisher.idle()] });
+await serveMetrics(config, logger);
+installShutdown({ server, logger, closers: [() => publisher.idle(), flushSpans] });

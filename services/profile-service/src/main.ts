@@ -1,5 +1,5 @@
 import { createServer } from 'node:http';
-import { bootstrap, installShutdown, listen } from '@chat/platform';
+import { bootstrap, installShutdown, listen, serveMetrics } from '@chat/platform';
 import { daprAvatarStorage } from './adapters/dapr/avatar-storage.js';
 import { daprProfileEvents } from './adapters/dapr/profile-events.js';
 import { daprProfileStore } from './adapters/dapr/profile-store.js';
@@ -7,7 +7,7 @@ import { loadConfig } from './config.js';
 import { createProfileService } from './domain/profiles.js';
 import { createApp } from './http/app.js';
 
-const { config, logger, sidecar } = bootstrap(loadConfig);
+const { config, logger, sidecar, flushSpans } = bootstrap(loadConfig);
 const profiles = createProfileService({
   store: daprProfileStore(sidecar),
   events: daprProfileEvents(sidecar),
@@ -18,4 +18,5 @@ const profiles = createProfileService({
 const app = createApp({ logger, profiles, sidecar, appApiToken: config.appApiToken });
 const server = createServer(app.callback());
 logger.info({ port: await listen(server, config.port, config.host) }, 'listening');
-installShutdown({ server, logger });
+await serveMetrics(config, logger);
+installShutdown({ server, logger, closers: [flushSpans] });

@@ -39,6 +39,8 @@ export interface PlatformOptions {
   chatReplicas?: number;
   /** Extra environment for every app, or per service. */
   env?: Record<string, string>;
+  /** Extra environment for every app and every sidecar (e.g. TRACE_EXPORT_URL, which both read). */
+  sharedEnv?: Record<string, string>;
   serviceEnv?: Partial<Record<ServiceName, Record<string, string>>>;
   /** Start a daprd with this app-id and no app, for tests that call services as that app. */
   callerSidecars?: AppId[];
@@ -94,7 +96,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   const readyTimeoutMs = options.readyTimeoutMs ?? 60_000;
   const instances: RunningService[] = [];
   const callerSidecars: Platform['callerSidecars'] = {};
-  const baseEnv = { ...process.env, ...runEnv.env, LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'info' };
+  const baseEnv = { ...process.env, ...runEnv.env, LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'info', ...options.sharedEnv };
 
   async function waitSidecar(httpPort: number, proc: ManagedProcess, label: string) {
     let exited = false;

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { isAppError, validate, type AckError, type AckResponse, type Logger, type Rule } from '@chat/platform';
+import { inSpan, isAppError, metrics, validate, type AckError, type AckResponse, type Logger, type Rule } from '@chat/platform';
 import type { RealtimeSocket } from './types.js';
 
 /**
@@ -52,20 +52,24 @@ export function command<P, R extends object>(
     const userId = socket.data.userId;
     const log = options.logger.child({ requestId, userId, socketId: socket.id, event });
     const started = process.hrtime.bigint();
-    void (async (): Promise<AckResponse<R>> => {
+    // Each command starts a trace of its own (tracing.ts): its chat-service
+    // calls, their publishes and deliveries, and the socket emits carry it.
+    void inSpan(`socket ${event}`, { kind: 'SERVER', parent: null, tags: { 'socket.event': event } }, async (span): Promise<AckResponse<R>> => {
+      let response: AckResponse<R>;
       try {
         const input = validate(payload, rule, 'payload');
         const result = await run(input, { userId, requestId, log });
-        return { ok: true, ...result };
+        response = { ok: true, ...result };
       } catch (error) {
-        return { ok: false, error: toAckError(error, log) };
+        response = { ok: false, error: toAckError(error, log) };
       }
-    })().then((response) => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       const line = { ms, ok: response.ok, ...(response.ok ? {} : { code: response.error.code }) };
       if (options.quiet) log.debug(line, 'socket command');
       else log.info(line, 'socket command');
-      ack?.(response);
-    });
+      span.setTag('outcome', response.ok ? 'ok' : response.error.code);
+      metrics.socketCommands.inc({ event, outcome: response.ok ? 'ok' : response.error.code });
+      return response;
+    }).then((response) => ack?.(response));
   });
 }

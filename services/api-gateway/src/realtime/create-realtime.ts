@@ -15,6 +15,12 @@ import {
   COMPONENTS,
   FANOUT_TOPICS,
   SOCKET_ROOMS,
+  activeSpan,
+  metrics,
+  secondsSince,
+  startSpan,
+  withSpanContext,
+  type SpanContext,
   type ChatMessage,
   type ChatRoom,
   type FanoutEnvelope,
@@ -132,10 +138,37 @@ export function createRealtime(deps: RealtimeDeps): Realtime {
 
   // --- Ordered delivery of messages ---------------------------------------
 
+  /**
+   * The trace each message came in (the delivery, or the socket send that
+   * stored it), for its emit: the sequencer may emit it later, from another
+   * message's delivery.
+   */
+  const messageTraces = new WeakMap<ChatMessage, SpanContext>();
+  const arrived = (message: ChatMessage) => {
+    const span = activeSpan();
+    if (span) messageTraces.set(message, span);
+    sequencer.push(message);
+  };
+
+  /** Emits a real-time event as a span of its trace, and measures how late it is. */
+  function emitTraced(event: string, parent: SpanContext | undefined, occurredAt: string | undefined, emit: () => void): void {
+    const span = startSpan(`socket emit ${event}`, { kind: 'PRODUCER', parent, tags: { 'socket.event': event } });
+    withSpanContext(span.context, () => {
+      emit();
+      logger.debug({ event }, 'emitted to sockets');
+    });
+    span.end();
+    const lag = secondsSince(occurredAt);
+    if (lag !== undefined) metrics.emitLag.observe({ event }, lag);
+  }
+
   const sequencer = new RoomSequencer({
     windowMs: settings.reorderWindowMs,
     logger,
-    emit: (message) => io.to(SOCKET_ROOMS.room(message.roomId)).emit('message:new', message),
+    emit: (message) =>
+      emitTraced('message:new', messageTraces.get(message), message.createdAt, () =>
+        io.to(SOCKET_ROOMS.room(message.roomId)).emit('message:new', message),
+      ),
     fetchAfter: async (roomId, afterSeq, limit) => {
       // History is read as a member connected here; with nobody here, there is nobody to deliver to.
       const reader = localMemberOf(roomId);
@@ -213,7 +246,7 @@ export function createRealtime(deps: RealtimeDeps): Realtime {
       if (envelope.roomId) audit.touch(envelope.roomId);
       switch (topic) {
         case FANOUT_TOPICS.messageCreated:
-          return sequencer.push(data as unknown as ChatMessage);
+          return arrived(data as unknown as ChatMessage);
         case FANOUT_TOPICS.messageUpdated: {
           const message = data as unknown as ChatMessage;
           return sequencer.afterEmitted(message.roomId, message.seq, () => io.to(room).emit('message:updated', message));
@@ -318,12 +351,13 @@ export function createRealtime(deps: RealtimeDeps): Realtime {
     const { userId } = socket.data;
     if (closing) return void socket.disconnect(true);
     localSockets.set(userId, (localSockets.get(userId) ?? 0) + 1);
+    metrics.sockets.inc();
     const log = logger.child({ userId, socketId: socket.id });
     log.info({ rooms: socket.rooms.size - 2 }, 'socket connected');
     const expiry = expiryWatch(socket, logger);
 
     guard.attach(socket);
-    registerMessageHandlers(socket, { chat, logger, sent: (message) => sequencer.push(message) });
+    registerMessageHandlers(socket, { chat, logger, sent: arrived });
     registerTypingHandlers(socket, {
       logger,
       refreshMs: Math.max(500, Math.floor(settings.typingTtlMs / 2.5)),
@@ -336,6 +370,7 @@ export function createRealtime(deps: RealtimeDeps): Realtime {
       roomsAtClose = roomsOf(userId);
     });
     socket.on('disconnect', (reason) => {
+      metrics.sockets.dec();
       const left = (localSockets.get(userId) ?? 1) - 1;
       if (left > 0) localSockets.set(userId, left);
       else localSockets.delete(userId);

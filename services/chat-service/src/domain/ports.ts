@@ -3,6 +3,7 @@
  * (`adapters/dapr/`) implement these over the sidecar; the memory adapters
  * (`adapters/memory/`) implement them for unit tests.
  */
+import type { SpanContext } from '@chat/platform';
 
 export interface Stored<T> {
   value: T;
@@ -68,6 +69,12 @@ export interface ChatEvent {
   data: unknown;
   /** Membership events: the member-list version the change made (orders a member's changes). */
   membersVersion?: number;
+  /**
+   * The trace of the request that caused it, when it is not the one the
+   * publish runs in: sends are committed in batches, so one commit carries
+   * several requests' messages (tracing.ts in @chat/platform).
+   */
+  trace?: SpanContext | undefined;
 }
 
 /**

@@ -35,7 +35,7 @@
  * so a repeat finds the first send either in the window or in its key, and
  * a repeat racing the first send loses the head write and finds it on retry.
  */
-import { forbidden, notFound, unavailable } from '@chat/platform';
+import { activeSpan, forbidden, notFound, unavailable, type SpanContext } from '@chat/platform';
 import { NO_SUCH_ROOM, roleIn } from './access.js';
 import { sleep, updateKey, type ChatContext } from './context.js';
 import { keys } from './keys.js';
@@ -74,6 +74,8 @@ interface Pending {
   input: SendInput;
   messageId: string;
   enqueuedAt: number;
+  /** The sender's trace: its message's events are published in it, whichever request's commit carries them. */
+  trace: SpanContext | undefined;
   /** Other sends of the same (author, clientMsgId) in the same batch. */
   followers: Pending[];
   resolve: (message: Message) => void;
@@ -107,7 +109,7 @@ export class MessageSequencer {
         lane = { queue: [], running: false, materializing: new Map() };
         this.lanes.set(input.roomId, lane);
       }
-      lane.queue.push({ input, messageId: this.ctx.newId(), enqueuedAt: Date.now(), followers: [], resolve, reject });
+      lane.queue.push({ input, messageId: this.ctx.newId(), enqueuedAt: Date.now(), trace: activeSpan(), followers: [], resolve, reject });
       if (!lane.running) void this.drain(input.roomId, lane);
     });
   }
@@ -242,7 +244,7 @@ export class MessageSequencer {
       );
       for (const message of fresh) lane.materializing.set(message.seq, materialized);
       const committed = open;
-      void this.afterCommit(roomId, fresh, materialized)
+      void this.afterCommit(roomId, fresh, materialized, open.map((p) => p.trace))
         .catch((error: unknown) => this.ctx.logger.error({ roomId, err: error }, 'after-commit work failed'))
         .finally(() => {
           committed.forEach((pending, i) => {
@@ -260,23 +262,24 @@ export class MessageSequencer {
    * (and publish read.updated). The sends are answered when the events are
    * out (see EventPublisher for a broker that does not take them).
    */
-  private async afterCommit(roomId: string, fresh: Message[], materialized: Promise<boolean>): Promise<void> {
-    const created: ChatEvent[] = fresh.map((message) => ({
+  private async afterCommit(roomId: string, fresh: Message[], materialized: Promise<boolean>, traces: Array<SpanContext | undefined>): Promise<void> {
+    const created: ChatEvent[] = fresh.map((message, i) => ({
       topic: 'message.created',
       roomId,
       occurredAt: message.createdAt,
       actorId: message.authorId,
       data: message,
+      trace: traces[i],
     }));
     const occurredAt = fresh[fresh.length - 1]!.createdAt;
-    const lastByAuthor = new Map<string, number>();
-    for (const message of fresh) lastByAuthor.set(message.authorId, message.seq);
+    const lastByAuthor = new Map<string, { seq: number; trace: SpanContext | undefined }>();
+    fresh.forEach((message, i) => lastByAuthor.set(message.authorId, { seq: message.seq, trace: traces[i] }));
     // A sender has read what they sent: their unread count does not grow.
     const markers = Promise.all(
-      [...lastByAuthor].map(async ([userId, seq]): Promise<ChatEvent[]> => {
+      [...lastByAuthor].map(async ([userId, { seq, trace }]): Promise<ChatEvent[]> => {
         try {
           if (await advanceReadMarker(this.ctx, roomId, userId, seq)) {
-            return [{ topic: 'read.updated', roomId, occurredAt, actorId: userId, data: { roomId, userId, seq } }];
+            return [{ topic: 'read.updated', roomId, occurredAt, actorId: userId, data: { roomId, userId, seq }, trace }];
           }
         } catch (error) {
           this.ctx.logger.warn({ roomId, userId, err: { message: (error as Error).message } }, 'could not move the sender\'s read marker');

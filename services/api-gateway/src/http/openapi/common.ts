@@ -11,9 +11,10 @@ export const jsonContent = (schema: Schema, example?: unknown) => ({
   [JSON_TYPE]: example === undefined ? { schema } : { schema, example },
 });
 
-/** Every response carries X-Request-Id; `extra` adds more headers. */
+/** Every response carries X-Request-Id and X-Trace-Id; `extra` adds more headers. */
 export const withRequestId = (extra: Record<string, HeaderOrRef> = {}): Record<string, HeaderOrRef> => ({
   'X-Request-Id': headerRef('XRequestId'),
+  'X-Trace-Id': headerRef('XTraceId'),
   ...extra,
 });
 

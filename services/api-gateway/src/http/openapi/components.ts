@@ -554,6 +554,11 @@ const headers: Record<string, Header> = {
     required: true,
     schema: { type: 'string' },
   },
+  XTraceId: {
+    description: "The W3C trace this request started (32 hex digits): every service's spans and log lines for it carry it. A client's `traceparent` is not continued.",
+    required: true,
+    schema: { type: 'string', pattern: '^[0-9a-f]{32}$' },
+  },
   WWWAuthenticate: {
     description: 'Always `Bearer` on a 401.',
     required: true,

@@ -25,7 +25,7 @@
  * room go out one after the other, so a change never overtakes an earlier
  * change of the same room made through this replica.
  */
-import { COMPONENTS, FANOUT_TOPICS, type FanoutEnvelope, type Logger, type Sidecar } from '@chat/platform';
+import { COMPONENTS, FANOUT_TOPICS, activeSpan, withSpanContext, type FanoutEnvelope, type Logger, type Sidecar } from '@chat/platform';
 import type { ChatEvent, ChatTopic, EventPublisher } from '../../domain/ports.js';
 
 const REALTIME = new Set<string>(Object.values(FANOUT_TOPICS));
@@ -80,10 +80,11 @@ export function createDaprPublisher(options: PublisherOptions): EventPublisher &
           ...(event.membersVersion === undefined ? {} : { membersVersion: event.membersVersion }),
         };
         const domain: DomainEventEnvelope = { ...envelope, actorId: event.actorId };
-        return [
+        // In the trace of the request that caused the event (see ChatEvent.trace).
+        return withSpanContext(event.trace ?? activeSpan(), () => [
           publishOne(COMPONENTS.events, event, domain, domainTopic(event.topic)),
           ...(REALTIME.has(event.topic) ? [publishOne(COMPONENTS.fanout, event, envelope, event.topic)] : []),
-        ];
+        ]);
       }),
     );
   }

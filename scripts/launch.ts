@@ -28,6 +28,8 @@ interface RunApp {
 }
 
 const started = Date.now();
+/** An app's metrics port is its sidecar's metrics port plus this (9100 for the gateway's 9090). */
+const APP_METRICS_OFFSET = 10;
 const profile = process.env['PROFILE'] || 'redis';
 const replicas = Number.parseInt(process.env['GATEWAY_REPLICAS'] || '1', 10);
 if (!Number.isInteger(replicas) || replicas < 1 || replicas > 9) fail('GATEWAY_REPLICAS must be a number from 1 to 9');
@@ -183,6 +185,8 @@ async function main() {
           DAPR_HTTP_PORT: String(app.daprHTTPPort),
           DAPR_GRPC_PORT: String(app.daprGRPCPort),
           INSTANCE_LABEL: app.label,
+          // The app's own Prometheus /metrics, beside its sidecar's (README, Ports).
+          METRICS_PORT: String(app.metricsPort + APP_METRICS_OFFSET),
         },
       });
       await waitUntil(`${app.label} on ${app.appPort}`, async () => (await fetch(`http://127.0.0.1:${app.appPort}/healthz`)).ok);

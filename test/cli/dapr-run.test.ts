@@ -19,10 +19,10 @@ import { REPO_ROOT, WaitAbortedError, isLoopback, listeners, processAlive as ali
 
 const logDir = mkdtempSync(join(tmpdir(), 'dapr-cli-test-'));
 const template = parseYaml(readFileSync(join(REPO_ROOT, 'dapr.yaml'), 'utf8')) as {
-  apps: Array<{ appID: string; appPort: number; daprHTTPPort: number; daprGRPCPort: number; metricsPort: number }>;
+  apps: Array<{ appID: string; appPort: number; daprHTTPPort: number; daprGRPCPort: number; metricsPort: number; env: Record<string, string> }>;
 };
 const gateway = `http://127.0.0.1:${template.apps.find((a) => a.appID === 'api-gateway')!.appPort}`;
-const templatePorts = template.apps.flatMap((a) => [a.appPort, a.daprHTTPPort, a.daprGRPCPort, a.metricsPort]);
+const templatePorts = template.apps.flatMap((a) => [a.appPort, a.daprHTTPPort, a.daprGRPCPort, a.metricsPort, Number(a.env['METRICS_PORT'])]);
 
 function answers(port: number): Promise<boolean> {
   return new Promise((done) => {
@@ -141,6 +141,13 @@ test('dapr run -f dapr.yaml as the README says: a message goes through the gatew
     (read.body['messages'] as Array<{ body: string }>).map((m) => m.body),
     ['hello from dapr run'],
   );
+
+  // Each app's metrics beside its sidecar's, on the ports the template names.
+  for (const app of template.apps) {
+    const scraped = await (await fetch(`http://127.0.0.1:${app.env['METRICS_PORT']}/metrics`)).text();
+    t.regex(scraped, new RegExp(`^process_cpu_user_seconds_total\\{app="${app.appID}"\\}`, 'm'), `${app.appID}: its own metrics`);
+    t.regex(await (await fetch(`http://127.0.0.1:${app.metricsPort}/metrics`)).text(), /^dapr_/m, `${app.appID}: its sidecar's metrics`);
+  }
 
   const stopped = Date.now();
   const stop = await output('.dapr/bin/dapr', ['stop', '-f', 'dapr.yaml'], 'dapr-stop.log');

@@ -13,10 +13,19 @@ const publisher = createDaprPublisher({ sidecar, logger, ackWaitMs: config.publi
 const chat = createChat(
   { store, publisher, logger, now: () => new Date(), newId: randomUUID },
   { batchMax: config.sendBatchMax, windowSize: config.headWindow, deadlineMs: config.sendDeadlineMs },
+  {
+    markDelayMs: config.outboxMarkDelayMs,
+    graceMs: config.outboxGraceMs,
+    sweepMs: config.outboxSweepMs,
+    unlistAfterMs: config.outboxUnlistAfterMs,
+  },
 );
 const app = createApp({ logger, sidecar, chat, appApiToken: config.appApiToken });
 const server = createServer(app.callback());
 logger.info({ port: await listen(server, config.port, config.host) }, 'listening');
-// Events already handed to the publisher get a last chance before exit.
 await serveMetrics(config, logger);
-installShutdown({ server, logger, closers: [() => publisher.idle(), flushSpans] });
+// Messages another process (or this one before a restart) left unpublished.
+chat.outbox.start();
+// Events already handed over get a last chance before exit (what the outbox
+// cannot publish now, a replica's sweep publishes later).
+installShutdown({ server, logger, closers: [() => chat.outbox.close(), () => publisher.idle(), flushSpans] });

@@ -38,4 +38,27 @@ export async function updateKey<T>(
   throw unavailable(`Too many concurrent changes to ${key.split(':')[0]}; try again`);
 }
 
+/**
+ * Sets (`entry`) or removes (undefined) one room's entry in a map-of-rooms
+ * key (a user's index, a directory shard, an outbox shard); no write when
+ * nothing changes.
+ */
+export async function setRoomEntry<E extends Record<string, unknown>>(
+  store: KeyValueStore,
+  key: string,
+  roomId: string,
+  entry: E | undefined,
+  unchanged: (current: E) => boolean,
+): Promise<void> {
+  await updateKey<{ rooms: Record<string, E> }>(store, key, (current) => {
+    const rooms = current?.rooms ?? {};
+    const existing = rooms[roomId];
+    if (entry === undefined ? existing === undefined : existing !== undefined && unchanged(existing)) return undefined;
+    const next = { ...rooms };
+    if (entry === undefined) delete next[roomId];
+    else next[roomId] = entry;
+    return { rooms: next };
+  });
+}
+
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

@@ -22,6 +22,8 @@ export const keys = {
   readMarker: (roomId: string, userId: string) => `read:${roomId}:${userId}`,
   /** DirectoryShard `n` of the public rooms. */
   directoryShard: (shard: number) => `directory:public:${shard}`,
+  /** OutboxShard `n`: rooms that may have unpublished messages (domain/outbox.ts). */
+  outboxShard: (shard: number) => `outbox:rooms:${shard}`,
 } as const;
 
 /** Public rooms are spread over this many directory keys, so that creating rooms rarely contends. */
@@ -29,6 +31,13 @@ export const DIRECTORY_SHARDS = 8;
 
 export function directoryShardOf(roomId: string): number {
   return createHash('sha256').update(roomId).digest()[0]! % DIRECTORY_SHARDS;
+}
+
+/** The outbox's room index is spread over this many keys, so that rooms listing themselves rarely contend. */
+export const OUTBOX_SHARDS = 16;
+
+export function outboxShardOf(roomId: string): number {
+  return createHash('sha256').update(roomId).digest()[1]! % OUTBOX_SHARDS;
 }
 
 /**

@@ -26,6 +26,13 @@ export interface RoomHead extends Room {
   lastMessageAt: string | null;
   /** The newest committed messages, ascending by seq; always the last commit's messages. */
   window: Message[];
+  /**
+   * The outbox marker (domain/outbox.ts): `message.created` of every seq up
+   * to this one is published. The messages after it, up to `lastSeq`, are
+   * the room's pending events, committed in the same write as the messages.
+   * Absent on heads written before the outbox: everything counts as published.
+   */
+  publishedSeq?: number;
   /** The `version` of the member list that memberCount and ownerId were taken from. */
   membersVersion: number;
   /** The two users of a dm. */

@@ -79,12 +79,22 @@ export interface ChatEvent {
 
 /**
  * Publishes the events of committed changes. Events of one room go out in
- * the order they are given. `publish` never rejects: the data is stored
- * already, so a broker that is down must not fail the request. It resolves
- * once the events were accepted, or once a first short round of retries
- * failed (it then keeps retrying in the background and logs what it could
- * not publish).
+ * the order they are given.
  */
 export interface EventPublisher {
+  /**
+   * Best effort, for the events the outbox does not carry (edits, deletions,
+   * membership, read markers). Never rejects: the data is stored already, so
+   * a broker that is down must not fail the request. Resolves once the events
+   * were accepted, or once a first short round of retries failed (it then
+   * keeps retrying in the background for a while and logs what it could not
+   * publish).
+   */
   publish(events: ChatEvent[]): Promise<void>;
+  /**
+   * One attempt: resolves once the broker accepted every event, rejects when
+   * it did not take them all. The outbox relay (outbox.ts) retries until it
+   * resolves; events it already handed over may then go out twice.
+   */
+  publishOrFail(events: ChatEvent[]): Promise<void>;
 }

@@ -12,7 +12,7 @@
  */
 import { forbidden, notFound } from '@chat/platform';
 import { NO_SUCH_ROOM, requireManager, requireMember, requireVisible, roleIn, type RoomView } from './access.js';
-import { updateKey, type ChatContext } from './context.js';
+import { setRoomEntry, updateKey, type ChatContext } from './context.js';
 import { DIRECTORY_SHARDS, directoryShardOf, dmRoomId, keys } from './keys.js';
 import {
   isPublicChannel,
@@ -80,33 +80,12 @@ export function createRooms(ctx: ChatContext) {
     return value;
   }
 
-  /**
-   * Sets (`entry`) or removes (undefined) one room's entry in a map-of-rooms
-   * key (a user's index, a directory shard); no write when nothing changes.
-   */
-  async function setRoomEntry<E extends Record<string, unknown>>(
-    key: string,
-    roomId: string,
-    entry: E | undefined,
-    unchanged: (current: E) => boolean,
-  ): Promise<void> {
-    await updateKey<{ rooms: Record<string, E> }>(store, key, (current) => {
-      const rooms = current?.rooms ?? {};
-      const existing = rooms[roomId];
-      if (entry === undefined ? existing === undefined : existing !== undefined && unchanged(existing)) return undefined;
-      const next = { ...rooms };
-      if (entry === undefined) delete next[roomId];
-      else next[roomId] = entry;
-      return { rooms: next };
-    });
-  }
-
   /** Sets (role) or removes (undefined) one room in a user's index. */
   const indexRoom = (userId: string, roomId: string, role: Role | undefined): Promise<void> =>
-    setRoomEntry(keys.userRooms(userId), roomId, role === undefined ? undefined : { role }, (e) => e.role === role);
+    setRoomEntry(store, keys.userRooms(userId), roomId, role === undefined ? undefined : { role }, (e) => e.role === role);
 
   const listInDirectory = (roomId: string, name: string | undefined): Promise<void> =>
-    setRoomEntry(keys.directoryShard(directoryShardOf(roomId)), roomId, name === undefined ? undefined : { name }, (e) => e.name === name);
+    setRoomEntry(store, keys.directoryShard(directoryShardOf(roomId)), roomId, name === undefined ? undefined : { name }, (e) => e.name === name);
 
   const event = (topic: ChatEvent['topic'], roomId: string, actorId: string, data: unknown): ChatEvent => ({
     topic,

@@ -7,16 +7,21 @@
  * 1. read the head and the member list (one bulk read); refuse authors who
  *    are not members; a `clientMsgId` already in the head's window is a
  *    repeat: answer the message it sent;
- * 2. read (after the head) the idempotency keys of the batch, and the
- *    message keys of the window messages this commit drops from the head
- *    (it writes any that are missing: a committer that died before
- *    materializing them);
- * 3. write the head under the ETag read in 1, with `lastSeq` advanced and
- *    the new messages in its window. A lost race (another replica committed
- *    first) goes back to 1. This write is the commit;
- * 4. materialize: write `msg:{room}:{seq}` and the idempotency keys, only if
- *    absent (history reads those; until then readers take the head's window);
- *    move each author's read marker to their message; publish; answer.
+ * 2. read (after the head) the idempotency keys of the batch, the message
+ *    keys of the window messages this commit drops from the head (it writes
+ *    any that are missing: a committer that died before materializing them),
+ *    and the room's outbox index shard (outbox.ts: the room is listed before
+ *    the commit when it is not);
+ * 3. write the head under the ETag read in 1, with `lastSeq` advanced, the
+ *    new messages in its window and the outbox marker (`publishedSeq`). A
+ *    lost race (another replica committed first) goes back to 1. This write
+ *    is the commit, of the messages and of their `message.created` events;
+ * 4. hand the messages to the outbox relay, which publishes them; materialize:
+ *    write `msg:{room}:{seq}` and the idempotency keys, only if absent
+ *    (history reads those; until then readers take the head's window); move
+ *    each author's read marker to their message; answer. The answer does not
+ *    wait for the broker: the event is committed, and the relay publishes it
+ *    whatever happens to this request.
  *
  * Why the head carries the messages rather than a multi-key transaction: on
  * Redis a MULTI whose ETag check fails still applies its other writes (the
@@ -40,6 +45,7 @@ import { NO_SUCH_ROOM, roleIn } from './access.js';
 import { sleep, updateKey, type ChatContext } from './context.js';
 import { keys } from './keys.js';
 import { isPublicChannel, notBefore, type IdempotencyRecord, type MemberList, type Message, type ReadMarker, type RoomHead } from './model.js';
+import type { CommitOutbox } from './outbox.js';
 import { WriteConflict, type ChatEvent, type Stored } from './ports.js';
 
 export interface SendInput {
@@ -95,10 +101,12 @@ export class MessageSequencer {
 
   private readonly ctx: ChatContext;
   private readonly options: SequencerOptions;
+  private readonly outbox: CommitOutbox;
 
-  constructor(ctx: ChatContext, options: SequencerOptions) {
+  constructor(ctx: ChatContext, options: SequencerOptions, outbox: CommitOutbox) {
     this.ctx = ctx;
     this.options = options;
+    this.outbox = outbox;
   }
 
   /** Appends a message (or answers the first one sent with the same clientMsgId). */
@@ -178,7 +186,7 @@ export class MessageSequencer {
       }
       const idemKeys = leaders.flatMap((p) => (p.input.clientMsgId === undefined ? [] : [idemKey(p.input)]));
       const verifyKeys = unverified.flatMap((m) => [keys.message(roomId, m.seq), ...(m.clientMsgId ? [idemKey(m)] : [])]);
-      const second = idemKeys.length + verifyKeys.length > 0 ? await store.getMany<unknown>([...idemKeys, ...verifyKeys]) : new Map();
+      const second = await store.getMany<unknown>([...idemKeys, ...verifyKeys, ...this.outbox.keysToRead(roomId)]);
       for (const pending of leaders) {
         if (pending.input.clientMsgId === undefined) continue;
         const record = second.get(idemKey(pending.input))?.value as IdempotencyRecord | undefined;
@@ -203,6 +211,7 @@ export class MessageSequencer {
       }
 
       // 3. The commit.
+      await this.outbox.beforeCommit(roomId, second);
       const at = notBefore(this.ctx.now(), head.value.lastMessageAt);
       const fresh: Message[] = open.map((pending, i) => ({
         id: pending.messageId,
@@ -220,6 +229,7 @@ export class MessageSequencer {
         lastMessageAt: at,
         updatedAt: at,
         window: [...window.slice(Math.max(0, window.length - keep)), ...fresh],
+        publishedSeq: this.outbox.markerFor(roomId, head.value),
       };
       try {
         await store.put(headKey, next, { etag: head.etag });
@@ -230,11 +240,12 @@ export class MessageSequencer {
       }
       this.stats.commits++;
       this.stats.messages += fresh.length;
+      this.outbox.committed(roomId, fresh, next, open.map((p) => p.trace));
       // What left the head is stored for good; forget it.
       const oldestKept = next.window[0]?.seq ?? next.lastSeq + 1;
       for (const seq of lane.materializing.keys()) if (seq < oldestKept) lane.materializing.delete(seq);
 
-      // 4. After the commit: answered once materialized and published.
+      // 4. After the commit: answered once materialized.
       const materialized = store.insertMissing(fresh.flatMap(materialization)).then(
         () => true,
         (error: unknown) => {
@@ -257,20 +268,11 @@ export class MessageSequencer {
   }
 
   /**
-   * What follows a commit, all at once: store the message keys, publish
-   * message.created, move each author's read marker to their last message
-   * (and publish read.updated). The sends are answered when the events are
-   * out (see EventPublisher for a broker that does not take them).
+   * What follows a commit, besides the outbox: store the message keys and
+   * move each author's read marker to their last message, then answer. The
+   * `read.updated` events go out best effort, not waited for.
    */
   private async afterCommit(roomId: string, fresh: Message[], materialized: Promise<boolean>, traces: Array<SpanContext | undefined>): Promise<void> {
-    const created: ChatEvent[] = fresh.map((message, i) => ({
-      topic: 'message.created',
-      roomId,
-      occurredAt: message.createdAt,
-      actorId: message.authorId,
-      data: message,
-      trace: traces[i],
-    }));
     const occurredAt = fresh[fresh.length - 1]!.createdAt;
     const lastByAuthor = new Map<string, { seq: number; trace: SpanContext | undefined }>();
     fresh.forEach((message, i) => lastByAuthor.set(message.authorId, { seq: message.seq, trace: traces[i] }));
@@ -286,8 +288,9 @@ export class MessageSequencer {
         }
         return [];
       }),
-    ).then((events) => this.ctx.publisher.publish(events.flat()));
-    await Promise.all([materialized, this.ctx.publisher.publish(created), markers]);
+    );
+    await Promise.all([materialized, markers]);
+    void this.ctx.publisher.publish((await markers).flat());
   }
 
   /** Messages by seq: the stored key when there is one, else the head's window copy. */

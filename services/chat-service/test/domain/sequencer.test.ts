@@ -93,6 +93,7 @@ test('when a member sends, the message.created events come in seq order and the 
   const [author, reader] = [uid(), uid()];
   const room = await roomWith(chat, [author, reader]);
   await Promise.all(Array.from({ length: 7 }, (_, i) => chat.sequencer.send({ roomId: room.id, authorId: author, body: `m${i}` })));
+  await chat.outbox.idle();
   const created = chat.publisher.events.filter((e) => e.topic === 'message.created').map((e) => (e.data as Message).seq);
   t.deepEqual(created, [1, 2, 3, 4, 5, 6, 7]);
   const [mine] = await chat.rooms.list(author);

@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import test from 'ava';
 import { APP_IDS } from '@chat/platform';
+import { waitFor } from '@chat/platform/testing';
 import { startChatHarness, type ChatHarness } from '../helpers/platform.js';
 
 let h: ChatHarness;
@@ -90,15 +91,50 @@ test('when 8 senders on two replicas send 500 messages into one room, seq is exa
   t.deepEqual(history, [...acknowledged].sort((a, b) => a.seq - b.seq));
   t.is(new Set(history.map((m) => m.clientMsgId)).size, 500);
 
+  // Every message's event reached the broker (the stand-in gateway replica got each seq).
+  const published = () =>
+    new Set(
+      h.events
+        .filter((e) => e.pubsub === 'fanout' && e.topic === 'message.created' && e.data.roomId === roomId)
+        .map((e) => (e.data.data as Message).seq),
+    );
+  await waitFor(() => published().size === 500, { what: 'message.created of all 500 seqs on fanout', timeoutMs: 30_000 });
+
   // Each replica's own counters, asked of the app directly (as its sidecar would).
   const appToken = h.platform.runEnv.tokens(APP_IDS.chat).appApiToken;
-  const stats = await Promise.all(
-    replicas.map(async (r) => {
-      const response = await fetch(`${r.url}/stats`, { headers: { 'dapr-api-token': appToken } });
-      return ((await response.json()) as { sequencer: { commits: number; conflicts: number; messages: number; repeats: number } }).sequencer;
-    }),
+  const readStats = () =>
+    Promise.all(
+      replicas.map(async (r) => {
+        const response = await fetch(`${r.url}/stats`, { headers: { 'dapr-api-token': appToken } });
+        return (await response.json()) as {
+          sequencer: { commits: number; conflicts: number; messages: number; repeats: number };
+          outbox: { published: number; takenOver: number; markerWrites: number; markerConflicts: number; backlog: number };
+        };
+      }),
+    );
+  // Once quiet, the outbox marker reaches lastSeq: nothing is left pending.
+  const settled = await waitFor(
+    async () => {
+      const all = await readStats();
+      return all.every((s) => s.outbox.backlog === 0) ? all : undefined;
+    },
+    { what: 'both relays to be done', timeoutMs: 30_000 },
   );
+  const stats = settled.map((s) => s.sequencer);
+  const outbox = settled.map((s) => s.outbox);
   t.log('sequencer stats per replica:', JSON.stringify(stats));
+  t.log('outbox stats per replica:', JSON.stringify(outbox));
+  // The conflict rate, measured: sends' lost head races per commit, and the
+  // head writes of the relay's own (each can make at most one concurrent send
+  // go round again). In a busy room the commits carry the marker.
+  const commits = stats.reduce((sum, s) => sum + s.commits, 0);
+  const sendConflicts = stats.reduce((sum, s) => sum + s.conflicts, 0);
+  const markerWrites = outbox.reduce((sum, o) => sum + o.markerWrites, 0);
+  t.log(
+    `conflicts per commit ${(sendConflicts / commits).toFixed(2)}; relay head writes ${markerWrites} ` +
+      `(${((100 * markerWrites) / commits).toFixed(1)}% of commits), of which lost races ${outbox.reduce((sum, o) => sum + o.markerConflicts, 0)}`,
+  );
+  t.true(markerWrites <= commits / 4, `${markerWrites} relay head writes for ${commits} commits`);
   t.true(stats.every((s) => s.messages > 0), 'both replicas committed messages');
   t.is(stats.reduce((sum, s) => sum + s.messages, 0), 500);
   // At least the 100 resends; daprd itself resends a call that timed out (a

@@ -59,7 +59,7 @@ export function operatorRoutes(chat: Chat): Router<RequestState> {
   const router = createRouter();
   router.use(directCallsOnly);
   router.get('/stats', (ctx) => {
-    ctx.body = { sequencer: chat.sequencer.stats };
+    ctx.body = { sequencer: chat.sequencer.stats, outbox: { ...chat.outbox.stats, backlog: chat.outbox.backlog } };
   });
   return router;
 }

@@ -101,6 +101,12 @@ export const settings = {
     parse: parse.int(10, 5_000),
     default: 300,
   },
+  gapHoldMs: {
+    env: 'REALTIME_GAP_HOLD_MS',
+    doc: "How long a gap in a room's message sequence is held while history cannot be read (chat-service unreachable), in milliseconds; its messages may still arrive by pub/sub meanwhile. Past it the gap is skipped (clients catch up with sync).",
+    parse: parse.int(0, 600_000),
+    default: 30_000,
+  },
   sendRatePerSecond: {
     env: 'REALTIME_SEND_RATE',
     doc: 'Socket message commands (send, edit, delete) a user may make per second, per gateway replica.',

@@ -54,6 +54,7 @@ import type { RealtimeServer, RealtimeSocket } from './types.js';
 
 export interface RealtimeSettings {
   reorderWindowMs: number;
+  gapHoldMs: number;
   sendRatePerSecond: number;
   sendBurst: number;
   typingTtlMs: number;
@@ -164,6 +165,7 @@ export function createRealtime(deps: RealtimeDeps): Realtime {
 
   const sequencer = new RoomSequencer({
     windowMs: settings.reorderWindowMs,
+    unreadableHoldMs: settings.gapHoldMs,
     logger,
     emit: (message) =>
       emitTraced('message:new', messageTraces.get(message), message.createdAt, () =>
@@ -357,7 +359,12 @@ export function createRealtime(deps: RealtimeDeps): Realtime {
     const expiry = expiryWatch(socket, logger);
 
     guard.attach(socket);
-    registerMessageHandlers(socket, { chat, logger, sent: arrived });
+    registerMessageHandlers(socket, {
+      chat,
+      logger,
+      sent: arrived,
+      synced: (roomId, lastSeq) => sequencer.synced(roomId, lastSeq),
+    });
     registerTypingHandlers(socket, {
       logger,
       refreshMs: Math.max(500, Math.floor(settings.typingTtlMs / 2.5)),

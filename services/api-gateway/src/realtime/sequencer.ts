@@ -11,8 +11,17 @@ export interface SequencerOptions {
    */
   fetchAfter: (roomId: string, afterSeq: number, limit: number) => Promise<ChatMessage[]>;
   logger: Logger;
-  /** A room with nothing pending is forgotten after this long without events. */
+  /**
+   * How long a gap is held while history cannot be read (chat-service
+   * unreachable) before it is skipped. Meanwhile the gap's messages may still
+   * arrive by pub/sub (chat-service's outbox publishes every committed
+   * message once it is back), and history is asked again with back-off.
+   */
+  unreadableHoldMs?: number;
+  /** A room with nothing pending is reduced to its next seq after this long without events. */
   idleMs?: number;
+  /** Idle rooms whose next seq is remembered (oldest forgotten first). */
+  rememberRooms?: number;
 }
 
 interface RoomState {
@@ -26,6 +35,9 @@ interface RoomState {
   timer: NodeJS.Timeout | undefined;
   filling: boolean;
   touchedAt: number;
+  /** When history first failed to answer for the current gap, and how often since. */
+  unreadableSince: number | undefined;
+  unreadableTries: number;
 }
 
 const HISTORY_PAGE = 100;
@@ -34,13 +46,21 @@ const HISTORY_PAGE = 100;
  * Emits each room's messages in `seq` order although pub/sub delivers them
  * concurrently and at least once. Per room: a message is emitted as soon as
  * its predecessor was; a later one waits; a gap still open after `windowMs`
- * is filled from history, and if history cannot fill it either, it is
- * skipped (clients catch up with `sync`). Duplicates (seq already emitted)
- * are dropped. A room seen for the first time is held for one window, so
- * that its first events, arriving in any order, start from the lowest.
+ * is filled from history. History that answers without the gap's messages
+ * (nobody here to read as) skips the gap (clients catch up with `sync`);
+ * history that cannot be read (chat-service down) holds the gap and is asked
+ * again, for up to `unreadableHoldMs`, since the missing messages are
+ * committed and will be published (or read) once chat-service is back.
+ * Duplicates (seq already emitted) are dropped, also long after: an idle
+ * room is reduced to its next seq, not forgotten. A room seen for the first
+ * time is held for one window, so that its first events, arriving in any
+ * order, start from the lowest; a `sync` answered here gives the start at
+ * once instead (`synced`).
  */
 export class RoomSequencer {
   private readonly rooms = new Map<string, RoomState>();
+  /** The next seq of idle rooms (insertion order: oldest first). */
+  private readonly idleNext = new Map<string, number>();
   private readonly sweeper: NodeJS.Timeout;
   private closed = false;
   private readonly options: SequencerOptions;
@@ -89,9 +109,25 @@ export class RoomSequencer {
     if (room.next !== undefined) this.drain(roomId, room);
   }
 
+  /**
+   * A client here was just sent the room's history up to `lastSeq` (a `sync`
+   * that reached the end). A room whose start is not known yet starts after
+   * it, rather than from the lowest seq its first window happens to see.
+   */
+  synced(roomId: string, lastSeq: number): void {
+    if (this.closed) return;
+    const room = this.room(roomId);
+    if (room.next !== undefined) return;
+    clearTimeout(room.timer);
+    room.timer = undefined;
+    room.next = Math.min(lastSeq + 1, ...room.pending.keys());
+    this.runDeferredBelow(room, room.next);
+    this.drain(roomId, room);
+  }
+
   /** The next seq this replica will emit for the room (for tests and diagnostics). */
   nextSeq(roomId: string): number | undefined {
-    return this.rooms.get(roomId)?.next;
+    return this.rooms.get(roomId)?.next ?? this.idleNext.get(roomId);
   }
 
   close(): void {
@@ -104,7 +140,19 @@ export class RoomSequencer {
   private room(roomId: string): RoomState {
     let room = this.rooms.get(roomId);
     if (!room) {
-      room = { next: undefined, pending: new Map(), deferred: new Map(), known: 0, timer: undefined, filling: false, touchedAt: 0 };
+      const next = this.idleNext.get(roomId);
+      this.idleNext.delete(roomId);
+      room = {
+        next,
+        pending: new Map(),
+        deferred: new Map(),
+        known: next === undefined ? 0 : next - 1,
+        timer: undefined,
+        filling: false,
+        touchedAt: 0,
+        unreadableSince: undefined,
+        unreadableTries: 0,
+      };
       this.rooms.set(roomId, room);
     }
     room.touchedAt = Date.now();
@@ -129,13 +177,12 @@ export class RoomSequencer {
 
   private drain(roomId: string, room: RoomState): void {
     if (room.next === undefined) return;
-    for (;;) {
-      const message = room.pending.get(room.next);
-      if (!message) break;
-      room.pending.delete(room.next);
-      this.emitSafely(message);
-      this.runDeferred(room, room.next);
-      room.next += 1;
+    const from = room.next;
+    this.drainNoArm(room);
+    // The gap history could not be read for is closed.
+    if (room.next > from) {
+      room.unreadableTries = 0;
+      room.unreadableSince = undefined;
     }
     if (room.next > room.known) {
       clearTimeout(room.timer);
@@ -153,13 +200,32 @@ export class RoomSequencer {
     const from = room.next;
     const wanted = Math.min(room.known - from + 1, HISTORY_PAGE);
     let fetched: ChatMessage[] = [];
+    let unreadable = false;
     try {
       fetched = await this.options.fetchAfter(roomId, from - 1, wanted);
     } catch (error) {
-      this.options.logger.warn({ err: error, roomId, from }, 'could not fill a gap from history');
+      unreadable = true;
+      if (room.unreadableTries === 0) this.options.logger.warn({ err: error, roomId, from }, 'could not fill a gap from history; holding it');
     }
     room.filling = false;
     if (this.closed || this.rooms.get(roomId) !== room) return;
+    if (unreadable && !room.pending.has(from)) {
+      const now = Date.now();
+      room.unreadableSince ??= now;
+      room.unreadableTries += 1;
+      if (now - room.unreadableSince < (this.options.unreadableHoldMs ?? 30_000)) {
+        // Ask again with back-off; the missing messages may arrive by pub/sub meanwhile.
+        const wait = Math.min(this.options.windowMs * 2 ** room.unreadableTries, 2_000);
+        room.timer = setTimeout(() => {
+          room.timer = undefined;
+          void this.fill(roomId, room);
+        }, wait);
+        room.timer.unref();
+        return;
+      }
+    }
+    room.unreadableSince = undefined;
+    room.unreadableTries = 0;
     for (const message of fetched) {
       if (message.seq >= (room.next ?? from) && !room.pending.has(message.seq)) room.pending.set(message.seq, message);
     }
@@ -221,7 +287,14 @@ export class RoomSequencer {
     for (const [roomId, room] of this.rooms) {
       if (room.touchedAt < cutoff && room.pending.size === 0 && room.deferred.size === 0 && !room.timer && !room.filling) {
         this.rooms.delete(roomId);
+        // Keep what was emitted, so that a late duplicate (a republished event) is still dropped.
+        if (room.next !== undefined) this.idleNext.set(roomId, room.next);
       }
+    }
+    const max = this.options.rememberRooms ?? 100_000;
+    for (const roomId of this.idleNext.keys()) {
+      if (this.idleNext.size <= max) break;
+      this.idleNext.delete(roomId);
     }
   }
 }

@@ -166,6 +166,7 @@ export class FakeChat implements ChatApi {
 
 export const SETTINGS: RealtimeSettings = {
   reorderWindowMs: 50,
+  gapHoldMs: 1_000,
   sendRatePerSecond: 10,
   sendBurst: 20,
   typingTtlMs: 5_000,

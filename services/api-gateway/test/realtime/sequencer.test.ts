@@ -16,12 +16,19 @@ const message = (seq: number, roomId = 'r1'): ChatMessage => ({
 
 function setup(
   t: { teardown: (fn: () => void) => void },
-  options: { windowMs?: number; history?: (roomId: string, afterSeq: number, limit: number) => Promise<ChatMessage[]> } = {},
+  options: {
+    windowMs?: number;
+    history?: (roomId: string, afterSeq: number, limit: number) => Promise<ChatMessage[]>;
+    unreadableHoldMs?: number;
+    idleMs?: number;
+  } = {},
 ) {
   const emitted: number[] = [];
   const fetches: Array<[string, number, number]> = [];
   const sequencer = new RoomSequencer({
     windowMs: options.windowMs ?? 30,
+    ...(options.unreadableHoldMs === undefined ? {} : { unreadableHoldMs: options.unreadableHoldMs }),
+    ...(options.idleMs === undefined ? {} : { idleMs: options.idleMs }),
     logger,
     emit: (m) => emitted.push(m.seq),
     fetchAfter: async (roomId, afterSeq, limit) => {
@@ -133,4 +140,78 @@ test('when 200 messages arrive shuffled and concurrently, they are emitted exact
   );
   await waitFor(() => emitted.length === 200, { what: 'all 200 messages', timeoutMs: 5_000 });
   t.deepEqual(emitted, Array.from({ length: 200 }, (_, i) => i + 1));
+});
+
+test('when history cannot be read (chat-service down), the gap is held and filled by the message arriving late, in order', async (t) => {
+  const { sequencer, emitted, fetches } = setup(t, {
+    unreadableHoldMs: 10_000,
+    history: async () => {
+      throw new Error('chat-service is unavailable');
+    },
+  });
+  sequencer.push(message(1));
+  sequencer.push(message(3));
+  await waitFor(() => fetches.length >= 2, { what: 'history to be asked again', timeoutMs: 2_000 });
+  t.deepEqual(emitted, [1], 'nothing skipped while history is unreadable');
+  // chat-service's outbox publishes the missing message once it is back.
+  sequencer.push(message(2));
+  t.deepEqual(emitted, [1, 2, 3]);
+});
+
+test('when history comes back while a gap is held, the gap is filled from it', async (t) => {
+  let up = false;
+  const { sequencer, emitted } = setup(t, {
+    unreadableHoldMs: 10_000,
+    history: async () => {
+      if (!up) throw new Error('chat-service is unavailable');
+      return [message(2), message(3)];
+    },
+  });
+  sequencer.push(message(1));
+  sequencer.push(message(4));
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  t.deepEqual(emitted, [1]);
+  up = true;
+  await waitFor(() => emitted.length === 4, { what: 'the gap to be filled', timeoutMs: 5_000 });
+  t.deepEqual(emitted, [1, 2, 3, 4]);
+});
+
+test('when history stays unreadable past the hold, the gap is skipped', async (t) => {
+  const { sequencer, emitted } = setup(t, {
+    unreadableHoldMs: 150,
+    history: async () => {
+      throw new Error('chat-service is unavailable');
+    },
+  });
+  sequencer.push(message(1));
+  sequencer.push(message(3));
+  await waitFor(() => emitted.length === 2, { what: 'the gap to be skipped', timeoutMs: 5_000 });
+  t.deepEqual(emitted, [1, 3]);
+});
+
+test('when a client here synced a room not seen yet, its live delivery starts right after the synced end', async (t) => {
+  const { sequencer, emitted, fetches } = setup(t, { windowMs: 200, history: async () => [message(8)] });
+  sequencer.push(message(9));
+  t.deepEqual(emitted, [], 'a first window would wait, then start at 9');
+  // The sync answered up to 7: 8 was committed but is not here yet, so it is filled from history.
+  sequencer.synced('r1', 7);
+  t.is(sequencer.nextSeq('r1'), 8);
+  await waitFor(() => emitted.length === 2, { what: 'the gap at 8 to be filled', timeoutMs: 5_000 });
+  t.deepEqual(emitted, [8, 9]);
+  t.deepEqual(fetches, [['r1', 7, 2]]);
+  // A room already under way is not moved by a sync.
+  sequencer.synced('r1', 3);
+  t.is(sequencer.nextSeq('r1'), 10);
+});
+
+test('when a duplicate arrives long after the room went idle, it is still dropped', async (t) => {
+  const { sequencer, emitted } = setup(t, { idleMs: 20 });
+  sequencer.push(message(1));
+  sequencer.push(message(2));
+  await waitFor(() => sequencer.nextSeq('r1') === 3 && emitted.length === 2, { what: 'the messages', timeoutMs: 1_000 });
+  // Idle for a while: the room is reduced to its next seq.
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  sequencer.push(message(2));
+  sequencer.push(message(3));
+  t.deepEqual(emitted, [1, 2, 3], 'the republished 2 is dropped and 3 goes out at once');
 });

@@ -8,6 +8,8 @@ export interface MessageHandlerDeps {
   logger: Logger;
   /** A message this replica just stored: fed to the room's sequencer at once, before pub/sub brings it back. */
   sent: (message: ChatMessage) => void;
+  /** A socket here was sent a room's history up to its end (`lastSeq`): where the room's live delivery can start. */
+  synced: (roomId: string, lastSeq: number) => void;
 }
 
 const roomId = uuid;
@@ -58,7 +60,13 @@ export function registerMessageHandlers(socket: RealtimeSocket, deps: MessageHan
     socket,
     'sync',
     object({ roomId, afterSeq: seqRule({ min: 0 }), limit: int({ min: 1, max: 100 }) }, ['limit']),
-    async (input, caller) => chat.history(caller, input.roomId, input.afterSeq, input.limit ?? 50),
+    async (input, caller) => {
+      const page = await chat.history(caller, input.roomId, input.afterSeq, input.limit ?? 50);
+      // Only seqs the service answered, never the client's afterSeq, decide where delivery starts.
+      const last = page.messages.at(-1);
+      if (last && !page.hasMore) deps.synced(input.roomId, last.seq);
+      return page;
+    },
     { logger },
   );
 

@@ -70,6 +70,8 @@ export function prepareRunEnv(options: {
   given?: NodeJS.ProcessEnv;
   /** Isolation slot: the Redis database (and the like) this run uses; 0 for npm start. */
   slot?: number;
+  /** The redis profile's server, host:port (default 127.0.0.1:6379); a test may bring its own. */
+  redisHost?: string;
 }): RunEnv {
   const { runDir, profile } = options;
   const given = options.given ?? {};
@@ -104,6 +106,9 @@ export function prepareRunEnv(options: {
     PLATFORM_SECRETS_FILE: secretsFile,
     PLATFORM_DATA_DIR: join(runDir, 'data'),
     PLATFORM_AVATARS_DIR: join(runDir, 'data', 'avatars'),
+    // The redis profile's server (components/redis): this machine's;
+    // docker-compose.yml sets its own (the `redis` service).
+    PLATFORM_REDIS_HOST: options.redisHost ?? '127.0.0.1:6379',
     PLATFORM_REDIS_DB: String(options.slot ?? 0),
     // For the other profiles (docs/profiles.md). Every value is whole
     // because a component's envRef takes a variable as the entire value.

@@ -3,3 +3,4 @@ export * from './platform.js';
 export { REPO_ROOT, daprdPath, prepareRunEnv } from '../runtime/run-env.js';
 export { SIDECAR_ENV, sidecarArgs, type SidecarSpec } from '../runtime/daprd.js';
 export * from './listeners.js';
+export * from './redis-server.js';

@@ -25,6 +25,7 @@ export interface RunningService {
   appPort: number;
   daprHttpPort: number;
   url: string;
+  /** The running processes; replaced by restartApp / restartSidecar. */
   app: ManagedProcess;
   daprd: ManagedProcess;
 }
@@ -45,6 +46,8 @@ export interface PlatformOptions {
   /** Start a daprd with this app-id and no app, for tests that call services as that app. */
   callerSidecars?: AppId[];
   readyTimeoutMs?: number;
+  /** The Redis server of the redis profile, host:port (default 127.0.0.1:6379), e.g. a test's own. */
+  redisHost?: string;
 }
 
 export interface Platform {
@@ -61,6 +64,13 @@ export interface Platform {
   startInstance(name: ServiceName, label?: string): Promise<RunningService>;
   /** Stops an instance's app (not its sidecar), as when a service crashes. */
   stopApp(label: string): Promise<void>;
+  /**
+   * Starts an instance's app again, same ports and settings, beside its
+   * running sidecar (after `instance.app.kill()`, as a supervisor would).
+   */
+  restartApp(label: string): Promise<RunningService>;
+  /** Starts an instance's sidecar again on the same ports (after `instance.daprd.kill()`). */
+  restartSidecar(label: string): Promise<RunningService>;
   /** Stops an instance: its sidecar, then its app. */
   stopInstance(label: string): Promise<void>;
   stop(): Promise<void>;
@@ -83,7 +93,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   const profile = options.profile ?? process.env['PROFILE'] ?? 'redis';
   const runDir = mkdtempSync(join(tmpdir(), 'chat-platform-'));
   const slot = claimSlot();
-  const runEnv = prepareRunEnv({ runDir, profile, slot: slot.slot });
+  const runEnv = prepareRunEnv({ runDir, profile, slot: slot.slot, ...(options.redisHost ? { redisHost: options.redisHost } : {}) });
   try {
     // What the profile's servers need first (JetStream streams, ...), and
     // nothing left queued for this slot's consumers by an earlier run.
@@ -111,36 +121,64 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     );
   }
 
+  /** How to (re)start each instance's processes on its ports. */
+  const launchers = new Map<RunningService, { app: () => Promise<ManagedProcess>; daprd: () => Promise<ManagedProcess> }>();
+
   async function startInstance(name: ServiceName, label: string = name): Promise<RunningService> {
     const appPort = await freePort();
     // Reserve the sidecar's HTTP port first: the app needs to know it.
     const sidecarPorts = await reserveSidecar();
-    const app = startProcess(node, ['--import', 'tsx', join('services', name, 'src', 'main.ts')], {
-      env: {
-        ...baseEnv,
-        ...runEnv.appEnv(name),
-        ...TEST_DEFAULTS[name],
-        ...options.env,
-        ...options.serviceEnv?.[name],
-        APP_ID: name,
-        APP_PORT: String(appPort),
-        DAPR_HTTP_PORT: String(sidecarPorts.httpPort),
-        INSTANCE_LABEL: label,
-      },
-      cwd: REPO_ROOT,
-      logFile: join(runDir, 'logs', `${label.replace('#', '-')}.app.log`),
-    });
-    let appExited = false;
-    void app.exited.then(() => (appExited = true));
-    await waitFor(
-      async () => {
-        if (appExited) throw new WaitAbortedError(`${label} exited; see ${app.logFile}`);
-        const response = await fetch(`http://127.0.0.1:${appPort}/healthz`, { signal: AbortSignal.timeout(1_000) });
-        return response.ok;
-      },
-      { what: `${label} to listen (log: ${app.logFile})`, timeoutMs: readyTimeoutMs, intervalMs: 100 },
-    );
-    const sidecar = sidecarPorts.start(name, label, appPort);
+    const launchApp = async (): Promise<ManagedProcess> => {
+      const app = startProcess(node, ['--import', 'tsx', join('services', name, 'src', 'main.ts')], {
+        env: {
+          ...baseEnv,
+          ...runEnv.appEnv(name),
+          ...TEST_DEFAULTS[name],
+          ...options.env,
+          ...options.serviceEnv?.[name],
+          APP_ID: name,
+          APP_PORT: String(appPort),
+          DAPR_HTTP_PORT: String(sidecarPorts.httpPort),
+          INSTANCE_LABEL: label,
+        },
+        cwd: REPO_ROOT,
+        logFile: join(runDir, 'logs', `${label.replace('#', '-')}.app.log`),
+      });
+      let appExited = false;
+      void app.exited.then(() => (appExited = true));
+      try {
+        await waitFor(
+          async () => {
+            if (appExited) throw new WaitAbortedError(`${label} exited; see ${app.logFile}`);
+            const response = await fetch(`http://127.0.0.1:${appPort}/healthz`, { signal: AbortSignal.timeout(1_000) });
+            return response.ok;
+          },
+          { what: `${label} to listen (log: ${app.logFile})`, timeoutMs: readyTimeoutMs, intervalMs: 100 },
+        );
+      } catch (error) {
+        await app.stop();
+        throw error;
+      }
+      return app;
+    };
+    const launchSidecar = async (): Promise<ManagedProcess> => {
+      const sidecar = sidecarPorts.start(name, label, appPort);
+      try {
+        await waitSidecar(sidecarPorts.httpPort, sidecar, label);
+      } catch (error) {
+        await sidecar.stop();
+        throw error;
+      }
+      return sidecar;
+    };
+    const app = await launchApp();
+    let sidecar: ManagedProcess;
+    try {
+      sidecar = await launchSidecar();
+    } catch (error) {
+      await app.stop();
+      throw error;
+    }
     const instance: RunningService = {
       name,
       label,
@@ -150,13 +188,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
       app,
       daprd: sidecar,
     };
-    try {
-      await waitSidecar(sidecarPorts.httpPort, sidecar, label);
-    } catch (error) {
-      await sidecar.stop();
-      await app.stop();
-      throw error;
-    }
+    launchers.set(instance, { app: launchApp, daprd: launchSidecar });
     instances.push(instance);
     return instance;
   }
@@ -202,6 +234,18 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     startInstance,
     async stopApp(label) {
       await platform.instance(label).app.stop();
+    },
+    async restartApp(label) {
+      const found = platform.instance(label);
+      await found.app.stop();
+      found.app = await launchers.get(found)!.app();
+      return found;
+    },
+    async restartSidecar(label) {
+      const found = platform.instance(label);
+      await found.daprd.stop();
+      found.daprd = await launchers.get(found)!.daprd();
+      return found;
     },
     async stopInstance(label) {
       const found = platform.instance(label);

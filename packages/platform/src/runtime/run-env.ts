@@ -33,6 +33,27 @@ export function newSigningKey(): SigningKeyRecord {
   };
 }
 
+/**
+ * The run folder's files that the sidecars read: `data/avatars/` for the
+ * avatars binding, and `secrets.json` for the secret store with an
+ * access-token signing key, made only when missing (a key kept across runs
+ * keeps issued tokens valid). Also what Compose's `init` service runs on its
+ * volume (deploy/compose/init-run-dir.mjs).
+ */
+export function prepareRunDir(runDir: string): { secretsFile: string; avatarsDir: string } {
+  const avatarsDir = join(runDir, 'data', 'avatars');
+  mkdirSync(avatarsDir, { recursive: true });
+  const secretsFile = join(runDir, 'secrets.json');
+  const secrets: Record<string, string> = existsSync(secretsFile)
+    ? (JSON.parse(readFileSync(secretsFile, 'utf8')) as Record<string, string>)
+    : {};
+  if (!secrets[SIGNING_KEYS_SECRET]) {
+    secrets[SIGNING_KEYS_SECRET] = JSON.stringify([newSigningKey()]);
+    writeFileSync(secretsFile, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+  }
+  return { secretsFile, avatarsDir };
+}
+
 /** The token pair of one app-id: what its app presents to its sidecar, and its sidecar to its app. */
 export interface AppTokens {
   /** DAPR_API_TOKEN: the app → its own sidecar. */
@@ -79,16 +100,7 @@ export function prepareRunEnv(options: {
   if (!existsSync(resourcesPath)) {
     throw new Error(`No component profile "${profile}": expected a folder at components/${profile}`);
   }
-  mkdirSync(join(runDir, 'data', 'avatars'), { recursive: true });
-
-  const secretsFile = join(runDir, 'secrets.json');
-  const secrets: Record<string, string> = existsSync(secretsFile)
-    ? (JSON.parse(readFileSync(secretsFile, 'utf8')) as Record<string, string>)
-    : {};
-  if (!secrets[SIGNING_KEYS_SECRET]) {
-    secrets[SIGNING_KEYS_SECRET] = JSON.stringify([newSigningKey()]);
-    writeFileSync(secretsFile, JSON.stringify(secrets, null, 2), { mode: 0o600 });
-  }
+  const { secretsFile } = prepareRunDir(runDir);
 
   const token = () => randomBytes(24).toString('base64url');
   const pairs = new Map<string, AppTokens>();

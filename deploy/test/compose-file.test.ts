@@ -1,0 +1,115 @@
+/**
+ * docker-compose.yml and the Dockerfile against dapr.yaml and package.json:
+ * the same apps, ports and sidecar flags as `npm start`, the same components
+ * folder, and an image that builds every workspace. `npm run test:compose`
+ * runs the file for real; this keeps it in step without Docker.
+ */
+import test from 'ava';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { REPO_ROOT, sidecarArgs } from '@chat/platform/testing';
+
+interface RunApp {
+  appID: string;
+  appDirPath: string;
+  appPort: number;
+  daprHTTPPort: number;
+  daprGRPCPort: number;
+  metricsPort: number;
+}
+const read = (path: string) => readFileSync(join(REPO_ROOT, path), 'utf8');
+const template = parse(read('dapr.yaml')) as { common: { resourcesPath: string; logLevel: string }; apps: RunApp[] };
+const compose = parse(read('docker-compose.yml'), { merge: true }) as { services: Record<string, any> };
+
+/** `--flag value` pairs of a command line (a flag with no value maps to true). */
+function flags(args: string[]): Record<string, string | true> {
+  const out: Record<string, string | true> = {};
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (!arg.startsWith('--')) continue;
+    const next = args[i + 1];
+    if (next !== undefined && !next.startsWith('--')) out[arg] = args[++i]!;
+    else out[arg] = true;
+  }
+  return out;
+}
+
+test('each app of dapr.yaml runs its compiled service beside a daprd in its network namespace, with the flags npm start gives it', (t) => {
+  for (const app of template.apps) {
+    const service = compose.services[app.appID];
+    const sidecar = compose.services[`${app.appID}-dapr`];
+    t.truthy(service, app.appID);
+    t.truthy(sidecar, `${app.appID}-dapr`);
+    t.deepEqual(service.command, ['node', '--conditions=production', `${app.appDirPath.replace(/^\.\//, '')}/dist/main.js`]);
+    t.like(service.environment, { APP_ID: app.appID, APP_PORT: String(app.appPort), DAPR_HTTP_PORT: String(app.daprHTTPPort) });
+    t.is(sidecar.network_mode, `service:${app.appID}`);
+
+    const [binary, ...args] = sidecar.command as string[];
+    t.is(binary, '/daprd');
+    const expected = flags(
+      sidecarArgs({
+        appId: app.appID,
+        appPort: app.appPort,
+        httpPort: app.daprHTTPPort,
+        grpcPort: app.daprGRPCPort,
+        metricsPort: app.metricsPort,
+        resourcesPath: '/components',
+        configPath: '/components/config.yaml',
+        logLevel: template.common.logLevel,
+        appHealthCheck: true,
+      }),
+    );
+    // Fixed in Compose (each sidecar has its own namespace); a free one in npm start.
+    t.deepEqual(flags(args), { ...expected, '--dapr-internal-grpc-port': '50002' }, app.appID);
+  }
+  const apps = new Set(template.apps.map((a) => a.appID));
+  const others = Object.keys(compose.services).filter((name) => !apps.has(name) && !apps.has(name.replace(/-dapr$/, '')));
+  t.deepEqual(others.sort(), ['init', 'redis']);
+});
+
+test('the sidecars mount dapr.yaml\'s components read-only, and every PLATFORM_* variable those read is set', (t) => {
+  const resources = template.common.resourcesPath.replace(/^\.\//, './');
+  const folder = join(REPO_ROOT, template.common.resourcesPath);
+  const texts = readdirSync(folder)
+    .filter((file) => file.endsWith('.yaml'))
+    .map((file) => readFileSync(join(folder, file), 'utf8'));
+  const used = new Set(texts.flatMap((text) => [...text.matchAll(/(?:envRef: |\$\{)(PLATFORM_\w+)/g)].map((m) => m[1]!)));
+  t.true(used.has('PLATFORM_REDIS_HOST'));
+  for (const app of template.apps) {
+    const sidecar = compose.services[`${app.appID}-dapr`];
+    t.true(sidecar.volumes.includes(`${resources}:/components:ro`), app.appID);
+    for (const name of used) t.truthy(sidecar.environment[name], `${app.appID}-dapr: ${name}`);
+    t.is(sidecar.environment.PLATFORM_REDIS_HOST, 'redis:6379');
+  }
+});
+
+test('only the gateway listens beyond its namespace, and only on the host\'s loopback', (t) => {
+  const published = Object.entries(compose.services).filter(([, s]) => s.ports);
+  t.deepEqual(published.map(([name]) => name), ['api-gateway']);
+  t.deepEqual(compose.services['api-gateway'].ports, ['127.0.0.1:${GATEWAY_PORT:-8080}:8080']);
+  for (const app of template.apps.filter((a) => a.appID !== 'api-gateway')) t.is(compose.services[app.appID].environment.HOST, '127.0.0.1');
+});
+
+test('the tokens come from the env file, a pair per app-id', (t) => {
+  const names = new Set<string>();
+  for (const app of template.apps) {
+    const prefix = app.appID.toUpperCase().replace(/-/g, '_');
+    for (const service of [compose.services[app.appID], compose.services[`${app.appID}-dapr`]]) {
+      t.regex(service.environment.DAPR_API_TOKEN, new RegExp(`^\\$\\{${prefix}_DAPR_API_TOKEN:\\?`));
+      t.regex(service.environment.APP_API_TOKEN, new RegExp(`^\\$\\{${prefix}_APP_API_TOKEN:\\?`));
+    }
+    names.add(`${prefix}_DAPR_API_TOKEN`).add(`${prefix}_APP_API_TOKEN`);
+  }
+  t.is(names.size, template.apps.length * 2);
+});
+
+test('the Dockerfile installs and builds every workspace of package.json', (t) => {
+  const dockerfile = read('Dockerfile');
+  const { workspaces } = JSON.parse(read('package.json')) as { workspaces: string[] };
+  for (const workspace of workspaces) {
+    t.true(dockerfile.includes(`COPY ${workspace}/package.json ${workspace}/`), `${workspace}/package.json`);
+    t.true(dockerfile.includes(`COPY ${workspace}/src ${workspace}/src`), `${workspace}/src`);
+    t.true(dockerfile.includes(`COPY --from=build /app/${workspace}/dist ${workspace}/dist`), `${workspace}/dist`);
+  }
+});

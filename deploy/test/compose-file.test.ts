@@ -60,8 +60,11 @@ test('each app of dapr.yaml runs its compiled service beside a daprd in its netw
         appHealthCheck: true,
       }),
     );
-    // Fixed in Compose (each sidecar has its own namespace); a free one in npm start.
-    t.deepEqual(flags(args), { ...expected, '--dapr-internal-grpc-port': '50002' }, app.appID);
+    // What differs, and why: the other sidecars invoke this one on the
+    // project's network (not on loopback), at a fixed port (each sidecar has
+    // a namespace of its own).
+    t.deepEqual(flags(args), { ...expected, '--dapr-internal-grpc-listen-address': '0.0.0.0', '--dapr-internal-grpc-port': '50002' }, app.appID);
+    t.is(sidecar.environment.DAPR_HOST_IP, undefined, 'name resolution must hand out the container\'s own address');
   }
   const apps = new Set(template.apps.map((a) => a.appID));
   const others = Object.keys(compose.services).filter((name) => !apps.has(name) && !apps.has(name.replace(/-dapr$/, '')));

@@ -89,7 +89,7 @@ async function call(method: string, path: string, options: { token?: string; bod
   return { status: response.status, body: text ? JSON.parse(text) : undefined };
 }
 
-test('through the gateway of `docker compose up`, a new user registers, sends a message to a room and reads it back', async (t) => {
+test('through the gateway of `docker compose up`, a new user registers, sends a message to a room and reads it back, and stores an avatar', async (t) => {
   t.like(await call('GET', '/api/health'), {
     status: 200,
     body: { status: 'ok', services: { 'api-gateway': 'ok', 'auth-service': 'ok', 'profile-service': 'ok', 'chat-service': 'ok' } },
@@ -121,5 +121,18 @@ test('through the gateway of `docker compose up`, a new user registers, sends a 
     { what: 'the profile made from user.registered', timeoutMs: 30_000, intervalMs: 200 },
   );
   t.like(profile, { status: 200, body: { userId: registered.body.user.id, username } });
+
+  // An avatar goes through profile-service's sidecar into the shared `run`
+  // volume (the avatars binding), which `init` handed to the sidecars' user.
+  const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==', 'base64');
+  const uploaded = await fetch(`${gateway}/api/profiles/me/avatar`, {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'image/png' },
+    body: png,
+  });
+  t.is(uploaded.status, 200);
+  const avatar = await fetch(`${gateway}/api/profiles/${registered.body.user.id}/avatar`, { headers: { authorization: `Bearer ${token}` } });
+  t.is(avatar.status, 200);
+  t.deepEqual(Buffer.from(await avatar.arrayBuffer()), png);
   flowPassed = true;
 });

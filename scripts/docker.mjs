@@ -20,7 +20,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { closeSync, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureSidecar } from './ensure-sidecar.mjs';
 
@@ -114,9 +114,10 @@ function versionAtLeast(found, wanted) {
   return true;
 }
 
+/** A short hash of the files' names and contents (not their folders: a recipe is the same in any checkout). */
 function hashFiles(files, extra = '') {
   const hash = createHash('sha256').update(extra);
-  for (const file of files) hash.update(file).update(readFileSync(file));
+  for (const file of files) hash.update(basename(file)).update(readFileSync(file));
   return hash.digest('hex').slice(0, 16);
 }
 

@@ -1,7 +1,8 @@
 # The four services in one image: compiled JavaScript (npm run build), the
-# production dependencies only, run as the unprivileged `node` user. Which
+# production dependencies only, run as the unprivileged `node` user, and the
+# web client the gateway serves (web/dist, its default WEB_ROOT). Which
 # service a container runs is its command, e.g.
-#   node --conditions=production services/chat-service/dist/main.js
+#   node --conditions=compiled services/chat-service/dist/main.js
 # (docker-compose.yml and deploy/kubernetes/ set it). The base image is a
 # build argument so that machines with no registry can use a local one
 # (scripts/docker.mjs); everyone else gets the official image.
@@ -17,6 +18,7 @@ COPY services/api-gateway/package.json services/api-gateway/
 COPY services/auth-service/package.json services/auth-service/
 COPY services/profile-service/package.json services/profile-service/
 COPY services/chat-service/package.json services/chat-service/
+COPY web/package.json web/
 
 FROM manifests AS production-deps
 RUN npm ci --omit=dev --no-audit --no-fund --ignore-scripts
@@ -35,6 +37,10 @@ COPY services/profile-service/tsconfig.build.json services/profile-service/
 COPY services/profile-service/src services/profile-service/src
 COPY services/chat-service/tsconfig.build.json services/chat-service/
 COPY services/chat-service/src services/chat-service/src
+# The web client (Vite), served by the gateway from web/dist.
+COPY scripts/ensure-web.mjs scripts/
+COPY web/index.html web/vite.config.ts web/tsconfig.json web/
+COPY web/src web/src
 RUN npm run build
 
 FROM ${NODE_IMAGE}
@@ -52,9 +58,11 @@ COPY --from=build /app/services/profile-service/package.json services/profile-se
 COPY --from=build /app/services/profile-service/dist services/profile-service/dist
 COPY --from=build /app/services/chat-service/package.json services/chat-service/
 COPY --from=build /app/services/chat-service/dist services/chat-service/dist
+COPY --from=build /app/web/package.json web/
+COPY --from=build /app/web/dist web/dist
 USER node
 # The service answers /readyz once its sidecar is up with every component it
 # needs (both share the network namespace, so 127.0.0.1 reaches the app).
 HEALTHCHECK --interval=5s --timeout=3s --start-period=60s --retries=3 \
   CMD ["node", "-e", "fetch(`http://127.0.0.1:${process.env.APP_PORT}/readyz`).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-CMD ["node", "--conditions=production", "services/api-gateway/dist/main.js"]
+CMD ["node", "--conditions=compiled", "services/api-gateway/dist/main.js"]

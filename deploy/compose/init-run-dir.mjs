@@ -3,7 +3,7 @@
 // secret store file with a signing key, kept across restarts; the avatars
 // folder) and hands it to the sidecars' user, who also writes the
 // name-resolution database there.
-//   node --conditions=production init-run-dir.mjs <run dir> <uid:gid>
+//   node --conditions=compiled init-run-dir.mjs <run dir> <uid:gid>
 import { chownSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { prepareRunDir } from '@chat/platform';

@@ -41,7 +41,7 @@ test('each app of dapr.yaml runs its compiled service beside a daprd in its netw
     const sidecar = compose.services[`${app.appID}-dapr`];
     t.truthy(service, app.appID);
     t.truthy(sidecar, `${app.appID}-dapr`);
-    t.deepEqual(service.command, ['node', '--conditions=production', `${app.appDirPath.replace(/^\.\//, '')}/dist/main.js`]);
+    t.deepEqual(service.command, ['node', '--conditions=compiled', `${app.appDirPath.replace(/^\.\//, '')}/dist/main.js`]);
     t.like(service.environment, { APP_ID: app.appID, APP_PORT: String(app.appPort), DAPR_HTTP_PORT: String(app.daprHTTPPort) });
     t.is(sidecar.network_mode, `service:${app.appID}`);
 

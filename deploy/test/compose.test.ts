@@ -89,11 +89,17 @@ async function call(method: string, path: string, options: { token?: string; bod
   return { status: response.status, body: text ? JSON.parse(text) : undefined };
 }
 
-test('through the gateway of `docker compose up`, a new user registers, sends a message to a room and reads it back, and stores an avatar', async (t) => {
+test('through the gateway of `docker compose up`, a new user registers, sends a message to a room and reads it back, and stores an avatar; the web client is served', async (t) => {
   t.like(await call('GET', '/api/health'), {
     status: 200,
     body: { status: 'ok', services: { 'api-gateway': 'ok', 'auth-service': 'ok', 'profile-service': 'ok', 'chat-service': 'ok' } },
   });
+
+  // The web client, built into the image, served by the gateway at /.
+  const page = await fetch(`${gateway}/`);
+  t.is(page.status, 200);
+  t.regex(page.headers.get('content-type') ?? '', /^text\/html/);
+  t.regex(await page.text(), /<script type="module" [^>]*src="\/assets\//);
 
   const username = `compose_${process.pid}`;
   const registered = await call('POST', '/api/auth/register', {

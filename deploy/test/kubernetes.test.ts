@@ -69,7 +69,7 @@ test('every app of dapr.yaml is a Deployment with its app-id, app port and metri
     t.is(envOf(container, 'APP_PORT').value, String(app.appPort));
     t.deepEqual(container.ports, [{ name: 'http', containerPort: app.appPort }]);
     // The compiled service of the app's own folder.
-    t.deepEqual(container.command, ['node', '--conditions=production', `${app.appDirPath.replace(/^\.\//, '')}/dist/main.js`]);
+    t.deepEqual(container.command, ['node', '--conditions=compiled', `${app.appDirPath.replace(/^\.\//, '')}/dist/main.js`]);
   }
 });
 

@@ -17,6 +17,7 @@ interface RunApp {
   daprHTTPPort: number;
   daprGRPCPort: number;
   metricsPort: number;
+  env: { METRICS_PORT: string };
 }
 const read = (path: string) => readFileSync(join(REPO_ROOT, path), 'utf8');
 const template = parse(read('dapr.yaml')) as { common: { resourcesPath: string; logLevel: string }; apps: RunApp[] };
@@ -42,7 +43,12 @@ test('each app of dapr.yaml runs its compiled service beside a daprd in its netw
     t.truthy(service, app.appID);
     t.truthy(sidecar, `${app.appID}-dapr`);
     t.deepEqual(service.command, ['node', '--conditions=compiled', `${app.appDirPath.replace(/^\.\//, '')}/dist/main.js`]);
-    t.like(service.environment, { APP_ID: app.appID, APP_PORT: String(app.appPort), DAPR_HTTP_PORT: String(app.daprHTTPPort) });
+    t.like(service.environment, {
+      APP_ID: app.appID,
+      APP_PORT: String(app.appPort),
+      DAPR_HTTP_PORT: String(app.daprHTTPPort),
+      METRICS_PORT: app.env.METRICS_PORT,
+    });
     t.is(sidecar.network_mode, `service:${app.appID}`);
 
     const [binary, ...args] = sidecar.command as string[];
@@ -62,8 +68,17 @@ test('each app of dapr.yaml runs its compiled service beside a daprd in its netw
     );
     // What differs, and why: the other sidecars invoke this one on the
     // project's network (not on loopback), at a fixed port (each sidecar has
-    // a namespace of its own).
-    t.deepEqual(flags(args), { ...expected, '--dapr-internal-grpc-listen-address': '0.0.0.0', '--dapr-internal-grpc-port': '50002' }, app.appID);
+    // a namespace of its own); its metrics are scraped there too.
+    t.deepEqual(
+      flags(args),
+      {
+        ...expected,
+        '--dapr-internal-grpc-listen-address': '0.0.0.0',
+        '--dapr-internal-grpc-port': '50002',
+        '--metrics-listen-address': '0.0.0.0',
+      },
+      app.appID,
+    );
     t.is(sidecar.environment.DAPR_HOST_IP, undefined, 'name resolution must hand out the container\'s own address');
   }
   const apps = new Set(template.apps.map((a) => a.appID));
@@ -115,4 +130,40 @@ test('the Dockerfile installs and builds every workspace of package.json', (t) =
     t.true(dockerfile.includes(`COPY ${workspace}/src ${workspace}/src`), `${workspace}/src`);
     t.true(dockerfile.includes(`COPY --from=build /app/${workspace}/dist ${workspace}/dist`), `${workspace}/dist`);
   }
+});
+
+test('deploy/compose/observability.yml sends every app\'s and sidecar\'s spans to the collector, which hands them to Jaeger, and Prometheus scrapes every metrics port of dapr.yaml', (t) => {
+  const overlay = parse(read('deploy/compose/observability.yml'), { merge: true }) as { services: Record<string, any> };
+  const collector = parse(read('deploy/compose/observability/otel-collector.yaml')) as any;
+  const zipkinPort = collector.receivers.zipkin.endpoint.split(':').pop();
+  const traceUrl = `http://otel-collector:${zipkinPort}/api/v2/spans`;
+  for (const app of template.apps) {
+    for (const name of [app.appID, `${app.appID}-dapr`]) t.is(overlay.services[name]?.environment?.TRACE_EXPORT_URL, traceUrl, name);
+  }
+  t.deepEqual(collector.service.pipelines.traces.receivers, ['zipkin']);
+  const [exporter] = collector.service.pipelines.traces.exporters as string[];
+  t.regex(collector.exporters[exporter!].endpoint, /^jaeger:4317$/);
+  t.truthy(overlay.services['jaeger']);
+  // daprd reads the URL through the profile's config.
+  t.regex(read(`${template.common.resourcesPath}/config.yaml`), /endpointAddress: "\$\{TRACE_EXPORT_URL\}"/);
+
+  const prometheus = parse(read('deploy/compose/observability/prometheus.yml')) as { scrape_configs: Array<{ job_name: string; static_configs: Array<{ targets: string[] }> }> };
+  const targets = (job: string) => prometheus.scrape_configs.find((c) => c.job_name === job)!.static_configs.flatMap((c) => c.targets).sort();
+  t.deepEqual(targets('apps'), template.apps.map((a) => `${a.appID}:${a.env.METRICS_PORT}`).sort());
+  t.deepEqual(targets('sidecars'), template.apps.map((a) => `${a.appID}:${a.metricsPort}`).sort());
+  for (const app of template.apps) t.is(compose.services[app.appID].environment.METRICS_HOST, '0.0.0.0');
+});
+
+test('the Grafana dashboard queries only metrics the apps register (packages/platform/src/metrics.ts, prom-client\'s nodejs_*) or daprd\'s', (t) => {
+  const dashboard = JSON.parse(read('deploy/compose/observability/grafana/dashboards/chat-platform.json')) as { panels: Array<{ targets: Array<{ expr: string }> }> };
+  const registered = new Set([...read('packages/platform/src/metrics.ts').matchAll(/'([a-z_]+_(?:total|seconds)|realtime_sockets)'/g)].map((m) => m[1]!));
+  const expressions = dashboard.panels.flatMap((p) => p.targets.map((target) => target.expr));
+  t.true(expressions.length >= 10);
+  // A metric name: what a series is called, not a label or a function.
+  const looksLikeMetric = (word: string) => /_(total|seconds|bucket|count)$|^(dapr|nodejs|realtime)_/.test(word);
+  const used = new Set(
+    expressions.flatMap((expr) => [...expr.matchAll(/\b[a-z][a-z0-9_]*\b/g)].map((m) => m[0]).filter(looksLikeMetric).map((name) => name.replace(/_bucket$/, ''))),
+  );
+  for (const name of used) t.true(registered.has(name) || name.startsWith('dapr_') || name.startsWith('nodejs_'), name);
+  for (const name of registered) t.true(used.has(name), `${name} is on no panel`);
 });

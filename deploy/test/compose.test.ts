@@ -8,9 +8,10 @@
  */
 import test from 'ava';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parse } from 'yaml';
 import { REPO_ROOT, freePort, waitFor } from '@chat/platform/testing';
 
 const project = `chat-platform-test-${process.pid}`;
@@ -19,16 +20,16 @@ const envFile = join(work, 'tokens.env');
 let composeEnv: NodeJS.ProcessEnv = process.env;
 let gateway = '';
 let upStarted = false;
-let flowPassed = false;
+let anyFailed = false;
 
-/** Runs a command from the repository root, its output passed through; resolves with its exit code and stdout. */
-function run(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number; stdout: string }> {
+/** Runs a command from the repository root, its output passed through (stdout unless `echo` is false); resolves with its exit code and stdout. */
+function run(command: string, args: string[], env: NodeJS.ProcessEnv = process.env, echo = true): Promise<{ code: number; stdout: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'inherit'] });
     let stdout = '';
     child.stdout.on('data', (chunk: Buffer) => {
       stdout += chunk;
-      process.stderr.write(chunk);
+      if (echo) process.stderr.write(chunk);
     });
     child.once('error', reject);
     child.once('close', (code) => resolve({ code: code ?? 1, stdout }));
@@ -66,10 +67,14 @@ test.before(async () => {
   );
 });
 
+test.afterEach.always((t) => {
+  if (!t.passed) anyFailed = true;
+});
+
 test.after.always(async () => {
   if (upStarted) {
     // What the containers said, for a failed run's log.
-    if (!flowPassed) await run('docker', compose('logs', '--no-color', '--tail', '200'), composeEnv);
+    if (anyFailed) await run('docker', compose('logs', '--no-color', '--tail', '200'), composeEnv);
     await run('docker', compose('down', '--volumes', '--remove-orphans', '--timeout', '10'), composeEnv);
   }
   rmSync(work, { recursive: true, force: true });
@@ -89,7 +94,7 @@ async function call(method: string, path: string, options: { token?: string; bod
   return { status: response.status, body: text ? JSON.parse(text) : undefined };
 }
 
-test('through the gateway of `docker compose up`, a new user registers, sends a message to a room and reads it back, and stores an avatar; the web client is served', async (t) => {
+test.serial('through the gateway of `docker compose up`, a new user registers, sends a message to a room and reads it back, and stores an avatar; the web client is served', async (t) => {
   t.like(await call('GET', '/api/health'), {
     status: 200,
     body: { status: 'ok', services: { 'api-gateway': 'ok', 'auth-service': 'ok', 'profile-service': 'ok', 'chat-service': 'ok' } },
@@ -140,5 +145,28 @@ test('through the gateway of `docker compose up`, a new user registers, sends a 
   const avatar = await fetch(`${gateway}/api/profiles/${registered.body.user.id}/avatar`, { headers: { authorization: `Bearer ${token}` } });
   t.is(avatar.status, 200);
   t.deepEqual(Buffer.from(await avatar.arrayBuffer()), png);
-  flowPassed = true;
+});
+
+test.serial('on the project network, every metrics port Prometheus scrapes answers, with every metric the dashboard shows', async (t) => {
+  const read = (path: string) => readFileSync(join(REPO_ROOT, path), 'utf8');
+  const prometheus = parse(read('deploy/compose/observability/prometheus.yml')) as { scrape_configs: Array<{ static_configs: Array<{ targets: string[] }> }> };
+  const targets = prometheus.scrape_configs.flatMap((c) => c.static_configs.flatMap((s) => s.targets));
+  // From inside the gateway's container, as a scraper on the network would.
+  const script = `Promise.all(${JSON.stringify(targets)}.map((target) => fetch('http://' + target + '/metrics').then((r) => r.text()))).then((texts) => process.stdout.write(JSON.stringify(texts)))`;
+  const { code, stdout } = await run('docker', compose('exec', '-T', 'api-gateway', 'node', '-e', script), composeEnv, false);
+  t.is(code, 0);
+  const texts = JSON.parse(stdout.slice(stdout.indexOf('['))) as string[];
+  t.is(texts.length, targets.length);
+  const exposed = new Set(texts.flatMap((text) => [...text.matchAll(/^(?:# TYPE )?([a-z_][a-z0-9_]*)/gm)].map((m) => m[1]!)));
+  const dashboard = JSON.parse(read('deploy/compose/observability/grafana/dashboards/chat-platform.json')) as { panels: Array<{ targets: Array<{ expr: string }> }> };
+  const shown = dashboard.panels.flatMap((p) => p.targets.flatMap((target) => [...target.expr.matchAll(/\b[a-z][a-z0-9_]*\b/g)].map((m) => m[0])));
+  const metricsShown = [...new Set(shown.filter((word) => /_(total|seconds|bucket|count)$|^(dapr|nodejs|realtime)_/.test(word)))];
+  for (const name of metricsShown) t.true(exposed.has(name) || exposed.has(name.replace(/_bucket$/, '')), `${name} is scraped from no target`);
+});
+
+test.serial('deploy/compose/observability.yml is a valid Compose file over docker-compose.yml (its images are not run here)', async (t) => {
+  const overlay = ['compose', '--project-name', project, '--env-file', envFile, '-f', 'docker-compose.yml', '-f', 'deploy/compose/observability.yml'];
+  const { code, stdout } = await run('docker', [...overlay, 'config', '--services'], composeEnv, false);
+  t.is(code, 0);
+  for (const service of ['otel-collector', 'jaeger', 'prometheus', 'grafana', 'api-gateway', 'chat-service-dapr']) t.true(stdout.split('\n').includes(service), service);
 });

@@ -25,6 +25,7 @@ interface RunApp {
   appDirPath: string;
   appPort: number;
   metricsPort: number;
+  env: { METRICS_PORT: string };
 }
 
 const k8sDir = join(REPO_ROOT, 'deploy', 'kubernetes');
@@ -67,7 +68,11 @@ test('every app of dapr.yaml is a Deployment with its app-id, app port and metri
     const container = appContainer(deployment);
     t.is(envOf(container, 'APP_ID').value, app.appID);
     t.is(envOf(container, 'APP_PORT').value, String(app.appPort));
-    t.deepEqual(container.ports, [{ name: 'http', containerPort: app.appPort }]);
+    t.is(envOf(container, 'METRICS_PORT').value, app.env.METRICS_PORT);
+    t.deepEqual(container.ports, [
+      { name: 'http', containerPort: app.appPort },
+      { name: 'metrics', containerPort: Number(app.env.METRICS_PORT) },
+    ]);
     // The compiled service of the app's own folder.
     t.deepEqual(container.command, ['node', '--conditions=compiled', `${app.appDirPath.replace(/^\.\//, '')}/dist/main.js`]);
   }
@@ -104,7 +109,7 @@ test('the components of dapr.yaml\'s profile exist with the same names, scopes a
   t.true(['pubsub.rabbitmq', 'pubsub.kafka'].includes(types['events']));
 });
 
-test('the sidecars run with the profile\'s resiliency, metrics on, mTLS on and invocation open to the gateway only', (t) => {
+test('the sidecars run with the profile\'s resiliency, metrics and tracing on (to the apps\' collector), mTLS on and invocation open to the gateway only', (t) => {
   const [resiliency] = ofKind(resources, 'Resiliency');
   const [localResiliency] = ofKind(profile, 'Resiliency');
   t.deepEqual(resiliency!.spec, localResiliency!.spec);
@@ -113,6 +118,11 @@ test('the sidecars run with the profile\'s resiliency, metrics on, mTLS on and i
   const platform = configurations.find((c) => c.metadata.namespace === 'chat-platform')!;
   for (const deployment of deployments) t.is(deployment.spec.template.metadata.annotations['dapr.io/config'], platform.metadata.name);
   t.true(platform.spec.metrics.enabled);
+  // Sidecars send spans where their apps do, and follow the apps' sampling.
+  t.is(platform.spec.tracing.samplingRate, '1');
+  for (const deployment of deployments) {
+    t.is(envOf(appContainer(deployment), 'TRACE_EXPORT_URL').value, platform.spec.tracing.zipkin.endpointAddress, daprId(deployment));
+  }
   t.is(platform.spec.accessControl.defaultAction, 'deny');
   t.deepEqual(
     platform.spec.accessControl.policies.map((p: any) => [p.appId, p.defaultAction]),

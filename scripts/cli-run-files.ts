@@ -20,20 +20,13 @@
  * folder (.dapr/run/<profile>: signing keys, name resolution, avatars) is
  * npm start's, so both ways of running see the same data.
  */
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { LOOPBACK_LISTEN_ARGS, SIDECAR_ENV } from '../packages/platform/src/runtime/daprd.js';
 import { prepareProfile } from '../packages/platform/src/runtime/profile-setup.js';
 import { REPO_ROOT, daprdPath, prepareRunEnv } from '../packages/platform/src/runtime/run-env.js';
+import { readRunTemplate } from '../packages/platform/src/runtime/run-template.js';
 import { PROFILE_NEEDS, reachable } from './profiles.js';
-
-interface TemplateApp {
-  appID: string;
-  appDirPath: string;
-  runtimePath?: string;
-  env?: Record<string, string>;
-}
 
 const say = (line: string) => process.stdout.write(`[cli] ${line}\n`);
 
@@ -70,8 +63,7 @@ exec ${quoted('the daprd path', daprd)} "$@" ${LOOPBACK_LISTEN_ARGS.join(' ')}
 }
 
 async function main() {
-  const templatePath = join(REPO_ROOT, 'dapr.yaml');
-  const template = parseYaml(readFileSync(templatePath, 'utf8')) as { common: { resourcesPath: string }; apps: TemplateApp[] };
+  const template = readRunTemplate();
   const profile = basename(template.common.resourcesPath);
   for (const dep of PROFILE_NEEDS[profile] ?? []) {
     if (!(await reachable(dep.port))) say(`warning: ${dep.name} is not answering on 127.0.0.1:${dep.port}; the sidecars need it: ${dep.hint}`);

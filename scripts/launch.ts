@@ -7,25 +7,14 @@
  * health summary. Ctrl-C stops everything it started.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { parse as parseYaml } from 'yaml';
 import { REPO_ROOT, daprdPath, prepareRunEnv } from '../packages/platform/src/runtime/run-env.js';
 import { SIDECAR_ENV, sidecarArgs } from '../packages/platform/src/runtime/daprd.js';
 import { prepareProfile } from '../packages/platform/src/runtime/profile-setup.js';
+import { readRunTemplate, type RunTemplateApp } from '../packages/platform/src/runtime/run-template.js';
 import { PROFILE_NEEDS, reachable } from './profiles.js';
-
-interface RunApp {
-  appID: string;
-  appDirPath: string;
-  appPort: number;
-  daprHTTPPort: number;
-  daprGRPCPort: number;
-  metricsPort: number;
-  command: string[];
-}
 
 const started = Date.now();
 /** An app's metrics port is its sidecar's metrics port plus this (9100 for the gateway's 9090). */
@@ -34,8 +23,8 @@ const profile = process.env['PROFILE'] || 'redis';
 const replicas = Number.parseInt(process.env['GATEWAY_REPLICAS'] || '1', 10);
 if (!Number.isInteger(replicas) || replicas < 1 || replicas > 9) fail('GATEWAY_REPLICAS must be a number from 1 to 9');
 
-const template = parseYaml(readFileSync(join(REPO_ROOT, 'dapr.yaml'), 'utf8')) as { common: { logLevel?: string }; apps: RunApp[] };
-const apps: Array<RunApp & { label: string }> = [];
+const template = readRunTemplate();
+const apps: Array<RunTemplateApp & { label: string }> = [];
 for (const app of template.apps) {
   const count = app.appID === 'api-gateway' ? replicas : 1;
   // Replica i listens on appPort + i - 1 (8080, 8081, ...); its sidecar ports move by 100.

@@ -8,19 +8,10 @@ import test from 'ava';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { REPO_ROOT, sidecarArgs } from '@chat/platform/testing';
+import { REPO_ROOT, readRunTemplate, sidecarArgs } from '@chat/platform/testing';
 
-interface RunApp {
-  appID: string;
-  appDirPath: string;
-  appPort: number;
-  daprHTTPPort: number;
-  daprGRPCPort: number;
-  metricsPort: number;
-  env: { METRICS_PORT: string };
-}
 const read = (path: string) => readFileSync(join(REPO_ROOT, path), 'utf8');
-const template = parse(read('dapr.yaml')) as { common: { resourcesPath: string; logLevel: string }; apps: RunApp[] };
+const template = readRunTemplate();
 const compose = parse(read('docker-compose.yml'), { merge: true }) as { services: Record<string, any> };
 
 /** `--flag value` pairs of a command line (a flag with no value maps to true). */
@@ -47,7 +38,7 @@ test('each app of dapr.yaml runs its compiled service beside a daprd in its netw
       APP_ID: app.appID,
       APP_PORT: String(app.appPort),
       DAPR_HTTP_PORT: String(app.daprHTTPPort),
-      METRICS_PORT: app.env.METRICS_PORT,
+      METRICS_PORT: app.env['METRICS_PORT'],
     });
     t.is(sidecar.network_mode, `service:${app.appID}`);
 
@@ -62,7 +53,7 @@ test('each app of dapr.yaml runs its compiled service beside a daprd in its netw
         metricsPort: app.metricsPort,
         resourcesPath: '/components',
         configPath: '/components/config.yaml',
-        logLevel: template.common.logLevel,
+        logLevel: template.common.logLevel ?? 'warn',
         appHealthCheck: true,
       }),
     );
@@ -149,7 +140,7 @@ test('deploy/compose/observability.yml sends every app\'s and sidecar\'s spans t
 
   const prometheus = parse(read('deploy/compose/observability/prometheus.yml')) as { scrape_configs: Array<{ job_name: string; static_configs: Array<{ targets: string[] }> }> };
   const targets = (job: string) => prometheus.scrape_configs.find((c) => c.job_name === job)!.static_configs.flatMap((c) => c.targets).sort();
-  t.deepEqual(targets('apps'), template.apps.map((a) => `${a.appID}:${a.env.METRICS_PORT}`).sort());
+  t.deepEqual(targets('apps'), template.apps.map((a) => `${a.appID}:${a.env['METRICS_PORT']}`).sort());
   t.deepEqual(targets('sidecars'), template.apps.map((a) => `${a.appID}:${a.metricsPort}`).sort());
   for (const app of template.apps) t.is(compose.services[app.appID].environment.METRICS_HOST, '0.0.0.0');
 });

@@ -10,7 +10,7 @@ import test from 'ava';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
-import { REPO_ROOT } from '@chat/platform/testing';
+import { REPO_ROOT, readRunTemplate } from '@chat/platform/testing';
 
 interface Resource {
   apiVersion: string;
@@ -20,16 +20,9 @@ interface Resource {
   scopes?: string[];
   file: string;
 }
-interface RunApp {
-  appID: string;
-  appDirPath: string;
-  appPort: number;
-  metricsPort: number;
-  env: { METRICS_PORT: string };
-}
 
 const k8sDir = join(REPO_ROOT, 'deploy', 'kubernetes');
-const template = parse(readFileSync(join(REPO_ROOT, 'dapr.yaml'), 'utf8')) as { common: { resourcesPath: string }; apps: RunApp[] };
+const template = readRunTemplate();
 const profileDir = join(REPO_ROOT, template.common.resourcesPath);
 
 function yamlFiles(dir: string): string[] {
@@ -68,10 +61,10 @@ test('every app of dapr.yaml is a Deployment with its app-id, app port and metri
     const container = appContainer(deployment);
     t.is(envOf(container, 'APP_ID').value, app.appID);
     t.is(envOf(container, 'APP_PORT').value, String(app.appPort));
-    t.is(envOf(container, 'METRICS_PORT').value, app.env.METRICS_PORT);
+    t.is(envOf(container, 'METRICS_PORT').value, app.env['METRICS_PORT']);
     t.deepEqual(container.ports, [
       { name: 'http', containerPort: app.appPort },
-      { name: 'metrics', containerPort: Number(app.env.METRICS_PORT) },
+      { name: 'metrics', containerPort: Number(app.env['METRICS_PORT']) },
     ]);
     // The compiled service of the app's own folder.
     t.deepEqual(container.command, ['node', '--conditions=compiled', `${app.appDirPath.replace(/^\.\//, '')}/dist/main.js`]);

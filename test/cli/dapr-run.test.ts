@@ -14,13 +14,10 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
-import { parse as parseYaml } from 'yaml';
-import { REPO_ROOT, WaitAbortedError, isLoopback, listeners, processAlive as alive, processTree, waitFor } from '@chat/platform/testing';
+import { REPO_ROOT, WaitAbortedError, isLoopback, listeners, processAlive as alive, processTree, readRunTemplate, waitFor } from '@chat/platform/testing';
 
 const logDir = mkdtempSync(join(tmpdir(), 'dapr-cli-test-'));
-const template = parseYaml(readFileSync(join(REPO_ROOT, 'dapr.yaml'), 'utf8')) as {
-  apps: Array<{ appID: string; appPort: number; daprHTTPPort: number; daprGRPCPort: number; metricsPort: number; env: Record<string, string> }>;
-};
+const template = readRunTemplate();
 const gateway = `http://127.0.0.1:${template.apps.find((a) => a.appID === 'api-gateway')!.appPort}`;
 const templatePorts = template.apps.flatMap((a) => [a.appPort, a.daprHTTPPort, a.daprGRPCPort, a.metricsPort, Number(a.env['METRICS_PORT'])]);
 

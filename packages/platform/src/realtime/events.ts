@@ -1,6 +1,6 @@
 /**
  * The real-time contract, shared by the gateway's Socket.IO server, the tests
- * and the web client (API.md, "Real time"), and the envelope of the events the
+ * and the web client (docs/api.md, "Real time"), and the envelope of the events the
  * chat-service publishes on the `fanout` pub/sub for the gateway replicas.
  *
  * @example
@@ -55,7 +55,7 @@ export interface FanoutEnvelope<T = unknown> {
   membersVersion?: number;
 }
 
-/** `message` of API.md. */
+/** `message` of docs/api.md. */
 export interface ChatMessage {
   id: string;
   roomId: string;
@@ -69,7 +69,7 @@ export interface ChatMessage {
   clientMsgId?: string;
 }
 
-/** `room` of API.md. A dm has no owner (`ownerId: null`), an empty name and topic. */
+/** `room` of docs/api.md. A dm has no owner (`ownerId: null`), an empty name and topic. */
 export interface ChatRoom {
   id: string;
   kind: 'channel' | 'dm';
@@ -155,7 +155,7 @@ export interface ClientToServerEvents {
   typing: (payload: { roomId: string; typing: boolean }, ack?: Ack) => void;
   /**
    * Swaps a fresh access token into a live connection (same user), so that
-   * it is not closed when the old token expires. An addition to API.md.
+   * it is not closed when the old token expires. An addition to the first version of the contract.
    */
   'auth:refresh': (payload: { token: string }, ack: Ack<{ expiresAt: string }>) => void;
 }
@@ -176,7 +176,7 @@ export interface ServerToClientEvents {
   /**
    * The access token of this connection expired: the server closes it right
    * after this event. Reconnect with a fresh token (or send `auth:refresh`
-   * before `expiresAt`). An addition to API.md.
+   * before `expiresAt`). An addition to the first version of the contract.
    */
   'auth:expired': (notice: { code: 'unauthenticated'; message: string }) => void;
 }

@@ -26,7 +26,7 @@
  *   nothing to do.
  *
  * Tooling only: the one place a NATS, AMQP or MySQL client is used, never in
- * services/*\/src (ARCHITECTURE.md rule 1).
+ * services/*\/src (docs/architecture.md: services reach stores only through their sidecar).
  */
 import { execFile } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';

@@ -1,5 +1,5 @@
 /**
- * The gateway's Socket.IO edge (API.md "Real time", docs/realtime.md):
+ * The gateway's Socket.IO edge (docs/realtime.md):
  * sockets authenticated at the handshake and closed with `auth:expired` when
  * their token runs out; client commands turned into chat-service calls
  * through Dapr; every `fanout` event relayed to the Socket.IO rooms of the

@@ -20,7 +20,7 @@ import { roomsRoutes } from '../../src/http/routes/rooms.js';
 import type { HttpMethod, OpenApiDocument, Operation } from '../../src/http/openapi/document.js';
 
 /**
- * Every REST operation of API.md (/work/shared/API.md), written from its tables, with
+ * Every REST operation of the contract (docs/api.md), written from its tables, with
  * the error statuses each one can answer by the contract's rules, and whether it needs
  * an access token. The document must hold exactly these.
  */
@@ -63,17 +63,17 @@ const CONTRACT: Record<string, { auth: boolean; errors: number[] }> = {
 };
 
 /**
- * Operations the gateway serves beyond API.md (additions, never renames), each marked
- * "An addition to API.md" in its description.
+ * Operations the gateway serves beyond the first version of the contract (additions, never renames), each marked
+ * "An addition to the first version of the contract" in its description.
  */
 const ADDITIONS: Record<string, { auth: boolean; errors: number[] }> = {
   'PATCH /api/rooms/{roomId}/members/{userId}': { auth: true, errors: [...BODY, ...AUTH, 403, 404, ...ALWAYS] },
 };
 const EXPECTED = { ...CONTRACT, ...ADDITIONS };
 
-/** API.md, "Real time". */
+/** docs/realtime.md: the socket events. */
 const SOCKET_CLIENT_EVENTS = ['message:send', 'message:edit', 'message:delete', 'sync', 'read', 'typing'];
-/** Additions to API.md that the gateway implements (packages/platform/src/realtime/events.ts), marked as such in the document. */
+/** Additions to the first version of the contract that the gateway implements (packages/platform/src/realtime/events.ts), marked as such in the document. */
 const SOCKET_ADDITIONS = { clientToServer: ['auth:refresh'], serverToClient: ['auth:expired'] };
 const SOCKET_SERVER_EVENTS = [
   'message:new',
@@ -168,10 +168,10 @@ test('when the validator is given a broken document, it refuses it (so the check
   t.false((await new Validator().validate(dangling)).valid);
 });
 
-test('when the document lists its operations, they are exactly the REST operations of API.md, plus the additions marked as such', (t) => {
+test('when the document lists its operations, they are exactly the REST operations of docs/api.md, plus the additions marked as such', (t) => {
   t.deepEqual(operations(doc).map(([key]) => key).sort(), Object.keys(EXPECTED).sort());
   for (const [key, op] of operations(doc)) {
-    t.is(/An addition to API\.md/.test(op.description), key in ADDITIONS, `${key} says whether it is an addition to API.md`);
+    t.is(/An addition to the first version of the contract/.test(op.description), key in ADDITIONS, `${key} says whether it is an addition to the first version of the contract`);
   }
 });
 
@@ -264,7 +264,7 @@ test('when request bodies are JSON, their schemas refuse unknown fields', (t) =>
   t.is(doc.components.schemas['SettingsPatch']?.['additionalProperties'], false);
 });
 
-test('when bodies are checked against the document, its limits are the ones of API.md', (t) => {
+test('when bodies are checked against the document, its limits are the ones of docs/api.md', (t) => {
   const { component } = schemaChecker(doc);
   const cases: Array<[string, unknown, boolean]> = [
     ['RegisterRequest', { username: 'ada_l', email: 'ada@example.org', password: 'eight888' }, true],
@@ -330,7 +330,7 @@ test('when the avatar routes are read, uploads take png, jpeg or webp up to 1 Mi
   t.true(download?.parameters?.some((p) => 'name' in p && p.name === 'If-None-Match'));
 });
 
-test('when the Socket.IO contract is read from x-socket-io, it has every event of API.md with its payload and ack', (t) => {
+test('when the Socket.IO contract is read from x-socket-io, it has every event of docs/api.md with its payload and ack', (t) => {
   const socket = doc['x-socket-io'] as {
     path: string;
     connectError: unknown;
@@ -341,8 +341,8 @@ test('when the Socket.IO contract is read from x-socket-io, it has every event o
   t.like(socket.connectError, { message: 'unauthenticated' });
   t.deepEqual(Object.keys(socket.clientToServer).sort(), [...SOCKET_CLIENT_EVENTS, ...SOCKET_ADDITIONS.clientToServer].sort());
   t.deepEqual(Object.keys(socket.serverToClient).sort(), [...SOCKET_SERVER_EVENTS, ...SOCKET_ADDITIONS.serverToClient].sort());
-  for (const name of SOCKET_ADDITIONS.clientToServer) t.regex(socket.clientToServer[name]?.description ?? '', /An addition to API\.md/);
-  for (const name of SOCKET_ADDITIONS.serverToClient) t.regex(socket.serverToClient[name]?.description ?? '', /An addition to API\.md/);
+  for (const name of SOCKET_ADDITIONS.clientToServer) t.regex(socket.clientToServer[name]?.description ?? '', /An addition to the first version of the contract/);
+  for (const name of SOCKET_ADDITIONS.serverToClient) t.regex(socket.serverToClient[name]?.description ?? '', /An addition to the first version of the contract/);
   t.is(socket.clientToServer['typing']?.ack, null);
   const { rewritten, compile } = schemaChecker(doc);
   const events = (rewritten as unknown as { 'x-socket-io': typeof socket })['x-socket-io'];
@@ -440,7 +440,7 @@ test('when the gateway\'s routers are built, every route they mount is in the do
   for (const [area, { router, owns }] of Object.entries(mountedAreas())) {
     const mounted = routesOf(router);
     for (const [key, authenticated] of mounted) {
-      t.true(documented.has(key), `${area}: ${key} is mounted but not in the document (nor in API.md)`);
+      t.true(documented.has(key), `${area}: ${key} is mounted but not in the document (nor in docs/api.md)`);
       if (documented.has(key)) t.is(authenticated, Boolean(documented.get(key)), `${area}: ${key} ${authenticated ? 'needs' : 'does not need'} a token, the document says otherwise`);
     }
     const expected = [...documented.keys()].filter((key) => owns(key.slice(key.indexOf(' ') + 1)));

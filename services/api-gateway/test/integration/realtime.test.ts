@@ -6,7 +6,7 @@ import { startPlatform, waitFor, type Platform } from '@chat/platform/testing';
 import { asGateway, createRoom, register, type TestUser } from '../helpers/platform-users.js';
 import { connectError, connectSocket, type TestSocket } from '../helpers/socket-client.js';
 
-// The Socket.IO contract of API.md against the real platform: two gateway
+// The Socket.IO contract of docs/api.md against the real platform: two gateway
 // replicas, each with its own sidecar, the real auth-service and
 // chat-service, fan-out through the `fanout` component of the profile.
 

@@ -1,5 +1,5 @@
 /**
- * Request bodies of the auth routes (API.md, "Auth"). Unknown fields are
+ * Request bodies of the auth routes (docs/api.md, "Auth"). Unknown fields are
  * refused; each bad field is listed in `details`.
  */
 import { object, str } from '@chat/platform';

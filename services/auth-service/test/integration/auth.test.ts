@@ -1,5 +1,5 @@
 /**
- * Every row of the auth table in API.md, and the rules under it, through the
+ * Every row of the auth table in docs/api.md, and the rules under it, through the
  * api-gateway and real Dapr sidecars (Redis state store, Redis streams
  * pub/sub, local.file secret store).
  */

@@ -3,7 +3,7 @@ import { isPublicChannel, type MemberList, type Role, type RoomHead } from './mo
 import type { Stored } from './ports.js';
 
 /**
- * Who may do what in a room, as API.md puts it: a room the caller may not
+ * Who may do what in a room, as docs/api.md puts it: a room the caller may not
  * even see answers 404 (it does not exist, or it is private or a dm and the
  * caller is not a member); a room it can see but may not act in answers 403.
  */

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
  * The chat-service's key layout in the state store (daprd prefixes each key
  * with the app-id). Keys that are ever written "only if absent" are always
  * created that way too: on Redis a first-write is refused only when the
- * existing key was itself written with first-write (DAPR-NOTES section 6).
+ * existing key was itself written with first-write (docs/profiles.md).
  */
 export const keys = {
   /** RoomHead: the room, lastSeq and the newest messages. */

@@ -1,13 +1,13 @@
 /**
  * The chat domain's records: what the store holds and what clients see
- * (`room` and `message` of API.md). Pure data and pure functions; no I/O.
+ * (`room` and `message` of docs/api.md). Pure data and pure functions; no I/O.
  */
 
 import type { ChatMessage, ChatRoom } from '@chat/platform';
 
 export type Role = 'owner' | 'admin' | 'member';
 
-/** `room` and `message` of API.md: the shared contract's types, so what is stored is what clients get. */
+/** `room` and `message` of docs/api.md: the shared contract's types, so what is stored is what clients get. */
 export type Room = ChatRoom;
 export type Message = ChatMessage;
 export type RoomKind = Room['kind'];

@@ -65,7 +65,7 @@ export interface ChatEvent {
   occurredAt: string;
   /** The user whose request caused it. */
   actorId: string;
-  /** For real-time topics, exactly the Server→client payload of API.md. */
+  /** For real-time topics, exactly the Server→client payload of docs/api.md. */
   data: unknown;
   /** Membership events: the member-list version the change made (orders a member's changes). */
   membersVersion?: number;

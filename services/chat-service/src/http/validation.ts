@@ -1,5 +1,5 @@
 /**
- * The contract's input rules for rooms and messages (API.md), checked at the
+ * The contract's input rules for rooms and messages (docs/api.md), checked at the
  * service edge so that every caller (the REST routes and the Socket.IO
  * handlers of the gateway) gets the same answers.
  */

@@ -1,5 +1,5 @@
 /**
- * The messages part of API.md (history, send, edit, delete, read markers) and
+ * The messages part of docs/api.md (history, send, edit, delete, read markers) and
  * the events each change publishes, with real sidecars, through the gateway
  * with real access tokens.
  */

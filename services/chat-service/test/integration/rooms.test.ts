@@ -1,5 +1,5 @@
 /**
- * The rooms part of API.md with real sidecars (Redis profile), through the
+ * The rooms part of docs/api.md with real sidecars (Redis profile), through the
  * gateway with real access tokens; events observed by a stand-in gateway
  * replica subscribed to `fanout` and `events`. The chat-service's internal
  * routes for the real-time edge (members, contacts) are called as the

@@ -1,5 +1,5 @@
 /**
- * Every row and rule of the profiles part of API.md, through the api-gateway
+ * Every row and rule of the profiles part of docs/api.md, through the api-gateway
  * with real access tokens (registered through /api/auth/register), real
  * sidecars, the real state store, pub/sub and avatars binding.
  */

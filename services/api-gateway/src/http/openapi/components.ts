@@ -2,7 +2,7 @@ import { schemaRef } from './common.js';
 import { socketAckError } from './realtime.js';
 import type { Header, OpenApiDocument, Parameter, Schema } from './types.js';
 
-/** The contract's error codes (API.md, Conventions), the same set as ERROR_STATUS in @chat/platform. */
+/** The contract's error codes (docs/errors.md), the same set as ERROR_STATUS in @chat/platform. */
 export const ERROR_CODES = [
   'validation_failed',
   'invalid_json',

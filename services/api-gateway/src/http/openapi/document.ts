@@ -26,7 +26,7 @@ const CONVENTIONS = `The public API of the chat platform (contract v1). Every re
 `;
 
 /**
- * Builds the OpenAPI 3.1 document of the public API (API.md): every REST
+ * Builds the OpenAPI 3.1 document of the public API (docs/api.md): every REST
  * operation, the shared schemas, and the Socket.IO contract as `x-socket-io`.
  * A new object each call; the caller may keep it.
  */

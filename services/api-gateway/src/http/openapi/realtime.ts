@@ -2,7 +2,7 @@ import { schemaRef } from './common.js';
 import type { Schema } from './types.js';
 
 /**
- * The Socket.IO contract (API.md, "Real time"), which OpenAPI paths cannot
+ * The Socket.IO contract (docs/api.md, "Real time"), which OpenAPI paths cannot
  * express: the `x-socket-io` extension of the document. Payloads are JSON
  * Schemas that reference the document's components.
  */
@@ -86,7 +86,7 @@ const clientToServer: Record<string, ClientEvent> = {
   },
   'auth:refresh': {
     description:
-      'An addition to API.md: swaps a fresh access token (of the same user) into the live connection, so that it is not closed when the old token expires. Send it after each `POST /api/auth/refresh`.',
+      'An addition to the first version of the contract: swaps a fresh access token (of the same user) into the live connection, so that it is not closed when the old token expires. Send it after each `POST /api/auth/refresh`.',
     payload: object({ token: { type: 'string', minLength: 1, description: 'The new access token.' } }),
     ack: ack({ expiresAt: { ...schemaRef('Timestamp'), description: 'When the new token expires.' } }),
   },
@@ -110,7 +110,7 @@ const serverToClient: Record<string, ServerEvent> = {
   read: { description: 'A member\'s read marker moved forward.', payload: object({ roomId, userId: schemaRef('Id'), seq }) },
   'auth:expired': {
     description:
-      'An addition to API.md: the access token of this connection expired, and the server closes the connection right after this event. Reconnect with a fresh token (or send `auth:refresh` before it expires).',
+      'An addition to the first version of the contract: the access token of this connection expired, and the server closes the connection right after this event. Reconnect with a fresh token (or send `auth:refresh` before it expires).',
     payload: object({ code: { const: 'unauthenticated' }, message: { type: 'string' } }),
   },
 };

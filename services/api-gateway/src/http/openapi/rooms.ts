@@ -195,7 +195,7 @@ export const roomPaths: Paths = {
       operationId: 'setMemberRole',
       summary: 'Make a member an admin, or an admin a member',
       description:
-        'An addition to API.md (which has the `admin` role but no way to grant it), served by the gateway: owner only. Sets the member\'s `role` to `admin` or `member`; ' +
+        'An addition to the first version of the contract (which has the `admin` role but no way to grant it), served by the gateway: owner only. Sets the member\'s `role` to `admin` or `member`; ' +
         'setting the role a member already has changes nothing. The owner\'s own role cannot be changed (`403`). ' +
         SEE_RULE,
       tags: ROOMS,

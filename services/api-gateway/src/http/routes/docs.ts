@@ -5,7 +5,7 @@ import { buildOpenApiDocument } from '../openapi/document.js';
 import { buildDocsPage } from '../openapi/docs-page/index.js';
 
 /**
- * `GET /api/openapi.json` (the OpenAPI 3.1 document of API.md) and `GET /api/docs` (a page to read it).
+ * `GET /api/openapi.json` (the OpenAPI 3.1 document of docs/api.md) and `GET /api/docs` (a page to read it).
  * Both are public and built once, when the router is made. The JSON carries
  * an ETag, so a client that polls it gets `304` while it is unchanged.
  */

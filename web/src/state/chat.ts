@@ -7,6 +7,7 @@ import { Store, type AppState, type Timeline } from './store.js';
 import { lastSeq, firstSeq, markDeleted, mergeMessages, settlePending, type PendingMessage } from './timeline.js';
 
 const PAGE = 50;
+const OLDER_RETRY_MS = 1_000;
 const TYPING_REPEAT_MS = 2_000;
 const TYPING_IDLE_MS = 3_000;
 /** A little over the server's 5 s, in case its `typing: false` is lost. */
@@ -230,7 +231,7 @@ export class ChatClient {
     }
   }
 
-  /** The page before the oldest message held (the user scrolled up). */
+  /** The page before the oldest message held (the user scrolled up); a failed load is retried after OLDER_RETRY_MS. */
   async loadOlder(roomId: string): Promise<void> {
     const timeline = this.state.timelines[roomId];
     if (!timeline || !timeline.hasOlder || timeline.loadingOlder) return;
@@ -240,8 +241,9 @@ export class ChatClient {
       this.updateTimeline(roomId, (t) => ({ messages: mergeMessages(t.messages, page.messages), hasOlder: page.hasMore, loadingOlder: false }));
       this.ensureProfiles(page.messages.map((m) => m.authorId));
     } catch (error) {
-      this.updateTimeline(roomId, () => ({ loadingOlder: false }));
       this.report(error);
+      // Asked again when the list re-arms its observer; not at once, so a failing server is not hammered.
+      setTimeout(() => this.updateTimeline(roomId, () => ({ loadingOlder: false })), OLDER_RETRY_MS);
     }
   }
 

@@ -66,7 +66,9 @@ export function MessageList({
     }, { root: el, rootMargin: '200px 0px 0px 0px' });
     observer.observe(sentinel);
     return () => observer.disconnect();
-  }, [client, roomId, timeline?.hasOlder, messages.length > 0]);
+    // Re-armed after each load: an observer only reports changes, so a sentinel still in view after a page
+    // (or after a failed load) would otherwise never ask again.
+  }, [client, roomId, timeline?.hasOlder, timeline?.loadingOlder, messages.length > 0]);
 
   const onScroll = () => {
     const el = scroller.current;

@@ -10,7 +10,7 @@
  * meaningful on a busy machine); the platform's figures as ratios to the
  * baseline's.
  *
- *   node --import tsx bench/fanout.ts [--members 10] [--inflight 50] [--seconds 15] [--replicas 1] [--quick]
+ *   node --import tsx bench/fanout.ts [--members 10] [--inflight 50] [--seconds 15] [--replicas 1] [--quick] [--cpu-prof DIR]
  *
  * Writes bench/results/fanout.json. Run it alone: nothing else on the machine.
  */
@@ -30,6 +30,8 @@ const { values: args } = parseArgs({
     seconds: { type: 'string', default: '15' },
     replicas: { type: 'string', default: '1' },
     quick: { type: 'boolean', default: false },
+    /** Write a V8 CPU profile of each app (api-gateway, chat-service) into this folder when it stops. */
+    'cpu-prof': { type: 'string' },
     'baseline-server': { type: 'boolean', default: false },
   },
 });
@@ -208,6 +210,7 @@ async function main() {
     gatewayReplicas: REPLICAS,
     services: ['api-gateway', 'auth-service', 'chat-service', 'profile-service'],
     env: { LOG_LEVEL: 'warn' },
+    ...(args['cpu-prof'] ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${args['cpu-prof']}`] } : {}),
     serviceEnv: {
       'api-gateway': {
         REALTIME_SEND_RATE: '10000',

@@ -46,6 +46,8 @@ export interface PlatformOptions {
   /** Start a daprd with this app-id and no app, for tests that call services as that app. */
   callerSidecars?: AppId[];
   readyTimeoutMs?: number;
+  /** Extra node options for every app process (e.g. `--cpu-prof`, which NODE_OPTIONS does not take). */
+  nodeArgs?: string[];
   /** The Redis server of the redis profile, host:port (default 127.0.0.1:6379), e.g. a test's own. */
   redisHost?: string;
 }
@@ -129,7 +131,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     // Reserve the sidecar's HTTP port first: the app needs to know it.
     const sidecarPorts = await reserveSidecar();
     const launchApp = async (): Promise<ManagedProcess> => {
-      const app = startProcess(node, ['--import', 'tsx', join('services', name, 'src', 'main.ts')], {
+      const app = startProcess(node, [...(options.nodeArgs ?? []), '--import', 'tsx', join('services', name, 'src', 'main.ts')], {
         env: {
           ...baseEnv,
           ...runEnv.appEnv(name),

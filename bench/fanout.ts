@@ -216,6 +216,7 @@ async function main() {
         REALTIME_SEND_RATE: '10000',
         REALTIME_SEND_BURST: '100000',
         REALTIME_EVENT_LIMIT: unlimited,
+        REALTIME_HANDSHAKE_LIMIT: unlimited,
         RATE_LIMIT_SCALE: '100000',
       },
     },

@@ -130,6 +130,10 @@ function checkMethodPath(path: string): void {
 
 const segment = (value: string): string => (PATH_SAFE.test(value) ? value : encodeURIComponent(value));
 
+/** A connection closed or reset under a call, before any answer (undici's socket errors). */
+const isClosedConnection = (error: unknown): boolean =>
+  ['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE'].includes((error as { code?: string }).code ?? '');
+
 /** The sidecar's ERR_* codes that mean a first-write or ETag race was lost. */
 const CONFLICT_ERRORS = new Set(['ERR_STATE_SAVE', 'ERR_STATE_TRANSACTION', 'ERR_STATE_DELETE']);
 /**
@@ -161,19 +165,27 @@ export function createSidecar(options: SidecarOptions) {
     what: string,
   ): Promise<SidecarResponse> {
     const timeoutMs = init.timeoutMs ?? defaultTimeout;
-    try {
-      const response = await pool.request({
-        path,
-        method: (init.method ?? 'GET') as Dispatcher.HttpMethod,
-        // The active trace goes on with every call: daprd continues it (tracing.ts).
-        headers: { 'dapr-api-token': options.apiToken, ...traceHeaders(), ...init.headers },
-        body: init.body ?? null,
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-      return new SidecarResponse(response.statusCode, response.headers, Buffer.from(await response.body.arrayBuffer()));
-    } catch (error) {
-      const reason = (error as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : 'sidecar unreachable';
-      throw dependencyUnavailable(`${what}: ${reason}`, error);
+    const method = (init.method ?? 'GET') as Dispatcher.HttpMethod;
+    const signal = AbortSignal.timeout(timeoutMs);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const response = await pool.request({
+          path,
+          method,
+          // The active trace goes on with every call: daprd continues it (tracing.ts).
+          headers: { 'dapr-api-token': options.apiToken, ...traceHeaders(), ...init.headers },
+          body: init.body ?? null,
+          signal,
+        });
+        return new SidecarResponse(response.statusCode, response.headers, Buffer.from(await response.body.arrayBuffer()));
+      } catch (error) {
+        // A pooled connection the sidecar closed (it restarted, or closed it as the call went out) fails
+        // before any answer: one more try on a fresh connection, unless the call is an invocation that is
+        // not a read, which the target may have received and must not get twice.
+        if (attempt === 1 && isClosedConnection(error) && !signal.aborted && (method === 'GET' || !path.startsWith('/v1.0/invoke/'))) continue;
+        const reason = (error as Error).name === 'TimeoutError' || signal.aborted ? `no answer within ${timeoutMs} ms` : `sidecar unreachable: ${(error as Error).message}`;
+        throw dependencyUnavailable(`${what}: ${reason}`, error);
+      }
     }
   }
 

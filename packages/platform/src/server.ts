@@ -3,8 +3,20 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from './logger.js';
 import { createMetricsServer } from './metrics.js';
 
+/**
+ * How long an idle keep-alive connection stays open. daprd calls its app
+ * through Go's HTTP client, which reuses an idle connection for up to 90 s;
+ * Node closes one after 5 s by default, so a call that reuses a connection
+ * the app is just closing fails (ERR_DIRECT_INVOKE, a 503 to the client).
+ * The app must keep connections longer than its caller does.
+ */
+const KEEP_ALIVE_MS = 95_000;
+
 /** Listens and resolves with the bound port (useful with port 0). */
 export function listen(server: Server, port: number, host: string): Promise<number> {
+  server.keepAliveTimeout = KEEP_ALIVE_MS;
+  // Must outlast the keep-alive, or Node closes an idle connection early with a 408.
+  server.headersTimeout = KEEP_ALIVE_MS + 5_000;
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {

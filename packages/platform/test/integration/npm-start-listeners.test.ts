@@ -9,6 +9,8 @@ import test from 'ava';
 import { REPO_ROOT, isLoopback, listeners, processAlive as alive, processTree, waitFor } from '@chat/platform/testing';
 
 test('when npm start runs, every socket its processes listen on is on loopback, and Ctrl-C stops them all', async (t) => {
+  // npm start may build what is missing first (the web client, the sidecar): more than ava's default.
+  t.timeout(300_000);
   const env = { ...process.env, PROFILE: 'redis', GATEWAY_REPLICAS: '2' };
   const npm = spawn('npm', ['start'], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   const output: string[] = [];
@@ -26,8 +28,10 @@ test('when npm start runs, every socket its processes listen on is on loopback, 
       if (exited) throw new Error(`npm start exited early:\n${output.slice(-20).join('\n')}`);
       return output.some((line) => /healthy in/.test(line));
     },
-    { what: 'npm start to report the platform healthy', timeoutMs: 180_000, intervalMs: 200 },
-  );
+    { what: 'npm start to report the platform healthy', timeoutMs: 240_000, intervalMs: 200 },
+  ).catch((error: Error) => {
+    throw new Error(`${error.message}; its last lines:\n${output.slice(-30).join('\n')}`);
+  });
   tree = processTree(npm.pid!);
   const open = listeners(tree);
   const byCommand = (name: string) => open.filter((l) => l.command.startsWith(name));

@@ -13,7 +13,7 @@ import { createInterface } from 'node:readline';
 import { REPO_ROOT, daprdPath, prepareRunEnv } from '../packages/platform/src/runtime/run-env.js';
 import { SIDECAR_ENV, sidecarArgs } from '../packages/platform/src/runtime/daprd.js';
 import { prepareProfile } from '../packages/platform/src/runtime/profile-setup.js';
-import { readRunTemplate, type RunTemplateApp } from '../packages/platform/src/runtime/run-template.js';
+import { readRunTemplate, templateSidecarSpec, type RunTemplateApp } from '../packages/platform/src/runtime/run-template.js';
 import { PROFILE_NEEDS, reachable } from './profiles.js';
 
 const started = Date.now();
@@ -182,17 +182,7 @@ async function main() {
       run(
         `${app.label}:daprd`,
         daprd,
-        sidecarArgs({
-          appId: app.appID,
-          appPort: app.appPort,
-          httpPort: app.daprHTTPPort,
-          grpcPort: app.daprGRPCPort,
-          metricsPort: app.metricsPort,
-          resourcesPath: runEnv.resourcesPath,
-          configPath: runEnv.configPath,
-          logLevel: template.common.logLevel ?? 'warn',
-          appHealthCheck: true,
-        }),
+        sidecarArgs(templateSidecarSpec(template, app, runEnv)),
         { cwd, env: { ...baseEnv, ...runEnv.appEnv(app.appID), ...SIDECAR_ENV, POD_NAME: app.label } },
       );
       await waitUntil(`the sidecar of ${app.label}`, async () => (await fetch(`http://127.0.0.1:${app.daprHTTPPort}/v1.0/healthz`)).status === 204);

@@ -8,7 +8,7 @@ import test from 'ava';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { REPO_ROOT, readRunTemplate, sidecarArgs } from '@chat/platform/testing';
+import { REPO_ROOT, readRunTemplate, sidecarArgs, templateSidecarSpec } from '@chat/platform/testing';
 
 const read = (path: string) => readFileSync(join(REPO_ROOT, path), 'utf8');
 const template = readRunTemplate();
@@ -45,17 +45,7 @@ test('each app of dapr.yaml runs its compiled service beside a daprd in its netw
     const [binary, ...args] = sidecar.command as string[];
     t.is(binary, '/daprd');
     const expected = flags(
-      sidecarArgs({
-        appId: app.appID,
-        appPort: app.appPort,
-        httpPort: app.daprHTTPPort,
-        grpcPort: app.daprGRPCPort,
-        metricsPort: app.metricsPort,
-        resourcesPath: '/components',
-        configPath: '/components/config.yaml',
-        logLevel: template.common.logLevel ?? 'warn',
-        appHealthCheck: true,
-      }),
+      sidecarArgs(templateSidecarSpec(template, app, { resourcesPath: '/components', configPath: '/components/config.yaml' })),
     );
     // What differs, and why: the other sidecars invoke this one on the
     // project's network (not on loopback), at a fixed port (each sidecar has

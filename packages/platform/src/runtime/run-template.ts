@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import type { SidecarSpec } from './daprd.js';
 import { REPO_ROOT } from './run-env.js';
 
 /** One app of the template, with the fields this platform sets. */
@@ -27,6 +28,25 @@ export interface RunTemplate {
 }
 
 export const RUN_TEMPLATE_PATH = join(REPO_ROOT, 'dapr.yaml');
+
+/** The daprd command line of a template app, as npm start runs it, with the components at `paths`. */
+export function templateSidecarSpec(
+  template: RunTemplate,
+  app: RunTemplateApp,
+  paths: { resourcesPath: string; configPath: string },
+): SidecarSpec {
+  return {
+    appId: app.appID,
+    appPort: app.appPort,
+    httpPort: app.daprHTTPPort,
+    grpcPort: app.daprGRPCPort,
+    metricsPort: app.metricsPort,
+    resourcesPath: paths.resourcesPath,
+    configPath: paths.configPath,
+    logLevel: template.common.logLevel ?? 'warn',
+    appHealthCheck: true,
+  };
+}
 
 export function readRunTemplate(path = RUN_TEMPLATE_PATH): RunTemplate {
   const template = parseYaml(readFileSync(path, 'utf8')) as RunTemplate;

@@ -15,3 +15,8 @@ export function ensureNpmDependencies(label) {
   process.stdout.write(`[${label}] installing npm dependencies (npm ci) ...\n`);
   return spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' }).status === 0;
 }
+
+// `node scripts/ensure-deps.mjs <label>`: npm test's pretest, so that it too works on a fresh clone.
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  process.exit(ensureNpmDependencies(process.argv[2] ?? 'deps') ? 0 : 1);
+}

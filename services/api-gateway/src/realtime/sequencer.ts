@@ -35,7 +35,7 @@ interface RoomState {
   timer: NodeJS.Timeout | undefined;
   filling: boolean;
   touchedAt: number;
-  /** When history first failed to answer for the current gap, and how often since. */
+  /** When history first failed to fill the current gap (no answer, or no such message yet), and how often since. */
   unreadableSince: number | undefined;
   unreadableTries: number;
 }
@@ -46,11 +46,12 @@ const HISTORY_PAGE = 100;
  * Emits each room's messages in `seq` order although pub/sub delivers them
  * concurrently and at least once. Per room: a message is emitted as soon as
  * its predecessor was; a later one waits; a gap still open after `windowMs`
- * is filled from history. History that answers without the gap's messages
- * (nobody here to read as) skips the gap (clients catch up with `sync`);
- * history that cannot be read (chat-service down) holds the gap and is asked
- * again, for up to `unreadableHoldMs`, since the missing messages are
- * committed and will be published (or read) once chat-service is back.
+ * is filled from history. History that cannot be read (chat-service down),
+ * or that answers without the gap's first message (a committed message not
+ * readable yet), holds the gap and is asked again, for up to
+ * `unreadableHoldMs`, since the missing messages are committed and will be
+ * published (or read) soon; past it the gap is skipped (clients catch up
+ * with `sync`).
  * Duplicates (seq already emitted) are dropped, also long after: an idle
  * room is reduced to its next seq, not forgotten. A room seen for the first
  * time is held for one window, so that its first events, arriving in any
@@ -209,7 +210,11 @@ export class RoomSequencer {
     }
     room.filling = false;
     if (this.closed || this.rooms.get(roomId) !== room) return;
-    if (unreadable && !room.pending.has(from)) {
+    // History that answered without the first missing message is held like history that did not answer: a
+    // committed message may not be readable yet (or its read raced a restart), and skipping it loses it for
+    // every member here.
+    const gapOpen = unreadable || !fetched.some((m) => m.seq === from);
+    if (gapOpen && !room.pending.has(from)) {
       const now = Date.now();
       room.unreadableSince ??= now;
       room.unreadableTries += 1;
@@ -224,8 +229,6 @@ export class RoomSequencer {
         return;
       }
     }
-    room.unreadableSince = undefined;
-    room.unreadableTries = 0;
     for (const message of fetched) {
       if (message.seq >= (room.next ?? from) && !room.pending.has(message.seq)) room.pending.set(message.seq, message);
     }
@@ -241,6 +244,8 @@ export class RoomSequencer {
       this.options.logger.warn({ roomId, from: room.next, to: resume - 1 }, 'skipping a gap that history did not fill');
       this.runDeferredBelow(room, resume);
       room.next = resume;
+      room.unreadableSince = undefined;
+      room.unreadableTries = 0;
     }
     this.drain(roomId, room);
   }

@@ -75,8 +75,8 @@ test('when a gap stays open past the window, it is filled from history and order
   t.deepEqual(fetches, [['r1', 1, 3]]);
 });
 
-test('when history cannot fill a gap, the gap is skipped and later messages still go out', async (t) => {
-  const { sequencer, emitted } = setup(t);
+test('when history answers without a gap\'s messages past the hold time, the gap is skipped and later messages still go out', async (t) => {
+  const { sequencer, emitted } = setup(t, { unreadableHoldMs: 150 });
   sequencer.push(message(1));
   sequencer.push(message(3));
   await waitFor(() => emitted.length === 2, { what: 'the gap to be skipped', timeoutMs: 2_000 });

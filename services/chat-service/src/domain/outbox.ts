@@ -372,10 +372,12 @@ export class MessageOutbox implements CommitOutbox {
         if (target < lastSeq && dueIn === undefined && pending.length === PAGE) continue;
       }
       if (target < lastSeq) {
-        // Another committer's messages are within their grace (it will most
-        // likely have published them and moved the marker by then), or ours
-        // are still on their way (the publishing loop settles again).
-        if (dueIn !== undefined) this.later(roomId, room, dueIn);
+        // Another committer's messages are within their grace, or ours are
+        // still on their way (the publishing loop settles again). The other
+        // committer most likely moves the marker over its own messages within
+        // its mark delay: look again soon, so that our ranges after them are
+        // marked without waiting out the whole grace.
+        if (dueIn !== undefined) this.later(roomId, room, Math.min(dueIn, Math.max(2 * this.options.markDelayMs, 50)));
         else if (room.queue.length === 0) this.later(roomId, room, this.options.markDelayMs);
       } else if (sweeping && this.quiet(head.value)) {
         await this.unlist(roomId);

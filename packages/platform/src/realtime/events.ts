@@ -17,7 +17,8 @@
 
 /** Topics on the `fanout` component. */
 export const FANOUT_TOPICS = {
-  messageCreated: 'message.created',
+  /** The messages of one commit of a room, ascending by seq: one event per commit, not per message. */
+  messagesCreated: 'messages.created',
   messageUpdated: 'message.updated',
   messageDeleted: 'message.deleted',
   memberJoined: 'room.member_joined',
@@ -99,6 +100,11 @@ export interface TypingState {
   typing: boolean;
 }
 
+/** `messages.created`: a commit's messages; clients get each as `message:new`. */
+export interface MessagesCreated {
+  messages: ChatMessage[];
+}
+
 export interface PresenceState {
   userId: string;
   status: 'online' | 'offline';
@@ -112,7 +118,7 @@ export interface ReadMarker {
 
 /** The `data` of each fanout topic: what the client receives. */
 export interface FanoutPayloads {
-  'message.created': ChatMessage;
+  'messages.created': MessagesCreated;
   'message.updated': ChatMessage;
   'message.deleted': MessageRef;
   'room.member_joined': MembershipChange;

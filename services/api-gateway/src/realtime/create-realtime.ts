@@ -22,6 +22,7 @@ import {
   withSpanContext,
   type SpanContext,
   type ChatMessage,
+  type MessagesCreated,
   type ChatRoom,
   type FanoutEnvelope,
   type FanoutTopic,
@@ -247,8 +248,9 @@ export function createRealtime(deps: RealtimeDeps): Realtime {
       // Live delivery follows the member list: rooms that get events are checked against it now and then.
       if (envelope.roomId) audit.touch(envelope.roomId);
       switch (topic) {
-        case FANOUT_TOPICS.messageCreated:
-          return arrived(data as unknown as ChatMessage);
+        case FANOUT_TOPICS.messagesCreated:
+          for (const message of (data as unknown as MessagesCreated).messages ?? []) arrived(message);
+          return undefined;
         case FANOUT_TOPICS.messageUpdated: {
           const message = data as unknown as ChatMessage;
           return sequencer.afterEmitted(message.roomId, message.seq, () => io.to(room).emit('message:updated', message));

@@ -121,7 +121,7 @@ export class FakeChat implements ChatApi {
       clientMsgId: input.clientMsgId,
     };
     room.messages.push(message);
-    this.emit(FANOUT_TOPICS.messageCreated, roomId, message);
+    this.emit(FANOUT_TOPICS.messagesCreated, roomId, { messages: [message] });
     return message;
   }
 

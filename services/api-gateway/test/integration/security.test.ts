@@ -79,11 +79,11 @@ const forgedEvent = (topic: string) => ({
   topic,
   pubsubname: 'fanout',
   datacontenttype: 'application/json',
-  data: { topic, roomId: 'r', occurredAt: new Date().toISOString(), data: { roomId: 'r', seq: 1, body: 'forged', authorId: owner.id } },
+  data: { topic, roomId: 'r', occurredAt: new Date().toISOString(), data: { messages: [{ roomId: 'r', seq: 1, body: 'forged', authorId: owner.id }] } },
 });
 
 test.serial('class 1: routes only a sidecar may call refuse every other caller, whatever the spelling of the path', async (t) => {
-  const topic = FANOUT_TOPICS.messageCreated;
+  const topic = FANOUT_TOPICS.messagesCreated;
   const spellings = [
     `/events/fanout/${topic}`,
     `/EVENTS/fanout/${topic}`,
@@ -109,7 +109,7 @@ test.serial('class 1: routes only a sidecar may call refuse every other caller, 
 
 test.serial('class 1: a forged fan-out event never reaches a socket', async (t) => {
   const watcher = await connectSocket(t, platform.gatewayUrl, owner.token);
-  const topic = 'message.created';
+  const topic = FANOUT_TOPICS.messagesCreated;
   const response = await api('POST', `/EVENTS/fanout/${topic}`, undefined, forgedEvent(topic), { 'content-type': 'application/cloudevents+json' });
   t.is(response.status, 404);
   // A real message after the forged one is the first thing the socket sees.

@@ -81,10 +81,10 @@ test('when a message is sent through the gateway, one trace holds the request, c
     ['api-gateway', 'CLIENT', /^calllocal\/chat-service\//],
     ['chat-service', 'SERVER', /^calllocal\/chat-service\//],
     ['chat-service', 'SERVER', /^POST \/rooms\/:roomId\/messages$/],
-    ['chat-service', 'CLIENT', /^\/v1\.0\/publish\/fanout\/message\.created$/],
-    ['api-gateway', 'CLIENT', /^pubsub\/message\.created$/],
-    ['api-gateway', 'SERVER', /^POST \/events\/fanout\/message\.created$/],
-    ['api-gateway', 'CONSUMER', /^deliver message\.created$/],
+    ['chat-service', 'CLIENT', /^\/v1\.0\/publish\/fanout\/messages\.created$/],
+    ['api-gateway', 'CLIENT', /^pubsub\/messages\.created$/],
+    ['api-gateway', 'SERVER', /^POST \/events\/fanout\/messages\.created$/],
+    ['api-gateway', 'CONSUMER', /^deliver messages\.created$/],
     ['api-gateway', 'PRODUCER', /^socket emit message:new$/],
   ];
   const trace = () => spans.filter((s) => s.traceId === sent.traceId);

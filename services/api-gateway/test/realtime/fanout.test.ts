@@ -19,7 +19,7 @@ test('when the gateway subscribes, it asks for every fanout topic on the fanout 
   const { subscriptions } = setup(0);
   t.deepEqual(
     subscriptions.map(({ pubsubname, topic, route }) => ({ pubsubname, topic, route })),
-    ['message.created', 'message.updated', 'message.deleted', 'room.member_joined', 'room.member_left', 'room.updated', 'read.updated', 'typing', 'presence'].map(
+    ['messages.created', 'message.updated', 'message.deleted', 'room.member_joined', 'room.member_left', 'room.updated', 'read.updated', 'typing', 'presence'].map(
       (topic) => ({ pubsubname: 'fanout', topic, route: `/events/fanout/${topic}` }),
     ),
   );

@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
-import { APP_IDS, COMPONENTS, FANOUT_TOPICS, USER_ID_HEADER } from '@chat/platform';
+import { APP_IDS, COMPONENTS, EVENT_TOPICS, FANOUT_TOPICS, USER_ID_HEADER } from '@chat/platform';
 import {
   daprdPath,
   freePort,
@@ -62,7 +62,7 @@ export interface ChatHarness {
 }
 
 const REALTIME_TOPICS: string[] = Object.values(FANOUT_TOPICS).filter((t) => t !== 'typing' && t !== 'presence');
-const DOMAIN_TOPICS = [...REALTIME_TOPICS, 'room.created', 'room.member_role_changed'].map((t) => domainTopic(t as ChatTopic));
+const DOMAIN_TOPICS = EVENT_TOPICS.filter((t) => t.startsWith(domainTopic('' as ChatTopic)));
 
 export async function startChatHarness(options: PlatformOptions = {}): Promise<ChatHarness> {
   // Many users register from this one address, and cheap hashes keep it quick.

@@ -95,10 +95,10 @@ test('when 8 senders on two replicas send 500 messages into one room, seq is exa
   const published = () =>
     new Set(
       h.events
-        .filter((e) => e.pubsub === 'fanout' && e.topic === 'message.created' && e.data.roomId === roomId)
-        .map((e) => (e.data.data as Message).seq),
+        .filter((e) => e.pubsub === 'fanout' && e.topic === 'messages.created' && e.data.roomId === roomId)
+        .flatMap((e) => (e.data.data as { messages: Message[] }).messages.map((m) => m.seq)),
     );
-  await waitFor(() => published().size === 500, { what: 'message.created of all 500 seqs on fanout', timeoutMs: 30_000 });
+  await waitFor(() => published().size === 500, { what: 'all 500 seqs in messages.created on fanout', timeoutMs: 30_000 });
 
   // Each replica's own counters, asked of the app directly (as its sidecar would).
   const appToken = h.platform.runEnv.tokens(APP_IDS.chat).appApiToken;

@@ -27,7 +27,7 @@ async function room(owner: TestUser, visibility: 'public' | 'private' = 'private
 
 const send = (user: TestUser, roomId: string, body: unknown) => h.call(user, 'POST', `rooms/${roomId}/messages`, body);
 
-test('when a member sends, it answers 201 with the message and every member hears message.created on fanout', async (t) => {
+test('when a member sends, it answers 201 with the message, every gateway hears it in messages.created on fanout, and events gets its message.created', async (t) => {
   const [author, reader] = await users(2);
   const roomId = await room(author, 'private', [reader]);
   const reply = await send(author, roomId, { body: '  hello\n\tworld  ', clientMsgId: 'c-1' });
@@ -42,8 +42,8 @@ test('when a member sends, it answers 201 with the message and every member hear
     createdAt: message.createdAt,
     clientMsgId: 'c-1',
   });
-  const fanout = await h.event(inRoom('fanout', 'message.created', roomId), 'message.created on fanout');
-  t.deepEqual(fanout.data, { roomId, occurredAt: message.createdAt, data: message });
+  const fanout = await h.event(inRoom('fanout', 'messages.created', roomId), 'messages.created on fanout');
+  t.deepEqual(fanout.data, { roomId, occurredAt: message.createdAt, data: { messages: [message] } });
   const domain = await h.event(inRoom('events', 'message.created', roomId), 'message.created on events');
   t.deepEqual(domain.data, { roomId, occurredAt: message.createdAt, actorId: author.id, data: message });
   const second = await send(reader, roomId, { body: 'hi!' });

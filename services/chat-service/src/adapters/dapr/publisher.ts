@@ -30,7 +30,18 @@
  * earlier change of the same room made through this replica (an edit never
  * leaves before the message it edits, unless that message's publish failed).
  */
-import { COMPONENTS, FANOUT_TOPICS, activeSpan, withSpanContext, type FanoutEnvelope, type Logger, type Sidecar } from '@chat/platform';
+import {
+  COMPONENTS,
+  FANOUT_TOPICS,
+  activeSpan,
+  withSpanContext,
+  type ChatMessage,
+  type FanoutEnvelope,
+  type Logger,
+  type MessagesCreated,
+  type Sidecar,
+  type SpanContext,
+} from '@chat/platform';
 import type { ChatEvent, ChatTopic, EventPublisher } from '../../domain/ports.js';
 
 const REALTIME = new Set<string>(Object.values(FANOUT_TOPICS));
@@ -54,50 +65,83 @@ export function createDaprPublisher(options: PublisherOptions): EventPublisher &
   /** The tail of each room's chain of publishes. */
   const chains = new Map<string, Promise<void>>();
 
-  async function publishOne(pubsub: string, event: ChatEvent, payload: unknown, topic: string): Promise<void> {
+  /** What one call to the sidecar publishes: one topic of one component, one payload or several. */
+  interface Publication {
+    pubsub: string;
+    topic: string;
+    payloads: unknown[];
+    /** The events it carries, for the logs. */
+    events: ChatEvent[];
+  }
+
+  const attempt = ({ pubsub, topic, payloads }: Publication): Promise<void> =>
+    payloads.length === 1 ? sidecar.publish(pubsub, topic, payloads[0]) : sidecar.publishBulk(pubsub, topic, payloads);
+
+  async function publishPersistently(publication: Publication): Promise<void> {
+    const { pubsub, topic, events } = publication;
     const started = Date.now();
-    for (let attempt = 1; ; attempt++) {
+    for (let attempts = 1; ; attempts++) {
       try {
-        await sidecar.publish(pubsub, topic, payload);
+        await attempt(publication);
         return;
       } catch (error) {
         const elapsed = Date.now() - started;
-        const where = { pubsub, topic, roomId: event.roomId, seq: seqOf(event), attempt };
+        const where = { pubsub, topic, roomId: events[0]!.roomId, seqs: seqsOf(events), attempt: attempts };
         if (elapsed >= giveUpAfterMs) {
           self.failures++;
           logger.error({ ...where, err: { message: (error as Error).message } }, 'event not published; clients catch up from history');
           return;
         }
         logger.warn({ ...where, err: { message: (error as Error).message } }, 'publish failed; retrying');
-        await new Promise((resolve) => setTimeout(resolve, Math.min(100 * 2 ** (attempt - 1), 5_000)));
+        await new Promise((resolve) => setTimeout(resolve, Math.min(100 * 2 ** (attempts - 1), 5_000)));
       }
     }
   }
 
   /**
-   * One call's events, all at once (a commit's messages: one round trip, not
-   * one per message), each with `send(pubsub, event, payload, topic)`.
+   * One room's events of one call, all at once. The messages of a commit go
+   * out as one `messages.created` on `fanout` (one delivery to each gateway
+   * replica, not one per message) and as one bulk publish of their
+   * `chat.message.created` on `events` (one event each for the consumers of
+   * domain events, one call for this app); other events one call each.
    */
-  async function publishAll(
-    events: ChatEvent[],
-    send: (pubsub: string, event: ChatEvent, payload: unknown, topic: string) => Promise<void>,
-  ): Promise<void> {
-    await Promise.all(
-      events.flatMap((event) => {
-        const envelope: FanoutEnvelope = {
-          roomId: event.roomId,
-          occurredAt: event.occurredAt,
-          data: event.data,
-          ...(event.membersVersion === undefined ? {} : { membersVersion: event.membersVersion }),
-        };
-        const domain: DomainEventEnvelope = { ...envelope, actorId: event.actorId };
-        // In the trace of the request that caused the event (see ChatEvent.trace).
-        return withSpanContext(event.trace ?? activeSpan(), () => [
-          send(COMPONENTS.events, event, domain, domainTopic(event.topic)),
-          ...(REALTIME.has(event.topic) ? [send(COMPONENTS.fanout, event, envelope, event.topic)] : []),
-        ]);
-      }),
-    );
+  async function publishAll(events: ChatEvent[], send: (publication: Publication) => Promise<void>): Promise<void> {
+    const created = events.filter((event) => event.topic === 'message.created');
+    const others = events.filter((event) => event.topic !== 'message.created');
+    const envelopeOf = (event: ChatEvent): FanoutEnvelope => ({
+      roomId: event.roomId,
+      occurredAt: event.occurredAt,
+      data: event.data,
+      ...(event.membersVersion === undefined ? {} : { membersVersion: event.membersVersion }),
+    });
+    const domainOf = (event: ChatEvent): DomainEventEnvelope => ({ ...envelopeOf(event), actorId: event.actorId });
+    const publications: Array<{ trace: SpanContext | undefined; publication: Publication }> = [];
+    if (created.length > 0) {
+      const last = created.at(-1)!;
+      const batch: MessagesCreated = { messages: created.map((event) => event.data as ChatMessage) };
+      // One call, one trace: the first sender's (the others' spans still end at their commit).
+      const trace = created[0]!.trace;
+      publications.push(
+        { trace, publication: { pubsub: COMPONENTS.events, topic: domainTopic('message.created'), payloads: created.map(domainOf), events: created } },
+        {
+          trace,
+          publication: {
+            pubsub: COMPONENTS.fanout,
+            topic: FANOUT_TOPICS.messagesCreated,
+            payloads: [{ roomId: last.roomId, occurredAt: last.occurredAt, data: batch } satisfies FanoutEnvelope<MessagesCreated>],
+            events: created,
+          },
+        },
+      );
+    }
+    for (const event of others) {
+      publications.push({ trace: event.trace, publication: { pubsub: COMPONENTS.events, topic: domainTopic(event.topic), payloads: [domainOf(event)], events: [event] } });
+      if (REALTIME.has(event.topic)) {
+        publications.push({ trace: event.trace, publication: { pubsub: COMPONENTS.fanout, topic: event.topic, payloads: [envelopeOf(event)], events: [event] } });
+      }
+    }
+    // In the trace of the request that caused the event (see ChatEvent.trace).
+    await Promise.all(publications.map(({ trace, publication }) => withSpanContext(trace ?? activeSpan(), () => send(publication))));
   }
 
   /** Runs `work` on each room's events after that room's earlier calls; one outcome per room. */
@@ -121,15 +165,14 @@ export function createDaprPublisher(options: PublisherOptions): EventPublisher &
     failures: 0,
     publish(events: ChatEvent[]): Promise<void> {
       if (events.length === 0) return Promise.resolve();
-      const done = inRoomOrder(events, (roomEvents) => publishAll(roomEvents, publishOne));
+      const done = inRoomOrder(events, (roomEvents) => publishAll(roomEvents, publishPersistently));
       let timer: NodeJS.Timeout | undefined;
       const waited = new Promise<void>((resolve) => (timer = setTimeout(resolve, ackWaitMs)));
       return Promise.race([Promise.all(done).then(() => undefined), waited]).finally(() => clearTimeout(timer));
     },
     async publishOrFail(events: ChatEvent[]): Promise<void> {
       if (events.length === 0) return;
-      const once = (pubsub: string, _event: ChatEvent, payload: unknown, topic: string) => sidecar.publish(pubsub, topic, payload);
-      const outcomes = await Promise.allSettled(inRoomOrder(events, (roomEvents) => publishAll(roomEvents, once)));
+      const outcomes = await Promise.allSettled(inRoomOrder(events, (roomEvents) => publishAll(roomEvents, attempt)));
       const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
       if (failed) throw failed.reason;
     },
@@ -144,7 +187,9 @@ export function createDaprPublisher(options: PublisherOptions): EventPublisher &
 /** The topic of a chat domain event on `events`. */
 export const domainTopic = (topic: ChatTopic): string => `chat.${topic}`;
 
-function seqOf(event: ChatEvent): number | undefined {
-  const seq = (event.data as { seq?: unknown } | null)?.seq;
-  return typeof seq === 'number' ? seq : undefined;
+function seqsOf(events: ChatEvent[]): number[] {
+  return events.flatMap((event) => {
+    const seq = (event.data as { seq?: unknown } | null)?.seq;
+    return typeof seq === 'number' ? [seq] : [];
+  });
 }

@@ -5,7 +5,7 @@
  * headers, and chat-service's errors come back as AppErrors with the
  * contract's code.
  */
-import { APP_IDS, USER_ID_HEADER, type ChatMessage, type Sidecar } from '@chat/platform';
+import { APP_IDS, appErrorFromBody, dependencyUnavailable, USER_ID_HEADER, type AppError, type ChatMessage, type Sidecar } from '@chat/platform';
 
 export interface Caller {
   userId: string;
@@ -15,6 +15,11 @@ export interface Caller {
 /** The port the socket handlers use; tests give it a fake. */
 export interface ChatApi {
   send(caller: Caller, roomId: string, input: { body: string; clientMsgId: string }): Promise<ChatMessage>;
+  /**
+   * Several callers' sends to one room in one call: each answered on its own,
+   * with its message or the error `send` would have raised, in order.
+   */
+  sendBatch(requestId: string, roomId: string, sends: BatchedSend[]): Promise<Array<ChatMessage | AppError>>;
   edit(caller: Caller, roomId: string, seq: number, body: string): Promise<ChatMessage>;
   remove(caller: Caller, roomId: string, seq: number): Promise<void>;
   history(caller: Caller, roomId: string, afterSeq: number, limit: number): Promise<{ messages: ChatMessage[]; hasMore: boolean }>;
@@ -23,6 +28,14 @@ export interface ChatApi {
   roomIds(caller: Caller): Promise<string[]>;
   /** A room's member list and its version; the caller must be a member (else forbidden / not_found). */
   members(caller: Caller, roomId: string): Promise<{ members: Array<{ userId: string }>; membersVersion: number }>;
+}
+
+export interface BatchedSend {
+  caller: Caller;
+  body: string;
+  clientMsgId: string;
+  /** The sender's trace, continued by chat-service for this send. */
+  traceparent?: string | undefined;
 }
 
 export function chatApiOverDapr(sidecar: Sidecar, options: { timeoutMs: number }): ChatApi {
@@ -36,6 +49,30 @@ export function chatApiOverDapr(sidecar: Sidecar, options: { timeoutMs: number }
   const room = (roomId: string) => `rooms/${encodeURIComponent(roomId)}`;
   return {
     send: (caller, roomId, input) => call<ChatMessage>(caller, `${room(roomId)}/messages`, 'POST', input),
+    async sendBatch(requestId, roomId, sends) {
+      const answer = await sidecar.invokeJson<{ results?: Array<{ status?: number; message?: ChatMessage; error?: unknown }> }>(
+        APP_IDS.chat,
+        `${room(roomId)}/message-batches`,
+        {
+          method: 'POST',
+          body: {
+            sends: sends.map(({ caller, body, clientMsgId, traceparent }) => ({
+              authorId: caller.userId,
+              body,
+              clientMsgId,
+              ...(traceparent ? { traceparent } : {}),
+            })),
+          },
+          headers: { 'x-request-id': requestId },
+          timeoutMs: options.timeoutMs,
+        },
+      );
+      return sends.map((_, i) => {
+        const result = answer?.results?.[i];
+        if (result?.message) return result.message;
+        return appErrorFromBody(result?.status ?? 502, { error: result?.error }) ?? dependencyUnavailable('chat-service answered a batch without this send');
+      });
+    },
     edit: (caller, roomId, seq, body) => call<ChatMessage>(caller, `${room(roomId)}/messages/${seq}`, 'PATCH', { body }),
     async remove(caller, roomId, seq) {
       await call<unknown>(caller, `${room(roomId)}/messages/${seq}`, 'DELETE');

@@ -39,6 +39,7 @@ import { randomUUID } from 'node:crypto';
 import type { TokenVerifier } from '../http/middleware/authenticate.js';
 import { toAckError } from './ack.js';
 import { chatApiOverDapr, type ChatApi } from './chat-api.js';
+import { coalescingSends } from './send-coalescer.js';
 import { fanoutSubscriptions } from './fanout.js';
 import { registerMessageHandlers } from './handlers/messages.handlers.js';
 import { registerSessionHandlers } from './handlers/session.handlers.js';
@@ -108,7 +109,7 @@ export function createRealtime(deps: RealtimeDeps): Realtime {
   const { sidecar, tokens, presence, settings } = deps;
   const logger = deps.logger.child({ component: 'realtime' });
   const startedAt = Date.now();
-  const chat = deps.chat ?? chatApiOverDapr(sidecar, { timeoutMs: settings.upstreamTimeoutMs });
+  const chat = coalescingSends(deps.chat ?? chatApiOverDapr(sidecar, { timeoutMs: settings.upstreamTimeoutMs }));
   // 64 KiB per packet, as for a REST JSON body.
   const io: RealtimeServer = new Server({ path: '/socket.io', serveClient: false, maxHttpBufferSize: 64 * 1024 });
   const membership = new Membership(io);

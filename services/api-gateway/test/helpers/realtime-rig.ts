@@ -14,7 +14,7 @@ import {
   type TopicSubscription,
 } from '@chat/platform';
 import { settings } from '../../src/config.js';
-import type { ChatApi } from '../../src/realtime/chat-api.js';
+import type { BatchedSend, ChatApi } from '../../src/realtime/chat-api.js';
 import { createRealtime, type RealtimeDeps, type RealtimeSettings } from '../../src/realtime/create-realtime.js';
 import { PresenceStore } from '../../src/realtime/presence.js';
 import { fakeStateSidecar } from './fake-state.js';
@@ -123,6 +123,14 @@ export class FakeChat implements ChatApi {
     room.messages.push(message);
     this.emit(FANOUT_TOPICS.messagesCreated, roomId, { messages: [message] });
     return message;
+  }
+
+  async sendBatch(_requestId: string, roomId: string, sends: BatchedSend[]) {
+    return Promise.all(
+      sends.map(({ caller, body, clientMsgId }) =>
+        this.send(caller, roomId, { body, clientMsgId }).catch((error: unknown) => (error instanceof AppError ? error : Promise.reject(error))),
+      ),
+    );
   }
 
   async edit(caller: { userId: string }, roomId: string, seq: number, body: string) {

@@ -67,6 +67,16 @@ export function updateRoomBody(value: unknown): { name?: string; topic?: string 
 export const userIdBody = object({ userId: id });
 export const roleBody = object({ role: oneOf('admin', 'member') });
 export const sendBody = object({ body: messageBody, clientMsgId }, ['clientMsgId']);
+
+/** Most sends in one batch (the gateway's coalesced sends to one room). */
+export const MAX_SEND_BATCH = 100;
+/** One send of a batch: its author (the user the gateway verified) and the sender's trace. */
+export const batchedSend = object(
+  { authorId: id, body: messageBody, clientMsgId, traceparent: str({ max: 55 }) },
+  ['clientMsgId', 'traceparent'],
+);
+/** The batch: its sends are checked one by one, so that one bad send fails alone. */
+export const sendBatchBody = object({ sends: arrayOf((value: unknown) => value, { max: MAX_SEND_BATCH }) });
 export const editBody = object({ body: messageBody });
 export const readBody = object({ seq: jsonInt({ min: 1, max: MAX_SEQ }) });
 

@@ -51,6 +51,37 @@ test('when a member sends, it answers 201 with the message, every gateway hears 
   t.false('clientMsgId' in second.body);
 });
 
+test('when the gateway sends a batch, each send is answered on its own, in order, and the good ones are committed together', async (t) => {
+  const [author, reader, stranger] = await users(3);
+  const roomId = await room(author, 'private', [reader]);
+  const batch = (sends: unknown[]) => h.internal(undefined, 'POST', `rooms/${roomId}/message-batches`, { sends });
+  const reply = await batch([
+    { authorId: author.id, body: 'one', clientMsgId: 'b-1' },
+    { authorId: stranger.id, body: 'not a member' },
+    { authorId: reader.id, body: '   ' },
+    { authorId: author.id, body: 'one again', clientMsgId: 'b-1' },
+    { authorId: reader.id, body: 'two', traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' },
+  ]);
+  t.is(reply.status, 200);
+  const results = reply.body.results as Array<{ status: number; message?: { seq: number; body: string }; error?: { code: string } }>;
+  t.deepEqual(
+    results.map((r) => [r.status, r.message?.body ?? r.error?.code]),
+    [
+      [201, 'one'],
+      [404, 'not_found'],
+      [400, 'validation_failed'],
+      [201, 'one'],
+      [201, 'two'],
+    ],
+  );
+  t.is(results[0]!.message!.seq, results[3]!.message!.seq);
+  t.deepEqual(results.flatMap((r) => (r.message ? [r.message.seq] : [])).sort(), [1, 1, 2]);
+  // What is not a batch is refused as a whole.
+  for (const body of [{}, { sends: 'x' }, { sends: Array.from({ length: 101 }, () => ({ authorId: author.id, body: 'x' })) }]) {
+    t.like(await h.internal(undefined, 'POST', `rooms/${roomId}/message-batches`, body), { status: 400, body: { error: { code: 'validation_failed' } } });
+  }
+});
+
 test('when the same clientMsgId is sent again by the same user, the first message is answered, never a second one', async (t) => {
   const [author, other] = await users(2);
   const roomId = await room(author, 'private', [other]);

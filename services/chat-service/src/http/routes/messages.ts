@@ -1,7 +1,18 @@
 import type Router from '@koa/router';
-import { allowCallers, APP_IDS, createRouter, directCallsOnly, requireUserId, validate, type RequestState } from '@chat/platform';
+import {
+  allowCallers,
+  APP_IDS,
+  AppError,
+  createRouter,
+  directCallsOnly,
+  parseTraceparent,
+  requireUserId,
+  validate,
+  withSpanContext,
+  type RequestState,
+} from '@chat/platform';
 import type { Chat } from '../../domain/chat.js';
-import { editBody, historyQuery, param, readBody, sendBody } from '../validation.js';
+import { batchedSend, editBody, historyQuery, param, readBody, sendBatchBody, sendBody } from '../validation.js';
 
 /** A room's messages and read markers, for the api-gateway only. */
 export function messageRoutes(chat: Chat): Router<RequestState> {
@@ -21,6 +32,35 @@ export function messageRoutes(chat: Chat): Router<RequestState> {
     const { body, clientMsgId } = validate(ctx.request.body, sendBody);
     ctx.body = await sequencer.send({ roomId, authorId, body, clientMsgId });
     ctx.status = 201;
+  });
+
+  /**
+   * Several users' sends to one room in one call: the gateway coalesces the
+   * sends that arrive while its previous call for the room is under way
+   * (docs/realtime.md). Each send is checked and answered on its own, as
+   * `POST /rooms/:roomId/messages` would answer it: `{status, message}` or
+   * `{status, error}`, in the order sent; the sequencer commits them together.
+   * The authors are the users the gateway verified, as with the user header.
+   */
+  router.post('/rooms/:roomId/message-batches', async (ctx) => {
+    const roomId = param.id(ctx.params['roomId'], 'roomId');
+    const { sends } = validate(ctx.request.body, sendBatchBody);
+    const results = await Promise.all(
+      sends.map(async (raw, i) => {
+        try {
+          const send = validate(raw, batchedSend, `body.sends[${i}]`);
+          const trace = parseTraceparent(send.traceparent);
+          const message = await withSpanContext(trace, () =>
+            sequencer.send({ roomId, authorId: send.authorId, body: send.body, clientMsgId: send.clientMsgId }),
+          );
+          return { status: 201, message };
+        } catch (error) {
+          if (!(error instanceof AppError)) throw error;
+          return { status: error.status, error: error.toJSON() };
+        }
+      }),
+    );
+    ctx.body = { results };
   });
 
   router.patch('/rooms/:roomId/messages/:seq', async (ctx) => {

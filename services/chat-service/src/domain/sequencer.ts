@@ -118,7 +118,14 @@ export class MessageSequencer {
         this.lanes.set(input.roomId, lane);
       }
       lane.queue.push({ input, messageId: this.ctx.newId(), enqueuedAt: Date.now(), trace: activeSpan(), followers: [], resolve, reject });
-      if (!lane.running) void this.drain(input.roomId, lane);
+      if (!lane.running) {
+        // Started after the current task: sends made together (a batch from
+        // the gateway) are queued by then and share the first commit.
+        lane.running = true;
+        const room = input.roomId;
+        const queued = lane;
+        queueMicrotask(() => void this.drain(room, queued));
+      }
     });
   }
 

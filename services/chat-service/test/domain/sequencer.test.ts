@@ -101,3 +101,13 @@ test('when a member sends, the message.created events come in seq order and the 
   t.like(mine, { id: room.id, lastSeq: 7, unread: 0, role: 'owner' });
   t.like(theirs, { id: room.id, lastSeq: 7, unread: 7, role: 'member' });
 });
+
+test('when sends to one room are made together (a batch from the gateway), one head write commits them all', async (t) => {
+  const chat = memoryChat({ batchMax: 32 });
+  const users = [uid(), uid()];
+  const room = await roomWith(chat, users);
+  const before = chat.sequencer.stats.commits;
+  const acked = await Promise.all(Array.from({ length: 20 }, (_, i) => chat.sequencer.send({ roomId: room.id, authorId: users[i % 2]!, body: `m${i}` })));
+  t.deepEqual(acked.map((m) => m.seq), Array.from({ length: 20 }, (_, i) => i + 1));
+  t.is(chat.sequencer.stats.commits - before, 1);
+});

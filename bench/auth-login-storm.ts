@@ -3,7 +3,7 @@
  * sidecars, compared with the raw `crypto.scrypt` throughput of the same
  * machine, and the auth-service's worst event-loop delay meanwhile.
  *
- *   node --import tsx bench/auth-login-storm.ts [--logins 200] [--users 40] [--raw 100]
+ *   node --import tsx bench/auth-login-storm.ts [--logins 200] [--users 40] [--raw 100] [--quick]
  *
  * A login costs one scrypt hash (N = 2^15, r = 8, p = 1) on the libuv thread
  * pool, so logins per second should come close to hashes per second (ratio
@@ -32,11 +32,12 @@ const { values: args } = parseArgs({
     logins: { type: 'string', default: '200' },
     users: { type: 'string', default: '40' },
     raw: { type: 'string', default: '100' },
+    quick: { type: 'boolean', default: false },
   },
 });
-const LOGINS = Number(args.logins);
-const USERS = Number(args.users);
-const RAW = Number(args.raw);
+const LOGINS = args.quick ? 40 : Number(args.logins);
+const USERS = args.quick ? 16 : Number(args.users);
+const RAW = args.quick ? 30 : Number(args.raw);
 const LOG_INTERVAL_MS = 200;
 const PASSWORD = 'bench password, long enough';
 

@@ -50,7 +50,16 @@ export function command<P, R extends object>(
     const payload = args.length > 0 && typeof args[0] !== 'function' ? args[0] : undefined;
     const requestId = randomUUID();
     const userId = socket.data.userId;
-    const log = options.logger.child({ requestId, userId, socketId: socket.id, event });
+    // The child logger only when something is logged: making one per message cost more than the command's own work.
+    let child: Logger | undefined;
+    const log = () => (child ??= options.logger.child({ requestId, userId, socketId: socket.id, event }));
+    const context: CommandContext = {
+      userId,
+      requestId,
+      get log() {
+        return log();
+      },
+    };
     const started = process.hrtime.bigint();
     // Each command starts a trace of its own (tracing.ts): its chat-service
     // calls, their publishes and deliveries, and the socket emits carry it.
@@ -58,15 +67,14 @@ export function command<P, R extends object>(
       let response: AckResponse<R>;
       try {
         const input = validate(payload, rule, 'payload');
-        const result = await run(input, { userId, requestId, log });
+        const result = await run(input, context);
         response = { ok: true, ...result };
       } catch (error) {
-        response = { ok: false, error: toAckError(error, log) };
+        response = { ok: false, error: toAckError(error, log()) };
       }
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      const line = { ms, ok: response.ok, ...(response.ok ? {} : { code: response.error.code }) };
-      if (options.quiet) log.debug(line, 'socket command');
-      else log.info(line, 'socket command');
+      const level = options.quiet ? 'debug' : 'info';
+      if (options.logger.isLevelEnabled(level)) log()[level]({ ms, ok: response.ok, ...(response.ok ? {} : { code: response.error.code }) }, 'socket command');
       span.setTag('outcome', response.ok ? 'ok' : response.error.code);
       metrics.socketCommands.inc({ event, outcome: response.ok ? 'ok' : response.error.code });
       return response;

@@ -30,6 +30,14 @@ export interface RunningService {
   daprd: ManagedProcess;
 }
 
+/** What a port is picked for. */
+export type PortUse = 'app' | 'dapr-http' | 'dapr-grpc' | 'dapr-internal-grpc' | 'dapr-metrics';
+
+interface SidecarPorts {
+  httpPort: number;
+  start(appId: string, label: string, appPort?: number): ManagedProcess;
+}
+
 export interface PlatformOptions {
   /** Component profile under components/ (default: PROFILE env, else redis). */
   profile?: string;
@@ -50,6 +58,14 @@ export interface PlatformOptions {
   nodeArgs?: string[];
   /** The Redis server of the redis profile, host:port (default 127.0.0.1:6379), e.g. a test's own. */
   redisHost?: string;
+  /** daprd's --log-level for every sidecar (default: DAPRD_LOG_LEVEL env, else warn); `debug` to see why an invocation failed. */
+  sidecarLogLevel?: string;
+  /**
+   * Where each port comes from (default: a free port from the OS, bound
+   * later by the process it is for). A test can hand out a taken one to
+   * provoke the race that `SidecarPortTakenError` names.
+   */
+  pickPort?: (use: PortUse) => Promise<number>;
 }
 
 export interface Platform {
@@ -81,6 +97,19 @@ export interface Platform {
 const node = process.execPath;
 
 /**
+ * What daprd says when a port it was given is taken: the harness learns a
+ * free port from the OS and daprd binds it later, so another process can
+ * take it in between (its API servers: "could not listen on any endpoint";
+ * the others: Go's "address already in use").
+ */
+const PORT_TAKEN = /could not listen on any endpoint|address already in use/;
+
+/** A sidecar exited because one of its ports was taken before it could bind it. */
+export class SidecarPortTakenError extends WaitAbortedError {
+  override name = 'SidecarPortTakenError';
+}
+
+/**
  * Settings every test platform starts with unless a test overrides them: a
  * whole suite registers its users from one address (127.0.0.1), which the
  * per-address registration limit would otherwise refuse after 20.
@@ -108,14 +137,20 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   const readyTimeoutMs = options.readyTimeoutMs ?? 60_000;
   const instances: RunningService[] = [];
   const callerSidecars: Platform['callerSidecars'] = {};
+  const sidecarLogLevel = options.sidecarLogLevel ?? process.env['DAPRD_LOG_LEVEL'] ?? 'warn';
   const baseEnv = { ...process.env, ...runEnv.env, LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'info', ...options.sharedEnv };
+
+  const pickPort = options.pickPort ?? (() => freePort());
 
   async function waitSidecar(httpPort: number, proc: ManagedProcess, label: string) {
     let exited = false;
     void proc.exited.then(() => (exited = true));
     await waitFor(
       async () => {
-        if (exited) throw new WaitAbortedError(`daprd of ${label} exited; see ${proc.logFile}`);
+        if (exited) {
+          const why = `daprd of ${label} exited; see ${proc.logFile}`;
+          throw PORT_TAKEN.test(await proc.outputTail()) ? new SidecarPortTakenError(`${why} (a port was taken)`) : new WaitAbortedError(why);
+        }
         const response = await fetch(`http://127.0.0.1:${httpPort}/v1.0/healthz`, { signal: AbortSignal.timeout(1_000) });
         return response.status === 204;
       },
@@ -126,10 +161,24 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   /** How to (re)start each instance's processes on its ports. */
   const launchers = new Map<RunningService, { app: () => Promise<ManagedProcess>; daprd: () => Promise<ManagedProcess> }>();
 
+  /**
+   * Runs `start` on freshly picked sidecar ports, and once more on new ones
+   * if the sidecar exited because a port was taken in between (see
+   * PORT_TAKEN); any other failure is thrown at once.
+   */
+  async function onFreshPortsOnRace<T>(start: (ports: SidecarPorts) => Promise<T>): Promise<T> {
+    try {
+      return await start(await reserveSidecar());
+    } catch (error) {
+      if (!(error instanceof SidecarPortTakenError)) throw error;
+      return start(await reserveSidecar());
+    }
+  }
+
   async function startInstance(name: ServiceName, label: string = name): Promise<RunningService> {
-    const appPort = await freePort();
-    // Reserve the sidecar's HTTP port first: the app needs to know it.
-    const sidecarPorts = await reserveSidecar();
+    const appPort = await pickPort('app');
+    // Set by each attempt (see onFreshPortsOnRace); the app is told its HTTP port.
+    let sidecarPorts!: SidecarPorts;
     const launchApp = async (): Promise<ManagedProcess> => {
       const app = startProcess(node, [...(options.nodeArgs ?? []), '--import', 'tsx', join('services', name, 'src', 'main.ts')], {
         env: {
@@ -173,14 +222,19 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
       }
       return sidecar;
     };
-    const app = await launchApp();
-    let sidecar: ManagedProcess;
-    try {
-      sidecar = await launchSidecar();
-    } catch (error) {
-      await app.stop();
-      throw error;
-    }
+    // The app first: the sidecar reads its subscriptions while it starts. A
+    // sidecar whose port was taken gets new ports, so the app starts again
+    // with the new DAPR_HTTP_PORT.
+    const { app, sidecar } = await onFreshPortsOnRace(async (ports) => {
+      sidecarPorts = ports;
+      const app = await launchApp();
+      try {
+        return { app, sidecar: await launchSidecar() };
+      } catch (error) {
+        await app.stop();
+        throw error;
+      }
+    });
     const instance: RunningService = {
       name,
       label,
@@ -196,8 +250,13 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   }
 
   /** Picks a sidecar's ports now and starts it later, once its app listens (no app: no app port). */
-  async function reserveSidecar() {
-    const [httpPort, grpcPort, internalPort, metricsPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+  async function reserveSidecar(): Promise<SidecarPorts> {
+    const [httpPort, grpcPort, internalPort, metricsPort] = await Promise.all([
+      pickPort('dapr-http'),
+      pickPort('dapr-grpc'),
+      pickPort('dapr-internal-grpc'),
+      pickPort('dapr-metrics'),
+    ]);
     return {
       httpPort,
       start(appId: string, label: string, appPort?: number): ManagedProcess {
@@ -210,6 +269,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
           metricsPort,
           resourcesPath: runEnv.resourcesPath,
           configPath: runEnv.configPath,
+          logLevel: sidecarLogLevel,
         });
         return startProcess(daprd, args, {
           // A stable name per instance: components may use `{podName}` (the
@@ -279,10 +339,11 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
     for (const appId of options.callerSidecars ?? []) {
-      const reserved = await reserveSidecar();
-      const proc = reserved.start(appId, `${appId}-caller`);
-      callerSidecars[appId] = { daprHttpPort: reserved.httpPort, daprd: proc };
-      await waitSidecar(reserved.httpPort, proc, `${appId}-caller`);
+      await onFreshPortsOnRace(async (reserved) => {
+        const proc = reserved.start(appId, `${appId}-caller`);
+        callerSidecars[appId] = { daprHttpPort: reserved.httpPort, daprd: proc };
+        await waitSidecar(reserved.httpPort, proc, `${appId}-caller`);
+      });
     }
     const gateway = instances.find((i) => i.label === 'api-gateway');
     if (gateway) platform.gatewayUrl = gateway.url;

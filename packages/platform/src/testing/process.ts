@@ -50,6 +50,8 @@ export async function waitFor<T>(
   }
 }
 
+const OUTPUT_TAIL_CHARS = 64 * 1024;
+
 const running = new Set<ChildProcess>();
 // A test process that dies still takes its children with it.
 process.once('exit', () => {
@@ -61,6 +63,8 @@ export interface ManagedProcess {
   readonly logFile: string;
   /** Resolves with the exit code once the process has ended. */
   readonly exited: Promise<number | null>;
+  /** The end of what the process wrote (stdout and stderr, at most the last 64 KiB), complete once `exited` resolved and its pipes closed. */
+  outputTail(): Promise<string>;
   /** SIGTERM, then SIGKILL after `graceMs`; resolves when it is gone. */
   stop(graceMs?: number): Promise<void>;
   /** SIGKILL at once (a crash). */
@@ -78,6 +82,15 @@ export function startProcess(
   running.add(child);
   child.stdout?.pipe(log, { end: false });
   child.stderr?.pipe(log, { end: false });
+  // Kept in memory too, so that a caller can tell why the process ended
+  // without reading back a log file that earlier runs appended to.
+  let tail = '';
+  const keep = (chunk: Buffer) => {
+    tail = (tail + chunk.toString('utf8')).slice(-OUTPUT_TAIL_CHARS);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
   const exited = new Promise<number | null>((resolve) => {
     child.once('exit', (code) => {
       running.delete(child);
@@ -94,6 +107,13 @@ export function startProcess(
     child,
     logFile: options.logFile,
     exited,
+    async outputTail() {
+      await exited;
+      // 'close' follows 'exit' once the pipes are drained; a grandchild that
+      // holds them open must not keep the caller waiting.
+      await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 1_000).unref())]);
+      return tail;
+    },
     async stop(graceMs = 5_000) {
       if (!alive()) return;
       child.kill('SIGTERM');

@@ -1,5 +1,6 @@
-import test from 'ava';
-import { startPlatform } from '@chat/platform/testing';
+import { createServer, type AddressInfo } from 'node:net';
+import test, { type ExecutionContext } from 'ava';
+import { freePort, startPlatform, type PortUse } from '@chat/platform/testing';
 
 const gone = (pid: number | undefined): boolean => {
   if (pid === undefined) return true;
@@ -11,7 +12,7 @@ const gone = (pid: number | undefined): boolean => {
   }
 };
 
-test('when the harness stops a platform, no app and no daprd it started is left running', async (t) => {
+test.serial('when the harness stops a platform, no app and no daprd it started is left running', async (t) => {
   const platform = await startPlatform({ services: ['auth-service', 'chat-service'], callerSidecars: ['api-gateway'] });
   const pids = [
     ...platform.instances.flatMap((i) => [i.app.child.pid, i.daprd.child.pid]),
@@ -23,9 +24,56 @@ test('when the harness stops a platform, no app and no daprd it started is left 
   t.deepEqual(pids.filter((pid) => !gone(pid)), [], 'leftover processes');
 });
 
-test('when a service fails to start, the harness stops what it had started and says which log to read', async (t) => {
+test.serial('when a service fails to start, the harness stops what it had started and says which log to read', async (t) => {
   const error = await t.throwsAsync(
     startPlatform({ services: ['auth-service'], serviceEnv: { 'auth-service': { DAPR_API_TOKEN: 'short' } }, readyTimeoutMs: 15_000 }),
   );
   t.regex(error?.message ?? '', /auth-service exited; see .*auth-service\.app\.log/);
+});
+
+/** A port on loopback that this test holds (bound) until teardown; it drops every connection (the harness's health checks). */
+async function takenPort(t: ExecutionContext): Promise<number> {
+  const server = createServer((socket) => socket.destroy());
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  return (server.address() as AddressInfo).port;
+}
+
+test.serial('when another process takes a sidecar\'s port before daprd binds it, the harness starts that sidecar and its app again on fresh ports', async (t) => {
+  const taken = await takenPort(t);
+  const handedOut: number[] = [];
+  // The first sidecar HTTP port handed out is one that is already taken, as
+  // when another process binds a free port between the pick and daprd's bind.
+  let racy = true;
+  const pickPort = async (use: PortUse) => {
+    const port = use === 'dapr-http' && racy ? taken : await freePort();
+    if (use === 'dapr-http') racy = false;
+    handedOut.push(port);
+    return port;
+  };
+  const platform = await startPlatform({ services: ['profile-service'], pickPort });
+  t.teardown(() => platform.stop());
+  const profile = platform.instance('profile-service');
+  t.true(handedOut.includes(taken), 'the taken port was handed to daprd');
+  t.not(profile.daprHttpPort, taken);
+  // The app talks to its new sidecar: ready means it reached it.
+  const ready = await fetch(`${profile.url}/readyz`);
+  t.is(ready.status, 200);
+});
+
+test.serial('when a caller sidecar\'s port is taken before daprd binds it, the harness starts it again on fresh ports', async (t) => {
+  const taken = await takenPort(t);
+  let racy = true;
+  const pickPort = async (use: PortUse) => {
+    if (use === 'dapr-grpc' && racy) {
+      racy = false;
+      return taken;
+    }
+    return freePort();
+  };
+  const platform = await startPlatform({ services: [], callerSidecars: ['api-gateway'], pickPort });
+  t.teardown(() => platform.stop());
+  t.false(racy, 'the taken port was handed to daprd');
+  const health = await fetch(`http://127.0.0.1:${platform.callerSidecars['api-gateway']!.daprHttpPort}/v1.0/healthz`);
+  t.is(health.status, 204);
 });

@@ -14,6 +14,10 @@ FROM ${NODE_IMAGE} AS manifests
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
 COPY packages/platform/package.json packages/platform/
+# Development tooling (npm start's runtime, the test harness): only its
+# manifest, for the lockfile; its libraries are devDependencies, so the
+# production dependencies leave them out, and the image holds none of it.
+COPY packages/devkit/package.json packages/devkit/
 COPY services/api-gateway/package.json services/api-gateway/
 COPY services/auth-service/package.json services/auth-service/
 COPY services/profile-service/package.json services/profile-service/

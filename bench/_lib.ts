@@ -11,7 +11,7 @@ import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { io, type Socket } from 'socket.io-client';
 import { APP_IDS } from '@chat/platform';
-import { REPO_ROOT, processTree, type Platform } from '@chat/platform/testing';
+import { REPO_ROOT, processTree, type Platform } from '@chat/devkit/testing';
 
 export const RESULTS_DIR = join(REPO_ROOT, 'bench', 'results');
 

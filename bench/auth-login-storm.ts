@@ -23,9 +23,9 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { REPO_ROOT, startPlatform, type Platform } from '@chat/platform/testing';
-import { DEFAULT_SCRYPT, createLimiter, scryptAsync } from '../services/auth-service/src/domain/passwords.js';
-import { apiClient } from '../services/auth-service/test/helpers/http.js';
+import { REPO_ROOT, startPlatform, type Platform } from '@chat/devkit/testing';
+import { DEFAULT_SCRYPT, createLimiter, scryptAsync } from '@chat/auth-service/domain/passwords';
+import { apiClient } from '@chat/auth-service/testing/http';
 
 const { values: args } = parseArgs({
   options: {

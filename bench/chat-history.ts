@@ -20,9 +20,9 @@ import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { APP_IDS, COMPONENTS, createSidecar, USER_ID_HEADER } from '@chat/platform';
-import { REPO_ROOT, startPlatform, waitFor } from '@chat/platform/testing';
-import { keys } from '../services/chat-service/src/domain/keys.js';
-import type { Message, RoomHead } from '../services/chat-service/src/domain/model.js';
+import { REPO_ROOT, startPlatform, waitFor } from '@chat/devkit/testing';
+import { keys } from '@chat/chat-service/domain/keys';
+import type { Message, RoomHead } from '@chat/chat-service/domain/model';
 
 const { values: args } = parseArgs({
   options: { rounds: { type: 'string', default: '200' }, small: { type: 'string', default: '1000' }, big: { type: 'string', default: '100000' } },

@@ -18,7 +18,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { APP_IDS, USER_ID_HEADER } from '@chat/platform';
-import { REPO_ROOT, startPlatform, waitFor } from '@chat/platform/testing';
+import { REPO_ROOT, startPlatform, waitFor } from '@chat/devkit/testing';
 
 const { values: args } = parseArgs({
   options: {

@@ -17,7 +17,7 @@
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import type { Socket } from 'socket.io-client';
-import { startPlatform, type Platform } from '@chat/platform/testing';
+import { startPlatform, type Platform } from '@chat/devkit/testing';
 import {
   UNLIMITED_GATEWAY_ENV,
   chatStats,

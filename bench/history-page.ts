@@ -15,7 +15,7 @@
 import { Agent, request } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { startPlatform } from '@chat/platform/testing';
+import { startPlatform } from '@chat/devkit/testing';
 import {
   UNLIMITED_GATEWAY_ENV,
   connectSocket,

@@ -18,7 +18,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Socket } from 'socket.io-client';
-import { startPlatform } from '@chat/platform/testing';
+import { startPlatform } from '@chat/devkit/testing';
 import {
   RESULTS_DIR,
   UNLIMITED_GATEWAY_ENV,

@@ -19,8 +19,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { REPO_ROOT, startPlatform, waitFor } from '@chat/platform/testing';
-import { daprCounter, publishEvent } from '../services/profile-service/test/helpers/platform.js';
+import { REPO_ROOT, startPlatform, waitFor } from '@chat/devkit/testing';
+import { daprCounter, publishEvent } from '@chat/profile-service/testing/platform';
 
 const { values: args } = parseArgs({ options: { rounds: { type: 'string', default: '50' } } });
 const ROUNDS = Number(args.rounds);

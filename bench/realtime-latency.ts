@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { io, type Socket } from 'socket.io-client';
 import type { ClientToServerEvents, ServerToClientEvents } from '@chat/platform';
-import { REPO_ROOT, startPlatform, waitFor, type Platform } from '@chat/platform/testing';
+import { REPO_ROOT, startPlatform, waitFor, type Platform } from '@chat/devkit/testing';
 
 const { values: args } = parseArgs({
   options: {

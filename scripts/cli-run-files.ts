@@ -22,10 +22,7 @@
  */
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { LOOPBACK_LISTEN_ARGS, SIDECAR_ENV } from '../packages/platform/src/runtime/daprd.js';
-import { prepareProfile } from '../packages/platform/src/runtime/profile-setup.js';
-import { REPO_ROOT, daprdPath, prepareRunEnv } from '../packages/platform/src/runtime/run-env.js';
-import { readRunTemplate } from '../packages/platform/src/runtime/run-template.js';
+import { LOOPBACK_LISTEN_ARGS, REPO_ROOT, SIDECAR_ENV, daprdPath, prepareProfile, prepareRunEnv, readRunTemplate } from '@chat/devkit/runtime';
 import { PROFILE_NEEDS, reachable } from './profiles.js';
 
 const say = (line: string) => process.stdout.write(`[cli] ${line}\n`);

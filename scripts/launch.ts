@@ -10,10 +10,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { REPO_ROOT, daprdPath, prepareRunEnv } from '../packages/platform/src/runtime/run-env.js';
-import { SIDECAR_ENV, sidecarArgs } from '../packages/platform/src/runtime/daprd.js';
-import { prepareProfile } from '../packages/platform/src/runtime/profile-setup.js';
-import { readRunTemplate, templateSidecarSpec, type RunTemplateApp } from '../packages/platform/src/runtime/run-template.js';
+import { REPO_ROOT, SIDECAR_ENV, daprdPath, prepareProfile, prepareRunEnv, readRunTemplate, sidecarArgs, templateSidecarSpec, type RunTemplateApp } from '@chat/devkit/runtime';
 import { PROFILE_NEEDS, reachable } from './profiles.js';
 
 const started = Date.now();

@@ -8,7 +8,7 @@ import test from 'ava';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { REPO_ROOT, readRunTemplate, sidecarArgs, templateSidecarSpec } from '@chat/platform/testing';
+import { REPO_ROOT, readRunTemplate, sidecarArgs, templateSidecarSpec } from '@chat/devkit/testing';
 
 const read = (path: string) => readFileSync(join(REPO_ROOT, path), 'utf8');
 const template = readRunTemplate();
@@ -103,13 +103,15 @@ test('the tokens come from the env file, a pair per app-id', (t) => {
   t.is(names.size, template.apps.length * 2);
 });
 
-test('the Dockerfile installs and builds every workspace of package.json', (t) => {
+test('the Dockerfile installs every workspace of package.json and builds those with a build script; a development-only one (no build) is not in the image', (t) => {
   const dockerfile = read('Dockerfile');
   const { workspaces } = JSON.parse(read('package.json')) as { workspaces: string[] };
   for (const workspace of workspaces) {
     t.true(dockerfile.includes(`COPY ${workspace}/package.json ${workspace}/`), `${workspace}/package.json`);
-    t.true(dockerfile.includes(`COPY ${workspace}/src ${workspace}/src`), `${workspace}/src`);
-    t.true(dockerfile.includes(`COPY --from=build /app/${workspace}/dist ${workspace}/dist`), `${workspace}/dist`);
+    const built = Boolean((JSON.parse(read(`${workspace}/package.json`)) as { scripts?: Record<string, string> }).scripts?.['build']);
+    t.is(dockerfile.includes(`COPY ${workspace}/src ${workspace}/src`), built, `${workspace}/src`);
+    t.is(dockerfile.includes(`COPY --from=build /app/${workspace}/dist ${workspace}/dist`), built, `${workspace}/dist`);
+    t.is(dockerfile.includes(`COPY --from=build /app/${workspace}/package.json`), built, `${workspace} in the image`);
   }
 });
 

@@ -12,7 +12,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { REPO_ROOT, freePort, waitFor } from '@chat/platform/testing';
+import { REPO_ROOT, freePort, waitFor } from '@chat/devkit/testing';
 
 const project = `chat-platform-test-${process.pid}`;
 const work = mkdtempSync(join(tmpdir(), 'chat-platform-compose-'));

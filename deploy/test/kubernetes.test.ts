@@ -10,7 +10,7 @@ import test from 'ava';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
-import { REPO_ROOT, readRunTemplate } from '@chat/platform/testing';
+import { REPO_ROOT, readRunTemplate } from '@chat/devkit/testing';
 
 interface Resource {
   apiVersion: string;

@@ -14,7 +14,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
-import { REPO_ROOT, WaitAbortedError, isLoopback, listeners, processAlive as alive, processTree, readRunTemplate, waitFor } from '@chat/platform/testing';
+import { REPO_ROOT, WaitAbortedError, isLoopback, listeners, processAlive as alive, processTree, readRunTemplate, waitFor } from '@chat/devkit/testing';
 
 const logDir = mkdtempSync(join(tmpdir(), 'dapr-cli-test-'));
 const template = readRunTemplate();

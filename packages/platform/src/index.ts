@@ -13,5 +13,5 @@ export * from './dapr/sidecar.js';
 export * from './dapr/cloudevents.js';
 export * from './bootstrap.js';
 export * from './realtime/events.js';
-export { SIGNING_KEYS_SECRET, prepareRunDir, type SigningKeyRecord } from './runtime/run-env.js';
+export * from './run-dir.js';
 export * from './net.js';

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import type { Browser, Page } from 'playwright-core';
-import { startPlatform, type Platform } from '@chat/platform/testing';
+import { startPlatform, type Platform } from '@chat/devkit/testing';
 import { launchBrowser, message, openPerson, roomButton, screenshotsDir, send, signIn, signUp, type Person } from '../helpers/browser.js';
 
 // The web client in Debian's Chromium against the real platform: two gateway

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { REPO_ROOT } from '@chat/platform/testing';
+import { REPO_ROOT } from '@chat/devkit/testing';
 
 /**
  * Debian's Chromium driven by playwright-core (Playwright's own browser

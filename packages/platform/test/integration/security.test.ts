@@ -1,5 +1,5 @@
 import test from 'ava';
-import { startPlatform, type Platform } from '@chat/platform/testing';
+import { startPlatform, type Platform } from '@chat/devkit/testing';
 
 let platform: Platform;
 test.before(async () => {

@@ -11,7 +11,7 @@
 import test from 'ava';
 import { randomUUID } from 'node:crypto';
 import { COMPONENTS, StateConflictError, createSidecar, type Sidecar } from '@chat/platform';
-import { startPlatform, waitFor, type Platform } from '@chat/platform/testing';
+import { startPlatform, waitFor, type Platform } from '@chat/devkit/testing';
 
 let platform: Platform;
 let sidecar: Sidecar;

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Platform } from '@chat/platform/testing';
+import type { Platform } from '@chat/devkit/testing';
 
 /**
  * Users and rooms for real-time integration tests: users are registered

@@ -20,7 +20,7 @@
  */
 import test from 'ava';
 import { APP_IDS, type ChatMessage } from '@chat/platform';
-import { startPlatform, startRedisServer, waitFor, type OwnRedis, type Platform } from '@chat/platform/testing';
+import { startPlatform, startRedisServer, waitFor, type OwnRedis, type Platform } from '@chat/devkit/testing';
 import { asGateway, createRoom, register } from '../helpers/platform-users.js';
 import { StormClient } from '../helpers/storm-client.js';
 

@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import test from 'ava';
 import fc from 'fast-check';
-import { startPlatform, type Platform } from '@chat/platform/testing';
+import { startPlatform, type Platform } from '@chat/devkit/testing';
 import { connectSocket } from '../helpers/socket-client.js';
 import { register, type TestUser } from '../helpers/platform-users.js';
 

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { startPlatform, waitFor, type Platform } from '@chat/platform/testing';
+import { startPlatform, waitFor, type Platform } from '@chat/devkit/testing';
 import { register } from '../helpers/platform-users.js';
 import { connectSocket } from '../helpers/socket-client.js';
 

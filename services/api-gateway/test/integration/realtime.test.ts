@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import test from 'ava';
-import { startPlatform, waitFor, type Platform } from '@chat/platform/testing';
+import { startPlatform, waitFor, type Platform } from '@chat/devkit/testing';
 import { asGateway, createRoom, register, type TestUser } from '../helpers/platform-users.js';
 import { connectError, connectSocket, type TestSocket } from '../helpers/socket-client.js';
 

@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import test from 'ava';
-import { startPlatform, waitFor, type Platform } from '@chat/platform/testing';
+import { startPlatform, waitFor, type Platform } from '@chat/devkit/testing';
 import { register, type TestUser } from '../helpers/platform-users.js';
 import { connectSocket } from '../helpers/socket-client.js';
 

@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import test from 'ava';
 import { APP_IDS, FANOUT_TOPICS } from '@chat/platform';
-import { startPlatform, type Platform } from '@chat/platform/testing';
+import { startPlatform, type Platform } from '@chat/devkit/testing';
 import { connectSocket } from '../helpers/socket-client.js';
 import { register, type TestUser } from '../helpers/platform-users.js';
 

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import test from 'ava';
-import { startPlatform, waitFor, type Platform } from '@chat/platform/testing';
+import { startPlatform, waitFor, type Platform } from '@chat/devkit/testing';
 import type { ZipkinSpan } from '@chat/platform';
 import { register } from '../helpers/platform-users.js';
 import { connectSocket } from '../helpers/socket-client.js';

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { createLogger, type ChatMessage } from '@chat/platform';
-import { waitFor } from '@chat/platform/testing';
+import { waitFor } from '@chat/devkit/testing';
 import { RoomSequencer } from '../../src/realtime/sequencer.js';
 
 const logger = createLogger({ name: 'test', level: 'silent' });

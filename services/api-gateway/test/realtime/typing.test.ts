@@ -1,6 +1,6 @@
 import test from 'ava';
 import type { TypingState } from '@chat/platform';
-import { waitFor } from '@chat/platform/testing';
+import { waitFor } from '@chat/devkit/testing';
 import { TypingRelay, TypingThrottle } from '../../src/realtime/typing.js';
 
 test('when typing: true is not refreshed, typing: false is relayed by itself after the ttl', async (t) => {

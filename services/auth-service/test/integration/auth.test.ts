@@ -9,7 +9,7 @@ import { createHash, createHmac, createPrivateKey, createPublicKey, generateKeyP
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import jwt from 'jsonwebtoken';
-import { startPlatform, waitFor, type Platform } from '@chat/platform/testing';
+import { startPlatform, waitFor, type Platform } from '@chat/devkit/testing';
 import { apiClient, type ApiClient } from '../helpers/http.js';
 
 const LIMITS = { perAccountAndAddress: 5, perAddress: 12, perAccount: 8, slowLaneSeconds: 60, registrationsPerAddress: 3 };

@@ -22,7 +22,7 @@ import {
   type ManagedProcess,
   type Platform,
   type PlatformOptions,
-} from '@chat/platform/testing';
+} from '@chat/devkit/testing';
 import { domainTopic } from '../../src/adapters/dapr/publisher.js';
 import type { ChatTopic } from '../../src/domain/ports.js';
 

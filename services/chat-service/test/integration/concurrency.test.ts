@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import test from 'ava';
 import { APP_IDS } from '@chat/platform';
-import { waitFor } from '@chat/platform/testing';
+import { waitFor } from '@chat/devkit/testing';
 import { startChatHarness, type ChatHarness } from '../helpers/platform.js';
 
 let h: ChatHarness;

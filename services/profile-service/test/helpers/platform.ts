@@ -17,7 +17,7 @@ import {
   type ManagedProcess,
   type Platform,
   type RunningService,
-} from '@chat/platform/testing';
+} from '@chat/devkit/testing';
 
 /** The DAPR_API_TOKEN of `appId`'s sidecars (each app-id has its own). */
 export const token = (platform: Platform, appId = 'api-gateway'): string => platform.runEnv.tokens(appId).daprApiToken;

@@ -8,7 +8,7 @@ import test from 'ava';
 import { randomUUID } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { startPlatform, waitFor, type Platform } from '@chat/platform/testing';
+import { startPlatform, waitFor, type Platform } from '@chat/devkit/testing';
 import { IMAGES, pngOfSize } from '../helpers/index.js';
 import { appLog, daprCounter, publishEvent, startEventTap, token, type EventTap } from '../helpers/platform.js';
 

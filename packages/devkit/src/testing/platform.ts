@@ -8,7 +8,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { APP_IDS, type AppId } from '../names.js';
+import { APP_IDS, type AppId } from '@chat/platform';
 import { REPO_ROOT, daprdPath, prepareRunEnv, type RunEnv } from '../runtime/run-env.js';
 import { WaitAbortedError, freePort, startProcess, waitFor, type ManagedProcess } from './process.js';
 import { claimSlot } from './slots.js';

@@ -1,6 +1,6 @@
 import { createServer, type AddressInfo } from 'node:net';
 import test, { type ExecutionContext } from 'ava';
-import { freePort, startPlatform, type PortUse } from '@chat/platform/testing';
+import { freePort, startPlatform, type PortUse } from '@chat/devkit/testing';
 
 const gone = (pid: number | undefined): boolean => {
   if (pid === undefined) return true;

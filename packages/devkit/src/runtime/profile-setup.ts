@@ -33,8 +33,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parseAllDocuments } from 'yaml';
-import { APP_IDS, EVENT_TOPICS } from '../names.js';
-import { FANOUT_TOPICS } from '../realtime/events.js';
+import { APP_IDS, EVENT_TOPICS, FANOUT_TOPICS } from '@chat/platform';
 
 export interface ProfileComponent {
   name: string;

@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { EVENT_TOPICS, FANOUT_TOPICS } from '../../src/index.js';
+import { EVENT_TOPICS, FANOUT_TOPICS } from '@chat/platform';
 import { REPO_ROOT, prepareRunEnv } from '../../src/runtime/run-env.js';
 import { allTopics, parseMySqlDsn, readProfileComponents, streamName } from '../../src/runtime/profile-setup.js';
 

@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import test from 'ava';
-import { REPO_ROOT, isLoopback, listeners, processAlive as alive, processTree, waitFor } from '@chat/platform/testing';
+import { REPO_ROOT, isLoopback, listeners, processAlive as alive, processTree, waitFor } from '@chat/devkit/testing';
 
 test('when npm start runs, every socket its processes listen on is on loopback, and Ctrl-C stops them all', async (t) => {
   // npm start may build what is missing first (the web client, the sidecar): more than ava's default.

@@ -1,6 +1,12 @@
 import { createServer } from 'node:http';
-import { bootstrap, installShutdown, listen, serveMetrics } from '@chat/platform';
+import { bootstrap, COMPONENTS, installShutdown, listen, serveMetrics, sidecarReadiness } from '@chat/platform';
+import { createDaprUserAccounts } from './adapters/dapr/auth-service.js';
+import { createDaprChatApi } from './adapters/dapr/chat-service.js';
+import { createDaprFanoutPublisher } from './adapters/dapr/fanout-publisher.js';
 import { createJwksVerifier } from './adapters/dapr/jwks-verifier.js';
+import { createDaprPresenceRecords } from './adapters/dapr/presence-records.js';
+import { createDaprPublicProfiles } from './adapters/dapr/profile-service.js';
+import { createDaprUpstream } from './adapters/dapr/service-invocation.js';
 import { loadConfig } from './config.js';
 import { createApp } from './http/app.js';
 import { clientAddressResolver } from './http/client-address.js';
@@ -19,11 +25,29 @@ const tokens = createJwksVerifier({
   clockToleranceSeconds: config.tokenClockToleranceSeconds,
   timeoutMs: config.upstreamTimeoutMs,
 });
-const presence = new PresenceStore({ sidecar, logger, ttlSeconds: config.presenceTtlSeconds });
+const presence = new PresenceStore({ records: createDaprPresenceRecords(sidecar), logger, ttlSeconds: config.presenceTtlSeconds });
 // Socket handshakes are counted per client address, found as for REST requests.
 const clientAddress = clientAddressResolver(config.trustedProxies);
-const realtime = createRealtime({ logger, sidecar, tokens, presence, settings: config, clientAddress });
-const app = createApp({ config, logger, sidecar, tokens, presence, subscriptions: realtime.subscriptions });
+const realtime = createRealtime({
+  logger,
+  tokens,
+  presence,
+  chat: createDaprChatApi(sidecar, { timeoutMs: config.upstreamTimeoutMs }),
+  fanout: createDaprFanoutPublisher(sidecar),
+  settings: config,
+  clientAddress,
+});
+const app = createApp({
+  config,
+  logger,
+  upstream: createDaprUpstream(sidecar),
+  accounts: createDaprUserAccounts(sidecar, { timeoutMs: config.upstreamTimeoutMs }),
+  profiles: createDaprPublicProfiles(sidecar, { timeoutMs: config.upstreamTimeoutMs }),
+  tokens,
+  presence,
+  readiness: sidecarReadiness(sidecar, [COMPONENTS.stateStore, COMPONENTS.events, COMPONENTS.fanout]),
+  subscriptions: realtime.subscriptions,
+});
 const server = createServer(app.callback());
 // After the Koa handler: Socket.IO serves /socket.io and hands the rest on.
 realtime.attach(server);

@@ -1,16 +1,8 @@
-import {
-  COMPONENTS,
-  createHttpApp,
-  finishApp,
-  mountSubscriptions,
-  sidecarReadiness,
-  type Logger,
-  type Sidecar,
-  type TopicSubscription,
-} from '@chat/platform';
+import { createHttpApp, finishApp, mountSubscriptions, type Logger, type TopicSubscription } from '@chat/platform';
 import type { Config } from '../config.js';
 import { authenticate, type TokenVerifier } from './middleware/authenticate.js';
 import { clientAddressResolver } from './client-address.js';
+import type { Upstream } from './forward.js';
 import { createRateLimits } from './rate-limits.js';
 import type { PresenceReader, RouteDeps } from './routes/deps.js';
 import { docsRoutes } from './routes/docs.js';
@@ -19,13 +11,19 @@ import { healthRoutes } from './routes/health.js';
 import { profilesRoutes } from './routes/profiles.js';
 import { roomsRoutes } from './routes/rooms.js';
 import { webRoutes } from './routes/web.js';
+import type { PublicProfiles, UserAccounts } from './user-directory.js';
 
 export interface AppDeps {
   config: Config;
   logger: Logger;
-  sidecar: Sidecar;
+  /** The services behind the gateway: requests are forwarded to them. */
+  upstream: Upstream;
+  accounts: UserAccounts;
+  profiles: PublicProfiles;
   tokens: TokenVerifier;
   presence: PresenceReader;
+  /** Named checks that must all pass for `/readyz` (main.ts: the sidecar and its components). */
+  readiness: Record<string, () => Promise<boolean>>;
   /** Pub/sub subscriptions served to the sidecar (the real-time fanout). */
   subscriptions?: TopicSubscription[];
 }
@@ -39,14 +37,14 @@ function requestLimits(config: Config) {
 
 /** Builds the gateway's Koa app; never listens (main.ts does). */
 export function createApp(deps: AppDeps) {
-  const { config, logger, sidecar } = deps;
+  const { config, logger, upstream } = deps;
   const { clientAddress, limits } = requestLimits(config);
   const { app, router, sidecarRouter } = createHttpApp({
     logger,
     appApiToken: config.appApiToken,
     // Clients call this app too: only the pub/sub routes (on sidecarRouter) require the sidecar's token.
     clientFacing: true,
-    readiness: sidecarReadiness(sidecar, [COMPONENTS.stateStore, COMPONENTS.events, COMPONENTS.fanout]),
+    readiness: deps.readiness,
     // Avatar uploads carry raw image bytes, not JSON.
     isRawRoute: (ctx) => ctx.path === '/api/profiles/me/avatar',
     admission: limits.limit('request'),
@@ -56,7 +54,9 @@ export function createApp(deps: AppDeps) {
   const routeDeps: RouteDeps = {
     config,
     logger,
-    sidecar,
+    upstream,
+    accounts: deps.accounts,
+    profiles: deps.profiles,
     requireUser: (ctx, next) => verify(ctx, () => perUser(ctx, next)),
     limit: limits.limit,
     clientAddress,
@@ -67,7 +67,7 @@ export function createApp(deps: AppDeps) {
     app,
     router,
     sidecarRouter,
-    healthRoutes({ sidecar, timeoutMs: config.healthTimeoutMs }),
+    healthRoutes({ upstream, timeoutMs: config.healthTimeoutMs }),
     authRoutes(routeDeps),
     profilesRoutes(routeDeps),
     roomsRoutes(routeDeps),

@@ -1,5 +1,18 @@
 import type { Context } from 'koa';
-import { USER_ID_HEADER, type InvokeOptions, type RequestState, type Sidecar } from '@chat/platform';
+import { USER_ID_HEADER, type APP_IDS, type InvokeOptions, type InvokeResponse, type RequestState } from '@chat/platform';
+
+/** A service behind the gateway. */
+export type UpstreamService = (typeof APP_IDS)['auth' | 'profile' | 'chat'];
+
+/**
+ * Calls a service behind the gateway and answers what it answered, whatever
+ * the status (a 4xx or 5xx of the service is an answer, not an error; an
+ * unreachable service rejects). adapters/dapr/service-invocation.ts
+ * implements it.
+ */
+export interface Upstream {
+  call(service: UpstreamService, path: string, request: InvokeOptions): Promise<InvokeResponse>;
+}
 
 /** Response headers a service may set that reach the client. */
 const PASSED_HEADERS = ['content-type', 'retry-after', 'www-authenticate', 'etag', 'cache-control', 'last-modified', 'location'];
@@ -10,23 +23,23 @@ export interface ForwardOptions extends Omit<InvokeOptions, 'headers'> {
 }
 
 /**
- * Calls `path` on `appId` through Dapr service invocation on behalf of the
- * current request and answers the client with what the service answered
- * (status, body, and the headers in PASSED_HEADERS). The verified user id and
+ * Calls `path` on `service` on behalf of the current request and answers
+ * the client with what the service answered (status, body, and the headers
+ * in PASSED_HEADERS). The verified user id and
  * the request id travel downstream; the user id header is always overwritten,
  * so a client can never pass one of its own.
  */
 export async function forward(
   ctx: Context & { state: RequestState },
-  sidecar: Sidecar,
-  appId: string,
+  upstream: Upstream,
+  service: UpstreamService,
   path: string,
   options: ForwardOptions = {},
 ): Promise<void> {
   const headers: Record<string, string> = { ...options.headers, 'x-request-id': ctx.state.requestId };
   if (ctx.state.userId) headers[USER_ID_HEADER] = ctx.state.userId;
   else delete headers[USER_ID_HEADER];
-  const response = await sidecar.invoke(appId, path, { ...options, method: options.method ?? (ctx.method as NonNullable<InvokeOptions['method']>), headers });
+  const response = await upstream.call(service, path, { ...options, method: options.method ?? (ctx.method as NonNullable<InvokeOptions['method']>), headers });
   ctx.status = response.status;
   for (const name of PASSED_HEADERS) {
     const value = response.headers.get(name);

@@ -1,11 +1,13 @@
 /**
- * The gateway's subscription to the `fanout` pub/sub: every topic of
+ * The gateway's side of the `fanout` pub/sub. Its subscription: every topic of
  * FANOUT_TOPICS, delivered by this replica's own sidecar (its own consumer
  * group, see components/redis/fanout.yaml and docs/realtime.md) to
  * `/events/fanout/<topic>`. An event older than this replica's start is
  * acknowledged and dropped: a restarted replica resumes its consumer group
  * where it stopped and would otherwise replay what happened while it was
- * down. https://docs.dapr.io/reference/api/pubsub_api/
+ * down. Each event, once its envelope is checked, goes to the handler of its
+ * topic. And what a replica publishes there itself (typing, presence).
+ * https://docs.dapr.io/reference/api/pubsub_api/
  */
 import { createHash } from 'node:crypto';
 import {
@@ -13,18 +15,28 @@ import {
   FANOUT_TOPICS,
   validationFailed,
   type FanoutEnvelope,
+  type FanoutPayloads,
   type FanoutTopic,
   type Logger,
   type TopicSubscription,
 } from '@chat/platform';
 
-export type FanoutHandler = (topic: FanoutTopic, envelope: FanoutEnvelope<Record<string, unknown>>) => void;
+/** What handles the events of one topic: its payload, and the envelope it came in. */
+export type FanoutHandler<T extends FanoutTopic> = (data: FanoutPayloads[T], envelope: FanoutEnvelope<FanoutPayloads[T]>) => void;
+
+/** A handler for every fanout topic, each typed by its topic's payload. */
+export type FanoutHandlers = { [T in FanoutTopic]: FanoutHandler<T> };
+
+/** Publishes an event on `fanout`, for every replica (adapters/dapr/fanout-publisher.ts). */
+export interface FanoutPublisher {
+  publish<T extends FanoutTopic>(topic: T, envelope: FanoutEnvelope<FanoutPayloads[T]>): Promise<void>;
+}
 
 export interface FanoutOptions {
   /** Epoch ms this replica started; older events are dropped. */
   startedAt: number;
   logger: Logger;
-  handle: FanoutHandler;
+  handlers: FanoutHandlers;
   /** How long a delivered event is remembered to drop its duplicates (default 2 min), and at most how many. */
   dedupeMs?: number;
   dedupeMax?: number;
@@ -33,12 +45,12 @@ export interface FanoutOptions {
 export function fanoutSubscriptions(options: FanoutOptions): TopicSubscription[] {
   const stale = staleCounter(options.logger, options.startedAt);
   const seen = new RecentKeys(options.dedupeMs ?? 120_000, options.dedupeMax ?? 50_000);
-  return Object.values(FANOUT_TOPICS).map((topic) => ({
+  const subscribe = <T extends FanoutTopic>(topic: T): TopicSubscription => ({
     pubsubname: COMPONENTS.fanout,
     topic,
     route: `/events/fanout/${topic}`,
     async handle(event, log) {
-      const envelope = parseEnvelope(event.data);
+      const envelope = parseEnvelope<T>(event.data);
       const occurredAt = Date.parse(envelope.occurredAt);
       if (occurredAt < options.startedAt) {
         stale.count(topic, occurredAt);
@@ -48,17 +60,23 @@ export function fanoutSubscriptions(options: FanoutOptions): TopicSubscription[]
       // (see docs/realtime.md), must not reach clients twice.
       if (!seen.add(`${topic}\n${envelope.roomId}\n${envelope.occurredAt}\n${JSON.stringify(envelope.data)}`)) return 'SUCCESS';
       try {
-        options.handle(topic, envelope);
+        options.handlers[topic](envelope.data, envelope);
       } catch (error) {
         // A real-time event is not worth a redelivery loop: log and move on.
         log.error({ err: error }, 'relaying a fanout event failed');
       }
       return 'SUCCESS';
     },
-  }));
+  });
+  return Object.values(FANOUT_TOPICS).map(subscribe);
 }
 
-function parseEnvelope(data: unknown): FanoutEnvelope<Record<string, unknown>> {
+/**
+ * Checks the envelope; its `data` must be an object and is then taken as the
+ * topic's payload (chat-service and the gateway publish them, see
+ * FanoutPayloads).
+ */
+function parseEnvelope<T extends FanoutTopic>(data: unknown): FanoutEnvelope<FanoutPayloads[T]> {
   const value = data as Partial<FanoutEnvelope<unknown>> | undefined;
   const problems: Array<{ path: string; message: string }> = [];
   if (!value || typeof value !== 'object') throw validationFailed([{ path: 'data', message: 'must be an object' }]);
@@ -71,7 +89,7 @@ function parseEnvelope(data: unknown): FanoutEnvelope<Record<string, unknown>> {
     problems.push({ path: 'data.roomIds', message: 'must be an array of strings' });
   }
   if (problems.length > 0) throw validationFailed(problems, 'Not a fanout envelope');
-  return value as FanoutEnvelope<Record<string, unknown>>;
+  return value as FanoutEnvelope<FanoutPayloads[T]>;
 }
 
 /** Counts dropped stale events and logs one summary a second, not one line each. */

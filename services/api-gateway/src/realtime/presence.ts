@@ -1,57 +1,69 @@
 /**
- * Who is online, across gateway replicas, in the gateway's own state (keys
- * prefixed `api-gateway||` by daprd). One key per user,
- * `presence:{userId}` = `{replicas: {replicaId: expiresAtMs}}`: each replica
- * with a live socket of that user keeps its entry fresh with a heartbeat, and
- * the key carries a TTL. So a user is online while any entry is fresh, goes
- * offline when the last replica removes its entry, and a crashed replica's
- * entries stop counting once they are `ttlSeconds` old (and the key expires
- * with them when nobody else refreshes it). Writes use the key's ETag; a lost
- * race reads again. https://docs.dapr.io/reference/api/state_api/
+ * Who is online, across gateway replicas. One record per user,
+ * `{replicas: {replicaId: expiresAtMs}}`: each replica with a live socket of
+ * that user keeps its entry fresh with a heartbeat, and the record carries a
+ * TTL. So a user is online while any entry is fresh, goes offline when the
+ * last replica removes its entry, and a crashed replica's entries stop
+ * counting once they are `ttlSeconds` old (and the record expires with them
+ * when nobody else refreshes it). Writes name the version they read; a lost
+ * race reads again.
  */
 import { randomUUID } from 'node:crypto';
-import { COMPONENTS, StateConflictError, type Logger, type Sidecar } from '@chat/platform';
-import type { PresenceReader } from '../http/routes/deps.js';
+import { conflict, type Logger } from '@chat/platform';
 
 export type PresenceChange = 'online' | 'offline' | undefined;
 
-interface PresenceRecord {
+export interface PresenceRecord {
   replicas: Record<string, number>;
 }
 
+/**
+ * The records shared by every replica, with versions (ETags) and expiry:
+ * adapters/dapr/presence-records.ts keeps them in the gateway's state store.
+ */
+export interface PresenceRecords {
+  /** One bulk read; users without a record are absent from the map. */
+  readMany(userIds: string[]): Promise<Map<string, PresenceRecord>>;
+  read(userId: string): Promise<{ record: PresenceRecord; version: string | undefined } | undefined>;
+  /**
+   * Writes the record if it is still at `version` (absent when undefined),
+   * expiring after `ttlSeconds`; false when another write came first.
+   */
+  write(userId: string, record: PresenceRecord, condition: { version: string | undefined; ttlSeconds: number }): Promise<boolean>;
+  /** Deletes the record if it is still at `version`; false when another write came first. */
+  remove(userId: string, version: string | undefined): Promise<boolean>;
+}
+
 export interface PresenceStoreOptions {
-  sidecar: Sidecar;
+  records: PresenceRecords;
   logger: Logger;
   /** How long an entry stays valid without a heartbeat. */
   ttlSeconds: number;
   /** This replica's id in the records; unique per process so a restart never inherits old entries. */
   replicaId?: string;
-  store?: string;
   now?: () => number;
 }
 
 const MAX_ATTEMPTS = 8;
 
-export class PresenceStore implements PresenceReader {
+export class PresenceStore {
   readonly replicaId: string;
-  private readonly store: string;
   private readonly chains = new Map<string, Promise<unknown>>();
   private readonly options: PresenceStoreOptions;
 
   constructor(options: PresenceStoreOptions) {
     this.options = options;
     this.replicaId = options.replicaId ?? randomUUID();
-    this.store = options.store ?? COMPONENTS.stateStore;
   }
 
   /** One bulk read: the ones among `userIds` with a fresh entry on any replica. */
   async online(userIds: string[]): Promise<Set<string>> {
     const unique = [...new Set(userIds)];
-    const found = await this.options.sidecar.state.getBulk<PresenceRecord>(this.store, unique.map(keyOf));
+    const found = await this.options.records.readMany(unique);
     const now = this.now();
     const online = new Set<string>();
     for (const userId of unique) {
-      const record = found.get(keyOf(userId))?.value;
+      const record = found.get(userId);
       if (record && liveEntries(record, now).length > 0) online.add(userId);
     }
     return online;
@@ -77,30 +89,21 @@ export class PresenceStore implements PresenceReader {
   }
 
   private async write(userId: string, local: boolean): Promise<PresenceChange> {
-    const { sidecar } = this.options;
-    const key = keyOf(userId);
+    const { records } = this.options;
     for (let attempt = 1; ; attempt++) {
-      const item = await sidecar.state.get<PresenceRecord>(this.store, key);
+      const item = await records.read(userId);
       const now = this.now();
-      const live = item ? liveEntries(item.value, now) : [];
+      const live = item ? liveEntries(item.record, now) : [];
       const before = live.length > 0;
       const replicas = Object.fromEntries(live.filter(([id]) => id !== this.replicaId));
       if (local) replicas[this.replicaId] = now + this.options.ttlSeconds * 1000;
       const after = Object.keys(replicas).length > 0;
-      try {
-        if (!after) {
-          if (item) await sidecar.state.delete(this.store, key, item.etag);
-        } else {
-          await sidecar.state.save<PresenceRecord>(this.store, key, { replicas }, {
-            ...(item?.etag ? { etag: item.etag } : { firstWrite: true }),
-            ttlSeconds: this.options.ttlSeconds,
-          });
-        }
-        return before === after ? undefined : after ? 'online' : 'offline';
-      } catch (error) {
-        if (!(error instanceof StateConflictError) || attempt >= MAX_ATTEMPTS) throw error;
-        this.options.logger.debug({ userId, attempt }, 'presence write raced another replica; reading again');
-      }
+      const written = !after
+        ? !item || (await records.remove(userId, item.version))
+        : await records.write(userId, { replicas }, { version: item?.version, ttlSeconds: this.options.ttlSeconds });
+      if (written) return before === after ? undefined : after ? 'online' : 'offline';
+      if (attempt >= MAX_ATTEMPTS) throw conflict(`Presence of ${userId} kept changing while it was written (${attempt} attempts)`);
+      this.options.logger.debug({ userId, attempt }, 'presence write raced another replica; reading again');
     }
   }
 
@@ -109,7 +112,6 @@ export class PresenceStore implements PresenceReader {
   }
 }
 
-const keyOf = (userId: string): string => `presence:${userId}`;
 
 function liveEntries(record: PresenceRecord, now: number): Array<[string, number]> {
   const replicas = record && typeof record === 'object' && record.replicas && typeof record.replicas === 'object' ? record.replicas : {};

@@ -1,6 +1,10 @@
 import { isAppError, unauthenticated, type Logger } from '@chat/platform';
-import type { TokenVerifier } from '../http/middleware/authenticate.js';
 import type { RealtimeSocket } from './types.js';
+
+/** Checks an access token: resolves with the user it was issued to, rejects with `unauthenticated` (adapters/dapr/jwks-verifier.ts). */
+export interface TokenVerifier {
+  verify(token: string): Promise<{ userId: string }>;
+}
 
 /** setTimeout's ceiling (about 24.8 days). */
 const MAX_TIMER_MS = 2 ** 31 - 1;

@@ -10,14 +10,13 @@ import {
   unauthenticated,
   type ChatMessage,
   type FanoutEnvelope,
-  type Sidecar,
   type TopicSubscription,
 } from '@chat/platform';
 import { settings } from '../../src/config.js';
 import type { BatchedSend, ChatApi } from '../../src/realtime/chat-api.js';
 import { createRealtime, type RealtimeDeps, type RealtimeSettings } from '../../src/realtime/create-realtime.js';
 import { PresenceStore } from '../../src/realtime/presence.js';
-import { fakeStateSidecar } from './fake-state.js';
+import { fakePresenceRecords } from './fake-presence-records.js';
 
 /**
  * Gateway replicas in-process, with fakes for what is behind the sidecar:
@@ -207,17 +206,14 @@ export async function startRig(
 ): Promise<Rig> {
   const bus = new FakeBus();
   const chat = new FakeChat(bus);
-  const state = fakeStateSidecar().state;
+  const records = fakePresenceRecords();
+  const fanout = { publish: async (topic: string, envelope: unknown) => bus.publish(topic, envelope) };
   const urls: string[] = [];
   for (let i = 0; i < (options.replicas ?? 1); i++) {
-    const sidecar = {
-      state,
-      publish: async (_pubsub: string, topic: string, data: unknown) => bus.publish(topic, data),
-    } as unknown as Sidecar;
-    const presence = new PresenceStore({ sidecar, logger, ttlSeconds: 30 });
+    const presence = new PresenceStore({ records, logger, ttlSeconds: 30 });
     const realtime = createRealtime({
       logger,
-      sidecar,
+      fanout,
       tokens,
       presence,
       chat,

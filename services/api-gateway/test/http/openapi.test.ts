@@ -8,7 +8,7 @@ import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import type Router from '@koa/router';
 import type { Middleware } from 'koa';
-import { createHttpApp, createLogger, ERROR_STATUS, finishApp, type RequestState, type Sidecar } from '@chat/platform';
+import { createHttpApp, createLogger, ERROR_STATUS, finishApp, type RequestState } from '@chat/platform';
 import { settings, type Config } from '../../src/config.js';
 import { createApp } from '../../src/http/app.js';
 import { authRoutes } from '../../src/http/routes/auth.js';
@@ -18,6 +18,7 @@ import { healthRoutes } from '../../src/http/routes/health.js';
 import { profilesRoutes } from '../../src/http/routes/profiles.js';
 import { roomsRoutes } from '../../src/http/routes/rooms.js';
 import type { HttpMethod, OpenApiDocument, Operation } from '../../src/http/openapi/document.js';
+import { UNREACHED_SERVICES } from '../helpers/unreached-services.js';
 
 /**
  * Every REST operation of the contract (docs/api.md), written from its tables, with
@@ -407,7 +408,7 @@ function mountedAreas(): Record<string, { router: Router<RequestState>; owns: (p
   const deps: RouteDeps = {
     config,
     logger: createLogger({ name: 'openapi-test', level: 'silent' }),
-    sidecar: {} as Sidecar,
+    ...UNREACHED_SERVICES,
     requireUser: requireUserMarker,
     limit: () => async (_ctx, next) => next(),
     clientAddress: () => '127.0.0.1',
@@ -417,7 +418,7 @@ function mountedAreas(): Record<string, { router: Router<RequestState>; owns: (p
     auth: { router: authRoutes(deps), owns: (path) => path.startsWith('/api/auth/') },
     profiles: { router: profilesRoutes(deps), owns: (path) => path === '/api/profiles' || path.startsWith('/api/profiles/') },
     rooms: { router: roomsRoutes(deps), owns: (path) => path === '/api/rooms' || path.startsWith('/api/rooms/') || path === '/api/dms' },
-    health: { router: healthRoutes({ sidecar: {} as Sidecar, timeoutMs: 1_000 }), owns: (path) => path === '/api/health' },
+    health: { router: healthRoutes({ upstream: UNREACHED_SERVICES.upstream, timeoutMs: 1_000 }), owns: (path) => path === '/api/health' },
     docs: { router: docsRoutes(), owns: (path) => path === '/api/openapi.json' || path === '/api/docs' },
   };
 }
@@ -462,7 +463,8 @@ test('when the gateway\'s own app serves the docs, no token is needed, and its e
   const app = createApp({
     config: defaultConfig(),
     logger: createLogger({ name: 'openapi-test', level: 'silent' }),
-    sidecar: {} as Sidecar,
+    ...UNREACHED_SERVICES,
+    readiness: {},
     tokens: { verify: async () => Promise.reject(new Error('no token is verified in this test')) },
     presence: { online: async () => new Set<string>() },
   });

@@ -5,9 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import test from 'ava';
-import { createLogger, type Sidecar } from '@chat/platform';
+import { createLogger } from '@chat/platform';
 import { loadConfig } from '../../src/config.js';
 import { createApp } from '../../src/http/app.js';
+import { UNREACHED_SERVICES } from '../helpers/unreached-services.js';
 
 // The web client's files as the gateway serves them (src/http/routes/web.ts):
 // a built folder made here, the whole gateway app in-process.
@@ -42,7 +43,8 @@ async function gateway(t: Parameters<typeof builtClient>[0], webRoot: string): P
   const app = createApp({
     config,
     logger,
-    sidecar: {} as Sidecar,
+    ...UNREACHED_SERVICES,
+    readiness: {},
     tokens: { verify: async () => Promise.reject(new Error('no token in this test')) },
     presence: { online: async () => new Set<string>() },
   });

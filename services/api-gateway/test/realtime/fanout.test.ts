@@ -1,12 +1,16 @@
 import test from 'ava';
-import { createLogger, type CloudEvent, type FanoutEnvelope } from '@chat/platform';
-import { RecentKeys, fanoutSubscriptions } from '../../src/realtime/fanout.js';
+import { createLogger, FANOUT_TOPICS, type CloudEvent, type FanoutEnvelope } from '@chat/platform';
+import { RecentKeys, fanoutSubscriptions, type FanoutHandlers } from '../../src/realtime/fanout.js';
 
 const logger = createLogger({ name: 'test', level: 'silent' });
 
 function setup(startedAt: number) {
   const handled: Array<[string, FanoutEnvelope]> = [];
-  const subscriptions = fanoutSubscriptions({ startedAt, logger, handle: (topic, envelope) => handled.push([topic, envelope]) });
+  // Every topic's handler records what it was given.
+  const handlers = Object.fromEntries(
+    Object.values(FANOUT_TOPICS).map((topic) => [topic, (_data: unknown, envelope: FanoutEnvelope) => void handled.push([topic, envelope])]),
+  ) as FanoutHandlers;
+  const subscriptions = fanoutSubscriptions({ startedAt, logger, handlers });
   const deliver = (topic: string, data: unknown) => {
     const sub = subscriptions.find((s) => s.topic === topic)!;
     const event: CloudEvent = { id: 'e', source: 'chat-service', type: 'com.dapr.event.sent', topic, pubsubname: 'fanout', data };

@@ -1,15 +1,14 @@
 import test from 'ava';
-import { createLogger, type Sidecar } from '@chat/platform';
+import { createLogger } from '@chat/platform';
 import { PresenceStore } from '../../src/realtime/presence.js';
-import { fakeStateSidecar } from '../helpers/fake-state.js';
+import { fakePresenceRecords } from '../helpers/fake-presence-records.js';
 
 const logger = createLogger({ name: 'test', level: 'silent' });
 
 function replicas(now: () => number) {
-  const fake = fakeStateSidecar(now);
-  const sidecar = { state: fake.state } as unknown as Sidecar;
-  const make = (replicaId: string) => new PresenceStore({ sidecar, logger, ttlSeconds: 30, replicaId, now });
-  return { a: make('a'), b: make('b'), fake };
+  const records = fakePresenceRecords(now);
+  const make = (replicaId: string) => new PresenceStore({ records, logger, ttlSeconds: 30, replicaId, now });
+  return { a: make('a'), b: make('b') };
 }
 
 test('when a user connects on one replica then another, online is announced once; offline only when the last replica lets go', async (t) => {

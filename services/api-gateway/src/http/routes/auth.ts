@@ -12,9 +12,9 @@ import type { RouteDeps } from './deps.js';
 export const CLIENT_ADDRESS_HEADER = 'x-client-ip';
 export const SESSION_ID_HEADER = 'x-session-id';
 
-/** /api/auth/*: forwarded to the auth-service's /auth/* through Dapr service invocation. */
+/** /api/auth/*: forwarded to the auth-service's /auth/*. */
 export function authRoutes(deps: RouteDeps): Router<RequestState> {
-  const { sidecar, config, limit } = deps;
+  const { upstream, config, limit } = deps;
   const router = createRouter({ prefix: '/api/auth' });
 
   const toAuth = (path: string) => async (ctx: AppContext) => {
@@ -22,7 +22,7 @@ export function authRoutes(deps: RouteDeps): Router<RequestState> {
     const headers: Record<string, string> = { [CLIENT_ADDRESS_HEADER]: deps.clientAddress(ctx.req) };
     if (ctx.state.sessionId) headers[SESSION_ID_HEADER] = ctx.state.sessionId;
     const body = ctx.request.body;
-    await forward(ctx, sidecar, APP_IDS.auth, `auth/${path}`, {
+    await forward(ctx, upstream, APP_IDS.auth, `auth/${path}`, {
       ...(body !== undefined ? { body } : {}),
       headers,
       timeoutMs: config.authTimeoutMs,

@@ -1,14 +1,19 @@
 import type { Middleware } from 'koa';
-import type { Logger, RequestState, Sidecar } from '@chat/platform';
+import type { Logger, RequestState } from '@chat/platform';
 import type { Config } from '../../config.js';
 import type { ClientAddressOf } from '../client-address.js';
+import type { Upstream } from '../forward.js';
 import type { LimitMiddleware, RatePolicyName } from '../rate-limits.js';
+import type { PublicProfiles, UserAccounts } from '../user-directory.js';
 
 /** What every gateway route factory is given. */
 export interface RouteDeps {
   config: Config;
   logger: Logger;
-  sidecar: Sidecar;
+  /** The services behind the gateway, as requests are forwarded to them. */
+  upstream: Upstream;
+  accounts: UserAccounts;
+  profiles: PublicProfiles;
   /** Requires a valid access token, sets ctx.state.userId, and counts the request against the user's limit. */
   requireUser: Middleware<RequestState>;
   /** The rate limit of one kind of action (429 with Retry-After past it); after requireUser where it counts per user. */

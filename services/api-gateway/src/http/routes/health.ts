@@ -1,20 +1,21 @@
 import type Router from '@koa/router';
-import { createRouter, APP_IDS, type RequestState, type Sidecar } from '@chat/platform';
+import { createRouter, APP_IDS, type RequestState } from '@chat/platform';
+import type { Upstream } from '../forward.js';
 
 const SERVICES = [APP_IDS.auth, APP_IDS.profile, APP_IDS.chat] as const;
 
 /**
- * `GET /api/health`: the gateway reaches each service's `/healthz` through
- * Dapr service invocation, all at once, each within `timeoutMs`, so a service
- * that is down turns the answer into 503 `degraded` instead of a hang.
+ * `GET /api/health`: the gateway reaches each service's `/healthz`, all at
+ * once, each within `timeoutMs`, so a service that is down turns the answer
+ * into 503 `degraded` instead of a hang.
  */
-export function healthRoutes(deps: { sidecar: Sidecar; timeoutMs: number }): Router<RequestState> {
+export function healthRoutes(deps: { upstream: Upstream; timeoutMs: number }): Router<RequestState> {
   const router = createRouter();
   router.get('/api/health', async (ctx) => {
     const results = await Promise.all(
       SERVICES.map(async (appId) => {
         try {
-          const response = await deps.sidecar.invoke(appId, 'healthz', {
+          const response = await deps.upstream.call(appId, 'healthz', {
             timeoutMs: deps.timeoutMs,
             headers: { 'x-request-id': ctx.state.requestId },
           });

@@ -3,7 +3,6 @@ import {
   createRouter,
   APP_IDS,
   AppError,
-  USER_ID_HEADER,
   readRawBody,
   UUID_PATTERN,
   type AppContext,
@@ -37,9 +36,8 @@ const idList: Rule<string> = (value, path, details) => {
 };
 
 /**
- * /api/profiles/*: forwarded to the profile-service's /profiles/* through
- * Dapr service invocation; every route but the avatar download needs the
- * access token.
+ * /api/profiles/*: forwarded to the profile-service's /profiles/*; every
+ * route but the avatar download needs the access token.
  *
  * The caller's own profile never answers 404: when the profile-service has
  * none yet (the registration event has not been handled), the gateway, which
@@ -48,20 +46,17 @@ const idList: Rule<string> = (value, path, details) => {
  * defaults (a write stores a provisional profile that the event completes).
  */
 export function profilesRoutes(deps: RouteDeps): Router<RequestState> {
-  const { sidecar, config, requireUser, limit } = deps;
+  const { upstream, accounts, config, requireUser, limit } = deps;
   const router = createRouter({ prefix: '/api' });
   const toProfiles = (ctx: AppContext, path: string, options: ForwardOptions = {}) =>
-    forward(ctx, sidecar, APP_IDS.profile, path, { timeoutMs: config.upstreamTimeoutMs, ...options });
+    forward(ctx, upstream, APP_IDS.profile, path, { timeoutMs: config.upstreamTimeoutMs, ...options });
 
   /** Forwards a request about the caller's own profile, vouching for the caller if the profile is not there yet. */
   async function toOwnProfile(ctx: AppContext, path: string, options: ForwardOptions = {}) {
     await toProfiles(ctx, path, options);
     if (ctx.status !== 404) return;
     const userId = ctx.state.userId ?? '';
-    const { user } = await sidecar.invokeJson<{ user: { username: string; createdAt: string } }>(APP_IDS.auth, 'auth/me', {
-      headers: { [USER_ID_HEADER]: userId, 'x-request-id': ctx.state.requestId },
-      timeoutMs: config.upstreamTimeoutMs,
-    });
+    const user = await accounts.account(userId, ctx.state.requestId);
     ctx.state.log.info({ userId }, 'profile not stored yet; answering for the registered user');
     await toProfiles(ctx, path, {
       ...options,

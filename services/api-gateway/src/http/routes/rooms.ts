@@ -13,8 +13,8 @@ import {
 } from '@chat/platform';
 import { forward, type ForwardOptions } from '../forward.js';
 import { forwardedQuery, validateParams } from '../params.js';
+import { userDirectory } from '../user-directory.js';
 import type { RouteDeps } from './deps.js';
-import { userDirectory } from './rooms/users.js';
 
 const isId = (value: unknown): value is string => typeof value === 'string' && UUID_PATTERN.test(value);
 
@@ -31,8 +31,7 @@ type RoomCtx = AppContext & { params: Record<string, string | undefined> };
 
 /**
  * /api/rooms/* and /api/dms: forwarded to the chat-service (`/rooms/*`,
- * `/dms`) through Dapr service invocation, every route behind the access
- * token. The chat-service owns the rules and answers; the gateway adds what
+ * `/dms`), every route behind the access token. The chat-service owns the rules and answers; the gateway adds what
  * needs other services:
  * - `GET /api/rooms/:roomId`: members with their display name and avatar
  *   (one profile batch read) and whether they are online (presence);
@@ -40,12 +39,12 @@ type RoomCtx = AppContext & { params: Record<string, string | undefined> };
  *   (400 in `memberIds`), checked before the chat-service is asked.
  */
 export function roomsRoutes(deps: RouteDeps): Router<RequestState> {
-  const { sidecar, config, requireUser, presence, limit } = deps;
+  const { upstream, config, requireUser, presence, limit } = deps;
   const router = createRouter({ prefix: '/api' });
-  const users = userDirectory({ sidecar, timeoutMs: config.upstreamTimeoutMs });
+  const users = userDirectory(deps);
 
   const toChat = (ctx: AppContext, path: string, options: ForwardOptions = {}) =>
-    forward(ctx, sidecar, APP_IDS.chat, path, { timeoutMs: config.upstreamTimeoutMs, ...options });
+    forward(ctx, upstream, APP_IDS.chat, path, { timeoutMs: config.upstreamTimeoutMs, ...options });
   const withBody = (ctx: AppContext): ForwardOptions => (ctx.request.body !== undefined ? { body: ctx.request.body } : {});
   const room = (ctx: RoomCtx, rest = '') => `rooms/${encodeURIComponent(ctx.params['roomId'] ?? '')}${rest}`;
   const pass = (ctx: RoomCtx, path: (ctx: RoomCtx) => string) => toChat(ctx, path(ctx), withBody(ctx));

@@ -1,7 +1,6 @@
 import { object, str, unauthenticated, type Logger } from '@chat/platform';
-import type { TokenVerifier } from '../../http/middleware/authenticate.js';
 import { command } from '../ack.js';
-import { verifyToken } from '../session.js';
+import { verifyToken, type TokenVerifier } from '../session.js';
 import type { RealtimeSocket } from '../types.js';
 
 /** `auth:refresh`: a fresh token of the same user keeps the connection open past the old one's expiry. */

@@ -1,11 +1,11 @@
 /**
- * What the rooms routes ask other services about users, through Dapr
- * service invocation: their public profiles (one batch read of the
- * profile-service per 100 users) and whether a user id names a user at all.
- * Both degrade instead of failing the request: a room is still served, and a
- * user is still added, when the profile-service does not answer (logged).
+ * What the rooms routes ask other services about users: their public
+ * profiles (one batch read of the profile-service per 100 users) and whether
+ * a user id names a user at all. Both degrade instead of failing the request:
+ * a room is still served, and a user is still added, when the profile-service
+ * does not answer (logged).
  */
-import { APP_IDS, USER_ID_HEADER, type AppContext, type Sidecar } from '@chat/platform';
+import type { AppContext } from '@chat/platform';
 
 export interface PublicProfile {
   userId: string;
@@ -13,16 +13,28 @@ export interface PublicProfile {
   avatarUrl: string | null;
 }
 
-const BATCH = 100;
-
-export interface UserDirectoryOptions {
-  sidecar: Sidecar;
-  timeoutMs: number;
+/** The profile-service's public profiles (adapters/dapr/profile-service.ts). */
+export interface PublicProfiles {
+  /** The profiles of at most 100 users, of those that have one, read as `caller`; rejects when the profile-service cannot be asked. */
+  find(caller: { userId: string; requestId: string }, ids: string[]): Promise<PublicProfile[]>;
 }
 
-export function userDirectory({ sidecar, timeoutMs }: UserDirectoryOptions) {
-  const headers = (ctx: AppContext, userId = ctx.state.userId ?? '') => ({ [USER_ID_HEADER]: userId, 'x-request-id': ctx.state.requestId });
+/** The auth-service's user accounts (adapters/dapr/auth-service.ts). */
+export interface UserAccounts {
+  /** The registered user `userId`; rejects with the auth-service's error when it has none. */
+  account(userId: string, requestId: string): Promise<{ username: string; createdAt: string }>;
+  /** False when the auth-service says no user has this id (401 or 404); rejects when it cannot be asked. */
+  exists(userId: string, requestId: string): Promise<boolean>;
+}
 
+const BATCH = 100;
+
+export interface UserDirectoryDeps {
+  accounts: UserAccounts;
+  profiles: PublicProfiles;
+}
+
+export function userDirectory({ accounts, profiles: publicProfiles }: UserDirectoryDeps) {
   /**
    * The profiles of `ids` that have one: one `GET /profiles?ids=` per 100
    * ids. Undefined when the profile-service could not be asked.
@@ -31,15 +43,11 @@ export function userDirectory({ sidecar, timeoutMs }: UserDirectoryOptions) {
     const found = new Map<string, PublicProfile>();
     const chunks: string[][] = [];
     for (let i = 0; i < ids.length; i += BATCH) chunks.push(ids.slice(i, i + BATCH));
+    const caller = { userId: ctx.state.userId ?? '', requestId: ctx.state.requestId };
     try {
       await Promise.all(
         chunks.map(async (chunk) => {
-          const answer = await sidecar.invokeJson<{ profiles?: PublicProfile[] }>(
-            APP_IDS.profile,
-            `profiles?ids=${chunk.map(encodeURIComponent).join(',')}`,
-            { headers: headers(ctx), timeoutMs },
-          );
-          for (const profile of answer?.profiles ?? []) found.set(profile.userId, profile);
+          for (const profile of await publicProfiles.find(caller, chunk)) found.set(profile.userId, profile);
         }),
       );
     } catch (error) {
@@ -62,8 +70,7 @@ export function userDirectory({ sidecar, timeoutMs }: UserDirectoryOptions) {
     const verdicts = await Promise.all(
       missing.map(async (id) => {
         try {
-          const response = await sidecar.invoke(APP_IDS.auth, 'auth/me', { headers: headers(ctx, id), timeoutMs });
-          return response.status === 401 || response.status === 404 ? id : undefined;
+          return (await accounts.exists(id, ctx.state.requestId)) ? undefined : id;
         } catch (error) {
           ctx.state.log.warn({ err: { message: (error as Error).message } }, 'auth-service unavailable; user not checked');
           return undefined;

@@ -1,0 +1,69 @@
+/**
+ * The real-time edge's ChatApi over Dapr service invocation of chat-service
+ * (https://docs.dapr.io/reference/api/service_invocation_api/), on behalf of
+ * a verified user: the user id and the request id travel as headers, and
+ * chat-service's errors come back as AppErrors with the contract's code.
+ */
+import { APP_IDS, appErrorFromBody, dependencyUnavailable, USER_ID_HEADER, type ChatMessage, type Sidecar } from '@chat/platform';
+import type { Caller, ChatApi } from '../../realtime/chat-api.js';
+
+export function createDaprChatApi(sidecar: Sidecar, options: { timeoutMs: number }): ChatApi {
+  const call = <T>(caller: Caller, path: string, method: 'GET' | 'POST' | 'PATCH' | 'DELETE', body?: unknown) =>
+    sidecar.invokeJson<T>(APP_IDS.chat, path, {
+      method,
+      ...(body === undefined ? {} : { body }),
+      headers: { [USER_ID_HEADER]: caller.userId, 'x-request-id': caller.requestId },
+      timeoutMs: options.timeoutMs,
+    });
+  const room = (roomId: string) => `rooms/${encodeURIComponent(roomId)}`;
+  return {
+    send: (caller, roomId, input) => call<ChatMessage>(caller, `${room(roomId)}/messages`, 'POST', input),
+    async sendBatch(requestId, roomId, sends) {
+      const answer = await sidecar.invokeJson<{ results?: Array<{ status?: number; message?: ChatMessage; error?: unknown }> }>(
+        APP_IDS.chat,
+        `${room(roomId)}/message-batches`,
+        {
+          method: 'POST',
+          body: {
+            sends: sends.map(({ caller, body, clientMsgId, traceparent }) => ({
+              authorId: caller.userId,
+              body,
+              clientMsgId,
+              ...(traceparent ? { traceparent } : {}),
+            })),
+          },
+          headers: { 'x-request-id': requestId },
+          timeoutMs: options.timeoutMs,
+        },
+      );
+      return sends.map((_, i) => {
+        const result = answer?.results?.[i];
+        if (result?.message) return result.message;
+        return appErrorFromBody(result?.status ?? 502, { error: result?.error }) ?? dependencyUnavailable('chat-service answered a batch without this send');
+      });
+    },
+    edit: (caller, roomId, seq, body) => call<ChatMessage>(caller, `${room(roomId)}/messages/${seq}`, 'PATCH', { body }),
+    async remove(caller, roomId, seq) {
+      await call<unknown>(caller, `${room(roomId)}/messages/${seq}`, 'DELETE');
+    },
+    async history(caller, roomId, afterSeq, limit) {
+      const page = await call<{ messages: ChatMessage[]; hasMore: boolean }>(
+        caller,
+        `${room(roomId)}/messages?after=${afterSeq}&limit=${limit}`,
+        'GET',
+      );
+      return { messages: page?.messages ?? [], hasMore: Boolean(page?.hasMore) };
+    },
+    async markRead(caller, roomId, seq) {
+      await call<unknown>(caller, `${room(roomId)}/read`, 'POST', { seq });
+    },
+    async members(caller, roomId) {
+      const answer = await call<{ members?: Array<{ userId: string }>; membersVersion?: number }>(caller, `${room(roomId)}/members`, 'GET');
+      return { members: answer?.members ?? [], membersVersion: answer?.membersVersion ?? 0 };
+    },
+    async roomIds(caller) {
+      const answer = await call<{ rooms?: Array<{ id: string }> }>(caller, 'rooms', 'GET');
+      return (answer?.rooms ?? []).map((r) => r.id);
+    },
+  };
+}

@@ -200,12 +200,16 @@ test.serial('class 6: a flood of parallel sends is cut at the per-user limit wit
   const sender = await register(platform, 'flood');
   const created = await api('POST', '/api/rooms', sender.token, { name: 'flood', visibility: 'private' });
   const floodRoom = ((await created.json()) as { id: string }).id;
+  const started = performance.now();
   const answers = await Promise.all(Array.from({ length: 400 }, (_, i) => api('POST', `/api/rooms/${floodRoom}/messages`, sender.token, { body: `m${i}` })));
+  const seconds = (performance.now() - started) / 1000;
   answers.sort((a, b) => b.status - a.status); // the 429s first
   const created201 = answers.filter((r) => r.status === 201).length;
   const limited = answers.filter((r) => r.status === 429);
-  t.true(created201 <= 40, `${created201} sends passed`);
-  t.true(limited.length >= 350, `${limited.length} were limited`);
+  // The documented send limit (burst 20, then 10 a second): what the flood's own duration allows, however slow the machine.
+  const allowed = 20 + Math.ceil(10 * seconds);
+  t.true(created201 <= allowed, `${created201} sends passed in ${seconds.toFixed(1)} s (at most ${allowed})`);
+  t.is(limited.length, 400 - created201, 'every send over the limit is a 429');
   t.true(limited.every((r) => Number(r.headers.get('retry-after')) >= 1));
   await Promise.all(answers.slice(1).map((r) => r.body?.cancel()));
   t.is(((await limited[0]!.json()) as ErrorShape).error.code, 'rate_limited');

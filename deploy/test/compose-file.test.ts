@@ -117,7 +117,7 @@ test('the Dockerfile installs every workspace of package.json and builds those w
 
 test('deploy/compose/observability.yml sends every app\'s and sidecar\'s spans to the collector, which hands them to Jaeger, and Prometheus scrapes every metrics port of dapr.yaml', (t) => {
   const overlay = parse(read('deploy/compose/observability.yml'), { merge: true }) as { services: Record<string, any> };
-  const collector = parse(read('deploy/compose/observability/otel-collector.yaml')) as any;
+  const collector = parse(read('deploy/compose/observability/otel-collector.yaml'));
   const zipkinPort = collector.receivers.zipkin.endpoint.split(':').pop();
   const traceUrl = `http://otel-collector:${zipkinPort}/api/v2/spans`;
   for (const app of template.apps) {

@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import { describeError } from '../api/errors.js';
 import { useClient } from './context.js';
+import { fieldText } from './forms.js';
 
 /** Sign in, or create an account; every refusal is said in a sentence next to the form. */
 export function AuthScreen() {
@@ -12,7 +13,7 @@ export function AuthScreen() {
   const submit = async (event: Event) => {
     event.preventDefault();
     const form = new FormData(event.currentTarget as HTMLFormElement);
-    const field = (name: string) => String(form.get(name) ?? '');
+    const field = (name: string) => fieldText(form, name);
     setBusy(true);
     setError(null);
     try {

@@ -224,7 +224,7 @@ function EditBox({ roomId, message, done }: { roomId: string; message: ChatMessa
         value={text}
         maxLength={4000}
         ref={(el) => el?.focus()}
-        onInput={(e) => setText((e.currentTarget as HTMLTextAreaElement).value)}
+        onInput={(e) => setText(e.currentTarget.value)}
         onKeyDown={(e) => {
           if (e.key === 'Escape') done();
           if (e.key === 'Enter' && !e.shiftKey) {

@@ -99,7 +99,7 @@ function Composer({ roomId, title, editLast }: { roomId: string; title: string; 
         maxLength={4000}
         value={text}
         onInput={(e) => {
-          setText((e.currentTarget as HTMLTextAreaElement).value);
+          setText(e.currentTarget.value);
           client.typed(roomId);
         }}
         onBlur={() => client.stopTyping(roomId)}
@@ -174,7 +174,7 @@ function MembersPanel({ room, openUser, close }: { room: MyRoom; openUser: (user
               list="invite-candidates"
               value={inviteId}
               placeholder="Pick someone or paste a user id"
-              onInput={(e) => setInviteId((e.currentTarget as HTMLInputElement).value)}
+              onInput={(e) => setInviteId(e.currentTarget.value)}
             />
           </label>
           <datalist id="invite-candidates">

@@ -4,6 +4,7 @@ import { ApiError, describeError } from '../api/errors.js';
 import type { ChatRoom, PublicProfile, Settings } from '../api/types.js';
 import { Avatar } from './Avatar.js';
 import { useClient } from './context.js';
+import { fieldText } from './forms.js';
 import { knownPeople } from './names.js';
 
 const AVATAR_TYPES = ['image/png', 'image/jpeg', 'image/webp'];
@@ -68,9 +69,9 @@ export function ProfileDialog({ close }: { close: () => void }) {
     setSaved(false);
     void run(async () => {
       await client.saveProfile({
-        displayName: String(form.get('displayName') ?? '').trim(),
-        bio: String(form.get('bio') ?? ''),
-        settings: { theme: String(form.get('theme')) as Settings['theme'] },
+        displayName: fieldText(form, 'displayName').trim(),
+        bio: fieldText(form, 'bio'),
+        settings: { theme: fieldText(form, 'theme') as Settings['theme'] },
       });
       setSaved(true);
     });
@@ -140,11 +141,11 @@ export function NewRoomDialog({ close }: { close: () => void }) {
   const create = (event: Event) => {
     event.preventDefault();
     const form = new FormData(event.currentTarget as HTMLFormElement);
-    const topic = String(form.get('topic') ?? '').trim();
+    const topic = fieldText(form, 'topic').trim();
     const memberIds = form.getAll('member').map(String);
     void run(async () => {
       await client.createRoom({
-        name: String(form.get('name') ?? '').trim(),
+        name: fieldText(form, 'name').trim(),
         visibility: form.get('visibility') === 'private' ? 'private' : 'public',
         ...(topic ? { topic } : {}),
         ...(memberIds.length > 0 ? { memberIds } : {}),
@@ -208,7 +209,7 @@ export function DiscoverDialog({ close }: { close: () => void }) {
     });
   return (
     <Dialog title="Discover public rooms" close={close}>
-      <input type="search" aria-label="Search public rooms" placeholder="Search by name" value={search} onInput={(e) => setSearch((e.currentTarget as HTMLInputElement).value)} />
+      <input type="search" aria-label="Search public rooms" placeholder="Search by name" value={search} onInput={(e) => setSearch(e.currentTarget.value)} />
       <ErrorLine error={error} />
       {rooms && rooms.length === 0 && <p class="empty">No public room matches.</p>}
       <ul class="discover-list">
@@ -237,7 +238,7 @@ export function DirectDialog({ close, openUser }: { close: () => void; openUser:
   const people = knownPeople(state);
   const start = (event: Event) => {
     event.preventDefault();
-    const userId = String(new FormData(event.currentTarget as HTMLFormElement).get('userId') ?? '').trim();
+    const userId = fieldText(new FormData(event.currentTarget as HTMLFormElement), 'userId').trim();
     void run(async () => {
       await client.startDirect(userId);
       close();

@@ -52,7 +52,7 @@ export function readProfileComponents(resourcesPath: string, env: Record<string,
       const resource = document.toJS() as {
         kind?: string;
         metadata?: { name?: string };
-        spec?: { type?: string; metadata?: Array<{ name: string; value?: unknown; envRef?: string }> };
+        spec?: { type?: string; metadata?: Array<{ name: string; value?: string | number | boolean | null; envRef?: string }> };
       } | null;
       if (resource?.kind !== 'Component' || !resource.metadata?.name || !resource.spec?.type) continue;
       const metadata: Record<string, string> = {};

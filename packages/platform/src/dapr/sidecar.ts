@@ -9,7 +9,7 @@
  * string. Optimistic concurrency and honest error mapping need all three, so
  * this client speaks the documented HTTP API directly and raises `AppError`s.
  */
-import { Pool, type Dispatcher } from 'undici';
+import { Pool } from 'undici';
 import { AppError, appErrorFromBody, dependencyUnavailable, validationFailed } from '../errors.js';
 import { metrics } from '../metrics.js';
 import { traceHeaders } from '../tracing.js';
@@ -165,7 +165,7 @@ export function createSidecar(options: SidecarOptions) {
     what: string,
   ): Promise<SidecarResponse> {
     const timeoutMs = init.timeoutMs ?? defaultTimeout;
-    const method = (init.method ?? 'GET') as Dispatcher.HttpMethod;
+    const method = init.method ?? 'GET';
     const signal = AbortSignal.timeout(timeoutMs);
     for (let attempt = 1; ; attempt++) {
       try {

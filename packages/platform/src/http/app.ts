@@ -56,7 +56,7 @@ export function createRouter(options: { prefix?: string } = {}): Router<RequestS
   return new Router<RequestState>({ ...options, sensitive: true, strict: true });
 }
 
-const REQUEST_ID = /^[\w.:\-]{1,128}$/;
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
 const sameSecret = (a: string, b: string): boolean => {
   const ha = createHash('sha256').update(a).digest();
@@ -148,7 +148,7 @@ export function createHttpApp(options: HttpAppOptions): {
     try {
       await withSpanContext(probe ? undefined : span.context, next);
     } catch (error) {
-      await withSpanContext(span.context, () => renderError(ctx, error, state.log));
+      withSpanContext(span.context, () => renderError(ctx, error, state.log));
     } finally {
       if (!probe) {
         const route = (ctx as Context & { _matchedRoute?: string })._matchedRoute ?? 'unmatched';
@@ -173,7 +173,7 @@ export function createHttpApp(options: HttpAppOptions): {
   const requireSidecar = sidecarToken(options.appApiToken);
   if (!options.clientFacing) {
     app.use(async function appToken(ctx: Context, next: Next) {
-      return PROBE_PATHS.has(ctx.path) ? next() : requireSidecar(ctx, next);
+      await (PROBE_PATHS.has(ctx.path) ? next() : requireSidecar(ctx, next));
     });
   }
 
@@ -207,7 +207,7 @@ function sidecarToken(appApiToken: string | undefined) {
         throw new AppError('unauthenticated', 'This service accepts calls only from its Dapr sidecar');
       }
     }
-    return next();
+    await next();
   };
 }
 
@@ -231,7 +231,7 @@ export function allowCallers(...allowed: string[]) {
     if (!caller || !allowed.includes(caller)) {
       throw new AppError('forbidden', 'This route is served to the api-gateway only');
     }
-    return next();
+    await next();
   };
 }
 
@@ -242,7 +242,7 @@ export function allowCallers(...allowed: string[]) {
  */
 export async function directCallsOnly(ctx: Context, next: Next) {
   if ((ctx.state as RequestState).callerAppId !== undefined) throw new AppError('forbidden', 'This route is not served through Dapr');
-  return next();
+  await next();
 }
 
 /**

@@ -10,6 +10,7 @@ export type Rule<T> = (value: unknown, path: string, details: ErrorDetail[]) => 
 export const codePoints = (value: string): number => [...value].length;
 
 /** Control characters other than newline and tab. */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F]/;
 
 export interface StringRule {

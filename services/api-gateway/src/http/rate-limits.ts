@@ -131,7 +131,7 @@ export function createRateLimits(options: RateLimitOptions) {
         const retryAfterSeconds = Math.max(1, Math.ceil(Math.max(...waits) / 1000));
         throw new AppError('rate_limited', `Too many requests; try again in ${retryAfterSeconds} s`, { retryAfterSeconds });
       }
-      return next();
+      await next();
     };
   }
 

@@ -89,7 +89,7 @@ export class EventGuard {
     socket.use((packet, next) => {
       const refused = this.check(socket.data.userId, packet[0]);
       if (!refused) return next();
-      const ack = packet.at(-1);
+      const ack: unknown = packet.at(-1);
       if (typeof ack === 'function') (ack as (response: AckResponse) => void)({ ok: false, error: refused });
     });
   }

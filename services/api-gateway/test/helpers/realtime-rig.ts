@@ -49,7 +49,7 @@ class FakeBus {
   publish(topic: string, envelope: unknown): Promise<void> {
     const deliveries = this.replicas.map((subs) => {
       const sub = subs.find((s) => s.topic === topic);
-      if (!sub) return undefined;
+      if (!sub) return Promise.resolve();
       // Concurrent, unordered delivery, as from pub/sub.
       return new Promise<void>((resolve) => {
         setTimeout(() => {

@@ -179,7 +179,7 @@ export class StormClient {
   }
 
   private openOn(replica: number): Promise<void> {
-    const socket: ClientSocket = io(this.options.urls[replica]!, {
+    const socket: ClientSocket = io(this.options.urls[replica], {
       path: '/socket.io',
       transports: ['websocket'],
       reconnection: false,

@@ -44,7 +44,7 @@ test('when a policy is used up, the request is refused with rate_limited and a w
   await call('u1');
   const error = await t.throwsAsync(() => call('u1'));
   t.true(error instanceof AppError);
-  t.like(error as AppError, { code: 'rate_limited', retryAfterSeconds: 1 });
+  t.like(error, { code: 'rate_limited', retryAfterSeconds: 1 });
   await t.notThrowsAsync(() => call('u2'), 'another user has a bucket of their own');
   now += 1_000;
   await t.notThrowsAsync(() => call('u1'), 'a token flows back after a second');

@@ -211,7 +211,7 @@ test.serial('class 6: a flood of parallel sends is cut at the per-user limit wit
   t.true(created201 <= allowed, `${created201} sends passed in ${seconds.toFixed(1)} s (at most ${allowed})`);
   t.is(limited.length, 400 - created201, 'every send over the limit is a 429');
   t.true(limited.every((r) => Number(r.headers.get('retry-after')) >= 1));
-  await Promise.all(answers.slice(1).map((r) => r.body?.cancel()));
+  await Promise.all(answers.slice(1).map(async (r) => r.body?.cancel()));
   t.is(((await limited[0]!.json()) as ErrorShape).error.code, 'rate_limited');
   await allHealthy(t);
 });
@@ -220,7 +220,7 @@ test.serial('class 6: room creation, member changes and discovery have limits of
   const user = await register(platform, 'limits');
   const statuses = async (count: number, make: (i: number) => Promise<Response>) => {
     const answers = await Promise.all(Array.from({ length: count }, (_, i) => make(i)));
-    await Promise.all(answers.map((r) => r.body?.cancel()));
+    await Promise.all(answers.map(async (r) => r.body?.cancel()));
     return answers.map((r) => r.status);
   };
   const rooms = await statuses(30, (i) => api('POST', '/api/rooms', user.token, { name: `r${i}`, visibility: 'public' }));

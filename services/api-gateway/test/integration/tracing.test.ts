@@ -69,7 +69,7 @@ test('when a message is sent through the gateway, one trace holds the request, c
   t.is(room.status, 201);
   const socket = await connectSocket(t, platform.gatewayUrl, alice.token);
 
-  const sent = await call('POST', `rooms/${room.body['id']}/messages`, { body: 'follow me', clientMsgId: 'trace-1' });
+  const sent = await call('POST', `rooms/${String(room.body['id'])}/messages`, { body: 'follow me', clientMsgId: 'trace-1' });
   t.is(sent.status, 201);
   t.regex(sent.traceId ?? '', /^[0-9a-f]{32}$/, 'the gateway names the trace (x-trace-id)');
   await socket.next('message:new', (m) => m.body === 'follow me');

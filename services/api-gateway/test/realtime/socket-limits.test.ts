@@ -172,7 +172,7 @@ test('when one user opens more sockets than allowed at once, exactly the cap con
   const connected = outcomes.filter((o): o is PromiseFulfilledResult<TestSocket> => o.status === 'fulfilled').map((o) => o.value);
   t.is(connected.length, 3);
   for (const outcome of outcomes.filter((o) => o.status === 'rejected')) {
-    const error = (outcome as PromiseRejectedResult).reason as Error & { data?: unknown };
+    const error = outcome.reason as Error & { data?: unknown };
     t.is(error.message, 'rate_limited');
     t.like(error.data, { code: 'rate_limited' });
   }

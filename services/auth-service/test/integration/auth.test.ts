@@ -258,7 +258,7 @@ test.serial('when a stranger fails on an account until refused, the owner at ano
   t.is(blocked.status, 429);
   t.like(blocked.body, { error: { code: 'rate_limited' } });
   const retryAfter = Number(blocked.headers['retry-after']);
-  t.true(retryAfter > 800 && retryAfter <= 900, `Retry-After: ${blocked.headers['retry-after']}`);
+  t.true(retryAfter > 800 && retryAfter <= 900, `Retry-After: ${String(blocked.headers['retry-after'])}`);
   const owner = await api().post('/api/auth/login', { login: name, password: PASSWORD });
   t.is(owner.status, 200);
   secrets.add(owner.body.accessToken).add(owner.body.refreshToken);
@@ -274,7 +274,7 @@ test.serial('when many addresses guess one account, strangers are slowed to the 
   t.is((await api().post('/api/auth/login', { login: name, password: 'through the slow lane' })).status, 401);
   const slowed = await api().post('/api/auth/login', { login: name, password: 'one too many' });
   t.is(slowed.status, 429);
-  t.true(Number(slowed.headers['retry-after']) <= LIMITS.slowLaneSeconds, `Retry-After: ${slowed.headers['retry-after']}`);
+  t.true(Number(slowed.headers['retry-after']) <= LIMITS.slowLaneSeconds, `Retry-After: ${String(slowed.headers['retry-after'])}`);
   // The owner's right password from a new address waits its turn too; from the known one it goes through.
   t.is((await api().post('/api/auth/login', { login: name, password: PASSWORD })).status, 429);
   const known = await owner.post('/api/auth/login', { login: `${name}@example.com`, password: PASSWORD });

@@ -176,7 +176,7 @@ test('when If-None-Match names the current ETag, the avatar read answers not_mod
   await service.registerUser(alice);
   await service.setAvatar('u-alice', IMAGES.png, 'image/png');
   const first = await service.readAvatar('u-alice');
-  const get = avatars.get;
+  const get = avatars.get.bind(avatars);
   let reads = 0;
   avatars.get = async (key) => {
     reads++;

@@ -33,6 +33,6 @@ export function authenticate(verifier: TokenVerifier) {
     const { userId, sessionId } = await verifier.verify(match[1]);
     ctx.state.userId = userId;
     ctx.state.sessionId = sessionId;
-    return next();
+    await next();
   };
 }

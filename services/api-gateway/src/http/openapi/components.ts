@@ -302,7 +302,7 @@ const schemas: Record<string, Schema> = {
     additionalProperties: false,
     minProperties: 1,
     description: 'The settings to change; the ones left out keep their value.',
-    properties: settings['properties'] as Record<string, Schema>,
+    properties: settings['properties'],
   },
   Profile: {
     type: 'object',

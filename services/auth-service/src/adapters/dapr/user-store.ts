@@ -53,6 +53,7 @@ export function createDaprUserStore(sidecar: Sidecar, store: string = COMPONENTS
       // Read back: whoever holds the key now has won, whatever the write answered.
       const holder: Versioned<Claim> | undefined = await findClaim(kind, value);
       if (holder) return holder.value.userId === userId ? 'claimed' : 'taken';
+      // eslint-disable-next-line @typescript-eslint/only-throw-error -- the write's own error, rethrown as caught
       if (failure) throw failure;
       return 'taken';
     },

@@ -9,6 +9,7 @@ export * from './http/app.js';
 export * from './http/body.js';
 export * from './http/validate.js';
 export * from './http/readiness.js';
+export * from './state.js';
 export * from './dapr/sidecar.js';
 export * from './dapr/cloudevents.js';
 export * from './bootstrap.js';

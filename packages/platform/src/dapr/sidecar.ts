@@ -12,6 +12,7 @@
 import { Pool } from 'undici';
 import { AppError, appErrorFromBody, dependencyUnavailable, validationFailed } from '../errors.js';
 import { metrics } from '../metrics.js';
+import { StateConflictError } from '../state.js';
 import { traceHeaders } from '../tracing.js';
 
 export interface SidecarOptions {
@@ -62,17 +63,6 @@ export interface SaveOptions {
 export type TransactionOp<T = unknown> =
   | ({ operation: 'upsert'; key: string; value: T } & SaveOptions)
   | { operation: 'delete'; key: string; etag?: string | undefined };
-
-/**
- * Raised when a state write loses an optimistic-concurrency race (a stale
- * ETag, or first-write on an existing key). Callers retry or map it to 409.
- */
-export class StateConflictError extends AppError {
-  override name = 'AppError';
-  constructor(message = 'The stored state changed since it was read', cause?: unknown) {
-    super('conflict', message, { cause });
-  }
-}
 
 type RequestBody = string | Uint8Array;
 

@@ -5,11 +5,9 @@
  */
 import type { KeyObject } from 'node:crypto';
 
-/** A stored value with the version it was read at (for optimistic concurrency). */
-export interface Versioned<T> {
-  value: T;
-  etag?: string | undefined;
-}
+/** A value read with its version, and the error of a conditional write that lost its race: shared by every service's store. */
+import type { Versioned } from '@chat/platform';
+export { StateConflictError, type Versioned } from '@chat/platform';
 
 export interface User {
   id: string;

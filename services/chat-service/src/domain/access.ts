@@ -1,6 +1,6 @@
 import { forbidden, notFound } from '@chat/platform';
 import { isPublicChannel, type MemberList, type Role, type RoomHead } from './model.js';
-import type { Stored } from './ports.js';
+import type { Versioned } from './ports.js';
 
 /**
  * Who may do what in a room, as docs/api.md puts it: a room the caller may not
@@ -8,8 +8,8 @@ import type { Stored } from './ports.js';
  * caller is not a member); a room it can see but may not act in answers 403.
  */
 export interface RoomView {
-  head: Stored<RoomHead>;
-  members: Stored<MemberList> | undefined;
+  head: Versioned<RoomHead>;
+  members: Versioned<MemberList> | undefined;
   /** The caller's role, undefined when not a member. */
   role: Role | undefined;
 }
@@ -20,7 +20,7 @@ export function roleIn(members: MemberList | undefined, userId: string): Role | 
   return members?.members[userId]?.role;
 }
 
-export function canSee(view: { head: Stored<RoomHead>; role: Role | undefined }): boolean {
+export function canSee(view: { head: Versioned<RoomHead>; role: Role | undefined }): boolean {
   return view.role !== undefined || isPublicChannel(view.head.value);
 }
 

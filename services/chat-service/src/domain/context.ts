@@ -1,5 +1,5 @@
 import { unavailable, type Logger } from '@chat/platform';
-import { WriteConflict, type EventPublisher, type KeyValueStore } from './ports.js';
+import { StateConflictError, type EventPublisher, type KeyValueStore } from './ports.js';
 
 /** What every use case is given. */
 export interface ChatContext {
@@ -30,7 +30,7 @@ export async function updateKey<T>(
       await store.put(key, next, current ? { etag: current.etag } : { ifAbsent: true });
       return { value: next, changed: true };
     } catch (error) {
-      if (!(error instanceof WriteConflict)) throw error;
+      if (!(error instanceof StateConflictError)) throw error;
       // Many writers on one key: spread the retries out a little.
       if (attempt >= 2) await sleep(Math.random() * 4 * attempt);
     }

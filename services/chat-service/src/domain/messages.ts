@@ -8,7 +8,7 @@ import type { ChatContext } from './context.js';
 import { keys } from './keys.js';
 import type { MemberList, Message, RoomHead } from './model.js';
 import { advanceReadMarker } from './sequencer.js';
-import { WriteConflict, type Stored } from './ports.js';
+import { StateConflictError, type Versioned } from './ports.js';
 
 export interface HistoryQuery {
   /** Only messages with seq < before. */
@@ -34,14 +34,14 @@ export function createMessages(ctx: ChatContext) {
   /** The head, the member list and `extra` keys in one bulk read. */
   async function read(roomId: string, userId: string, extra: string[] = []) {
     const found = await store.getMany<unknown>([keys.head(roomId), keys.members(roomId), ...extra]);
-    const head = found.get(keys.head(roomId)) as Stored<RoomHead> | undefined;
-    const members = found.get(keys.members(roomId)) as Stored<MemberList> | undefined;
+    const head = found.get(keys.head(roomId)) as Versioned<RoomHead> | undefined;
+    const members = found.get(keys.members(roomId)) as Versioned<MemberList> | undefined;
     const view: RoomView | undefined = head ? { head, members, role: roleIn(members?.value, userId) } : undefined;
     return { view, found };
   }
 
   /** The message at `seq`: its key when materialized, else the head's window copy. */
-  function pick(found: Map<string, Stored<unknown>>, head: RoomHead, seq: number): Message | undefined {
+  function pick(found: Map<string, Versioned<unknown>>, head: RoomHead, seq: number): Message | undefined {
     return (found.get(keys.message(head.id, seq))?.value as Message | undefined) ?? head.window.find((m) => m.seq === seq);
   }
 
@@ -158,7 +158,7 @@ export function createMessages(ctx: ChatContext) {
       requireMember(view, action);
       const head = view.head.value;
       if (seq > head.lastSeq) throw notFound(NO_SUCH_MESSAGE);
-      const stored = found.get(key) as Stored<Message> | undefined;
+      const stored = found.get(key) as Versioned<Message> | undefined;
       if (!stored) {
         const pending = head.window.find((m) => m.seq === seq);
         if (!pending) throw notFound(NO_SUCH_MESSAGE);
@@ -171,7 +171,7 @@ export function createMessages(ctx: ChatContext) {
         await store.put(key, next, { etag: stored.etag });
         return next;
       } catch (error) {
-        if (!(error instanceof WriteConflict)) throw error;
+        if (!(error instanceof StateConflictError)) throw error;
       }
     }
     throw unavailable('Too many concurrent changes to this message; try again');

@@ -47,7 +47,7 @@ import type { Logger, SpanContext } from '@chat/platform';
 import { setRoomEntry, sleep, type ChatContext } from './context.js';
 import { keys, OUTBOX_SHARDS, outboxShardOf } from './keys.js';
 import type { Message, RoomHead } from './model.js';
-import { WriteConflict, type ChatEvent, type Stored } from './ports.js';
+import { StateConflictError, type ChatEvent, type Versioned } from './ports.js';
 
 export interface OutboxOptions {
   /** How long a room stays quiet here before the relay writes the marker by itself. */
@@ -91,7 +91,7 @@ export interface CommitOutbox {
   /** Keys the commit reads after the head (in the same read as its idempotency keys). */
   keysToRead(roomId: string): string[];
   /** Before the head write: lists the room in the index when `read` (of keysToRead) shows it missing. */
-  beforeCommit(roomId: string, read: Map<string, Stored<unknown>>): Promise<void>;
+  beforeCommit(roomId: string, read: Map<string, Versioned<unknown>>): Promise<void>;
   /** The `publishedSeq` the head write carries. */
   markerFor(roomId: string, head: RoomHead): number;
   /** After the head write: the commit's messages, to publish (each in its sender's trace, when given). */
@@ -164,7 +164,7 @@ export class MessageOutbox implements CommitOutbox {
     return [keys.outboxShard(outboxShardOf(roomId))];
   }
 
-  async beforeCommit(roomId: string, read: Map<string, Stored<unknown>>): Promise<void> {
+  async beforeCommit(roomId: string, read: Map<string, Versioned<unknown>>): Promise<void> {
     const shard = read.get(keys.outboxShard(outboxShardOf(roomId)))?.value as OutboxShard | undefined;
     if (shard?.rooms?.[roomId]) return;
     await this.list(roomId);
@@ -362,7 +362,7 @@ export class MessageOutbox implements CommitOutbox {
         try {
           await store.put(headKey, { ...head.value, publishedSeq: target }, { etag: head.etag });
         } catch (error) {
-          if (!(error instanceof WriteConflict)) throw error;
+          if (!(error instanceof StateConflictError)) throw error;
           this.stats.markerConflicts++;
           continue;
         }
@@ -422,7 +422,7 @@ export class MessageOutbox implements CommitOutbox {
     } catch (error) {
       // A commit got in (or the write's fate is unknown): the room stays listed.
       await this.list(roomId);
-      if (!(error instanceof WriteConflict)) throw error;
+      if (!(error instanceof StateConflictError)) throw error;
       return;
     }
     this.stats.unlisted++;

@@ -5,16 +5,9 @@
  */
 import type { SpanContext } from '@chat/platform';
 
-export interface Stored<T> {
-  value: T;
-  /** Opaque version of the stored value; a conditional write names it. */
-  etag: string;
-}
-
-/** A conditional write lost its race: the key changed (or exists) since it was read. */
-export class WriteConflict extends Error {
-  override name = 'WriteConflict';
-}
+/** A value read with its version, and the error of a conditional write that lost its race: shared by every service's store. */
+import type { Versioned } from '@chat/platform';
+export { StateConflictError, type Versioned } from '@chat/platform';
 
 /** `{etag}`: write only if unchanged since read. `{ifAbsent}`: write only if the key does not exist. */
 export type WriteCondition = { etag: string } | { ifAbsent: true };
@@ -33,9 +26,9 @@ export type WriteCondition = { etag: string } | { ifAbsent: true };
  */
 export interface KeyValueStore {
   /** One bulk read; keys that do not exist are absent from the map. Not a snapshot. */
-  getMany<T>(keys: string[]): Promise<Map<string, Stored<T>>>;
-  get<T>(key: string): Promise<Stored<T> | undefined>;
-  /** Writes one key, under `condition` when given; throws WriteConflict when it fails. */
+  getMany<T>(keys: string[]): Promise<Map<string, Versioned<T>>>;
+  get<T>(key: string): Promise<Versioned<T> | undefined>;
+  /** Writes one key, under `condition` when given; throws StateConflictError when it fails. */
   put<T>(key: string, value: T, condition?: WriteCondition): Promise<void>;
   /** Writes each key that does not exist yet; keys that exist are left as they are. */
   insertMissing(items: Array<{ key: string; value: unknown }>): Promise<void>;

@@ -28,7 +28,7 @@ import {
   type UserRooms,
   type Visibility,
 } from './model.js';
-import { WriteConflict, type ChatEvent, type Stored } from './ports.js';
+import { StateConflictError, type ChatEvent, type Versioned } from './ports.js';
 
 export interface CreateRoomInput {
   name: string;
@@ -49,9 +49,9 @@ export function createRooms(ctx: ChatContext) {
 
   async function view(roomId: string, userId: string): Promise<RoomView | undefined> {
     const found = await store.getMany<unknown>([keys.head(roomId), keys.members(roomId)]);
-    const head = found.get(keys.head(roomId)) as Stored<RoomHead> | undefined;
+    const head = found.get(keys.head(roomId)) as Versioned<RoomHead> | undefined;
     if (!head) return undefined;
-    const members = found.get(keys.members(roomId)) as Stored<MemberList> | undefined;
+    const members = found.get(keys.members(roomId)) as Versioned<MemberList> | undefined;
     return { head, members, role: roleIn(members?.value, userId) };
   }
 
@@ -411,7 +411,7 @@ export function createRooms(ctx: ChatContext) {
           head = fresh;
           created = true;
         } catch (error) {
-          if (!(error instanceof WriteConflict)) throw error;
+          if (!(error instanceof StateConflictError)) throw error;
           head = (await store.get<RoomHead>(keys.head(roomId)))?.value;
           if (!head) throw error;
         }

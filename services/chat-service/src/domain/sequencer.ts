@@ -46,7 +46,7 @@ import { sleep, updateKey, type ChatContext } from './context.js';
 import { keys } from './keys.js';
 import { isPublicChannel, notBefore, type IdempotencyRecord, type MemberList, type Message, type ReadMarker, type RoomHead } from './model.js';
 import type { CommitOutbox } from './outbox.js';
-import { WriteConflict, type ChatEvent, type Stored } from './ports.js';
+import { StateConflictError, type ChatEvent, type Versioned } from './ports.js';
 
 export interface SendInput {
   roomId: string;
@@ -160,7 +160,7 @@ export class MessageSequencer {
 
       // 1. The head and who may write.
       const read = await store.getMany<unknown>([headKey, keys.members(roomId)]);
-      const head = read.get(headKey) as Stored<RoomHead> | undefined;
+      const head = read.get(headKey) as Versioned<RoomHead> | undefined;
       if (!head) throw notFound(NO_SUCH_ROOM);
       const members = read.get(keys.members(roomId))?.value as MemberList | undefined;
       open = open.filter((pending) => {
@@ -241,7 +241,7 @@ export class MessageSequencer {
       try {
         await store.put(headKey, next, { etag: head.etag });
       } catch (error) {
-        if (!(error instanceof WriteConflict)) throw error;
+        if (!(error instanceof StateConflictError)) throw error;
         this.stats.conflicts++;
         continue;
       }

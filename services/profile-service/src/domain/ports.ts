@@ -5,15 +5,14 @@
  */
 import type { ProfileRecord, PublicProfile } from './profile.js';
 
-export interface Versioned<T> {
-  value: T;
-  /** Opaque version for optimistic concurrency. */
-  etag: string;
-}
+/** A value read with its version, and the error of a conditional write that lost its race: shared by every service's store. */
+import type { Versioned } from '@chat/platform';
+export { StateConflictError, type Versioned } from '@chat/platform';
 
 /**
  * Profiles by user id. Writes are optimistic: `create` only succeeds when the
- * key is absent, `replace` only when the stored version is still `etag`.
+ * key is absent, `replace` only when the stored version is still `etag`; a
+ * write that loses its race throws StateConflictError and writes nothing.
  *
  * @example
  * const found = await store.get(userId);
@@ -23,10 +22,10 @@ export interface ProfileStore {
   get(userId: string): Promise<Versioned<ProfileRecord> | undefined>;
   /** Every found profile of `userIds` in ONE store round trip; absent ids are missing from the map. */
   getMany(userIds: string[]): Promise<Map<string, ProfileRecord>>;
-  /** Creates the profile; false (nothing written) when one exists already. */
-  create(record: ProfileRecord): Promise<boolean>;
-  /** Replaces the profile; false (nothing written) when it changed since `etag` was read. */
-  replace(record: ProfileRecord, etag: string): Promise<boolean>;
+  /** Creates the profile; StateConflictError when one exists already. */
+  create(record: ProfileRecord): Promise<void>;
+  /** Replaces the profile; StateConflictError when it changed since `etag` was read. */
+  replace(record: ProfileRecord, etag: string): Promise<void>;
 }
 
 /** Domain events other services (the gateway's caches) react to. */

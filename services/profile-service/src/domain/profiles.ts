@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { AppError, notFound, unavailable, type Logger } from '@chat/platform';
 import { IMAGE_EXTENSIONS, sniffImageType } from './image.js';
-import type { AvatarStorage, ProfileEvents, ProfileStore } from './ports.js';
+import { StateConflictError, type AvatarStorage, type ProfileEvents, type ProfileStore } from './ports.js';
 import {
   IMAGE_TYPES,
   defaultRecord,
@@ -48,6 +48,17 @@ export interface ProfileServiceDeps {
 const MAX_ATTEMPTS = 8;
 
 const profileNotFound = () => notFound('No profile for this user');
+
+/** True when the conditional write went through, false when it lost its race (the caller re-reads). */
+async function wrote(write: Promise<void>): Promise<boolean> {
+  try {
+    await write;
+    return true;
+  } catch (error) {
+    if (error instanceof StateConflictError) return false;
+    throw error;
+  }
+}
 
 /**
  * Builds the profile use cases over their ports.
@@ -97,12 +108,12 @@ export function createProfileService(deps: ProfileServiceDeps) {
         const base = defaultRecord(vouched, { provisional: true });
         const next = change(base);
         if (!next) return { before: undefined, after: base, changed: false };
-        if (await store.create(next)) return { before: undefined, after: next, changed: true };
+        if (await wrote(store.create(next))) return { before: undefined, after: next, changed: true };
         continue;
       }
       const next = change(found.value);
       if (!next) return { before: found.value, after: found.value, changed: false };
-      if (await store.replace(next, found.etag)) return { before: found.value, after: next, changed: true };
+      if (await wrote(store.replace(next, found.etag))) return { before: found.value, after: next, changed: true };
     }
     throw new AppError('conflict', 'The profile kept changing while it was being updated; try again');
   }
@@ -120,7 +131,7 @@ export function createProfileService(deps: ProfileServiceDeps) {
         const found = await store.get(user.userId);
         if (!found) {
           const record = defaultRecord(user);
-          if (await store.create(record)) {
+          if (await wrote(store.create(record))) {
             await announce(record);
             return 'created';
           }
@@ -135,7 +146,7 @@ export function createProfileService(deps: ProfileServiceDeps) {
           displayName: provisional.userSetDisplayName ? current.displayName : (user.displayName ?? user.username),
           createdAt: user.createdAt,
         };
-        if (await store.replace(completed, found.etag)) {
+        if (await wrote(store.replace(completed, found.etag))) {
           await announce(completed);
           return 'completed';
         }

@@ -6,16 +6,17 @@
  * - `refresh:{sha256 of the token}`: the token's record (never the token);
  * - `session:{id}`: a session, i.e. one chain of rotated refresh tokens.
  */
-import { COMPONENTS, type Sidecar } from '@chat/platform';
+import { COMPONENTS, readVersioned, type Sidecar } from '@chat/platform';
 import type { RefreshRecord, SessionFamily, SessionStore } from '../../domain/ports.js';
 
 export function createDaprSessionStore(sidecar: Sidecar, store: string = COMPONENTS.stateStore): SessionStore {
+  const read = <T>(key: string) => readVersioned<T>(sidecar, store, key);
   return {
-    getRefresh: (tokenHash) => sidecar.state.get<RefreshRecord>(store, `refresh:${tokenHash}`),
+    getRefresh: (tokenHash) => read<RefreshRecord>(`refresh:${tokenHash}`),
     async saveRefresh(tokenHash, record, options) {
       await sidecar.state.save(store, `refresh:${tokenHash}`, record, { etag: options.etag, ttlSeconds: options.ttlSeconds });
     },
-    getFamily: (id) => sidecar.state.get<SessionFamily>(store, `session:${id}`),
+    getFamily: (id) => read<SessionFamily>(`session:${id}`),
     async saveFamily(family, options) {
       await sidecar.state.save(store, `session:${family.id}`, family, { etag: options.etag, ttlSeconds: options.ttlSeconds });
     },

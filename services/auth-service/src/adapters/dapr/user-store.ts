@@ -13,7 +13,7 @@
  * never by the error's kind.
  */
 import { createHash } from 'node:crypto';
-import { COMPONENTS, type Sidecar } from '@chat/platform';
+import { COMPONENTS, readVersioned, type Sidecar } from '@chat/platform';
 import type { Claim, ClaimKind, User, UserStore, Versioned } from '../../domain/ports.js';
 
 const userKey = (id: string) => `user:${id}`;
@@ -21,10 +21,11 @@ export const claimKey = (kind: ClaimKind, value: string): string =>
   kind === 'username' ? `username:${value}` : `email:${createHash('sha256').update(value).digest('hex')}`;
 
 export function createDaprUserStore(sidecar: Sidecar, store: string = COMPONENTS.stateStore): UserStore {
-  const findClaim = (kind: ClaimKind, value: string) => sidecar.state.get<Claim>(store, claimKey(kind, value));
+  const read = <T>(key: string) => readVersioned<T>(sidecar, store, key);
+  const findClaim = (kind: ClaimKind, value: string) => read<Claim>(claimKey(kind, value));
 
   return {
-    get: (id) => sidecar.state.get<User>(store, userKey(id)),
+    get: (id) => read<User>(userKey(id)),
 
     async create(user) {
       await sidecar.state.save(store, userKey(user.id), user);

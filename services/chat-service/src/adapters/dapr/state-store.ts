@@ -12,14 +12,14 @@
  *   ("-1"): the store's check-and-set script writes a key that does not
  *   exist and refuses one that does, as an ETag mismatch (409, not retried).
  * - Lost races come back as 409 or, on some stores, 500 with a store message;
- *   the sidecar client maps both to StateConflictError, and this adapter to
- *   the domain's WriteConflict.
+ *   the sidecar client maps both to StateConflictError, which this adapter
+ *   passes on as the port's lost-race error.
  * - Multi-key transactions are used only for writes that cannot conflict
  *   (`writeNew`): a Redis MULTI is not rolled back when one of its operations
  *   loses an ETag race, and daprd retries a failed transaction as a whole.
  */
-import { COMPONENTS, StateConflictError, type Logger, type SaveOptions, type Sidecar } from '@chat/platform';
-import { WriteConflict, type KeyValueStore, type Stored, type WriteCondition } from '../../domain/ports.js';
+import { COMPONENTS, StateConflictError, asVersioned, type Logger, type SaveOptions, type Sidecar } from '@chat/platform';
+import type { KeyValueStore, Versioned, WriteCondition } from '../../domain/ports.js';
 
 /** How "write only if absent" is expressed to the store. */
 export type InsertMode = 'first-write' | 'etag-sentinel';
@@ -63,27 +63,22 @@ export function createDaprStateStore(options: DaprStateStoreOptions): KeyValueSt
     return (await insertMode()) === 'etag-sentinel' ? { etag: ABSENT_ETAG } : { firstWrite: true };
   }
 
-  const conflictAs = (error: unknown): never => {
-    if (error instanceof StateConflictError) throw new WriteConflict(error.message, { cause: error });
-    throw error;
-  };
-
-  async function getMany<T>(keys: string[]): Promise<Map<string, Stored<T>>> {
+  async function getMany<T>(keys: string[]): Promise<Map<string, Versioned<T>>> {
     const found = await sidecar.state.getBulk<T>(store, [...new Set(keys)]);
-    const out = new Map<string, Stored<T>>();
-    for (const [key, item] of found) out.set(key, { value: item.value, etag: item.etag ?? '' });
+    const out = new Map<string, Versioned<T>>();
+    for (const [key, item] of found) out.set(key, asVersioned(item));
     return out;
   }
 
   async function put<T>(key: string, value: T, condition?: WriteCondition): Promise<void> {
-    await sidecar.state.save(store, key, value, await saveOptions(condition)).catch(conflictAs);
+    await sidecar.state.save(store, key, value, await saveOptions(condition));
   }
 
   return {
     insertMode,
     getMany,
 
-    async get<T>(key: string): Promise<Stored<T> | undefined> {
+    async get<T>(key: string): Promise<Versioned<T> | undefined> {
       return (await getMany<T>([key])).get(key);
     },
 
@@ -102,7 +97,7 @@ export function createDaprStateStore(options: DaprStateStoreOptions): KeyValueSt
         for (const item of items) {
           if (found.has(item.key)) continue;
           await put(item.key, item.value, { ifAbsent: true }).catch((e: unknown) => {
-            if (!(e instanceof WriteConflict)) throw e;
+            if (!(e instanceof StateConflictError)) throw e;
           });
         }
       }
@@ -118,7 +113,7 @@ export function createDaprStateStore(options: DaprStateStoreOptions): KeyValueSt
     },
 
     async delete(key: string): Promise<void> {
-      await sidecar.state.delete(store, key).catch(conflictAs);
+      await sidecar.state.delete(store, key);
     },
   };
 }

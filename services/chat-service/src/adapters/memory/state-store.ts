@@ -3,7 +3,7 @@
  * the Dapr adapter. `faults` lets a test make writes fail, and `beforeWrite`
  * lets it interleave another writer at an exact point.
  */
-import { WriteConflict, type KeyValueStore, type Stored, type WriteCondition } from '../../domain/ports.js';
+import { StateConflictError, type KeyValueStore, type Versioned, type WriteCondition } from '../../domain/ports.js';
 
 export interface MemoryStateStore extends KeyValueStore {
   readonly data: Map<string, { value: unknown; version: number }>;
@@ -26,7 +26,7 @@ export function createMemoryStateStore(): MemoryStateStore {
 
     async getMany<T>(keys: string[]) {
       await tick();
-      const out = new Map<string, Stored<T>>();
+      const out = new Map<string, Versioned<T>>();
       for (const key of keys) {
         const item = data.get(key);
         if (item) out.set(key, { value: clone(item.value as T), etag: String(item.version) });
@@ -44,11 +44,11 @@ export function createMemoryStateStore(): MemoryStateStore {
       const current = data.get(key);
       if (condition && 'ifAbsent' in condition && current) {
         self.conflicts++;
-        throw new WriteConflict(`${key} exists`);
+        throw new StateConflictError(`${key} exists`);
       }
       if (condition && 'etag' in condition && (!current || String(current.version) !== condition.etag)) {
         self.conflicts++;
-        throw new WriteConflict(`${key} changed`);
+        throw new StateConflictError(`${key} changed`);
       }
       data.set(key, { value: clone(value), version: (current?.version ?? 0) + 1 });
     },
@@ -56,7 +56,7 @@ export function createMemoryStateStore(): MemoryStateStore {
     async insertMissing(items) {
       for (const item of items) {
         await self.put(item.key, item.value, { ifAbsent: true }).catch((e: unknown) => {
-          if (!(e instanceof WriteConflict)) throw e;
+          if (!(e instanceof StateConflictError)) throw e;
           self.conflicts--; // not a lost race: the key was there already
         });
       }

@@ -6,8 +6,8 @@
  * update with one): on Redis a first-write create is only refused when the
  * existing key was itself written with first-write, so all writes must be.
  */
-import { COMPONENTS, StateConflictError, type Sidecar } from '@chat/platform';
-import type { ProfileStore, Versioned } from '../../domain/ports.js';
+import { COMPONENTS, readVersioned, type Sidecar } from '@chat/platform';
+import type { ProfileStore } from '../../domain/ports.js';
 import type { ProfileRecord } from '../../domain/profile.js';
 
 const KEY_PREFIX = 'profile:';
@@ -15,12 +15,7 @@ export const profileKey = (userId: string): string => `${KEY_PREFIX}${userId}`;
 
 export function daprProfileStore(sidecar: Sidecar, storeName: string = COMPONENTS.stateStore): ProfileStore {
   return {
-    async get(userId) {
-      const item = await sidecar.state.get<ProfileRecord>(storeName, profileKey(userId));
-      if (!item) return undefined;
-      // The ETag is always there for a found key on the stores this platform uses.
-      return { value: item.value, etag: item.etag ?? '' } satisfies Versioned<ProfileRecord>;
-    },
+    get: (userId) => readVersioned<ProfileRecord>(sidecar, storeName, profileKey(userId)),
 
     async getMany(userIds) {
       // One call to the sidecar's bulk API, whatever the number of ids.
@@ -31,23 +26,11 @@ export function daprProfileStore(sidecar: Sidecar, storeName: string = COMPONENT
     },
 
     async create(record) {
-      try {
-        await sidecar.state.save(storeName, profileKey(record.userId), record, { firstWrite: true });
-        return true;
-      } catch (error) {
-        if (error instanceof StateConflictError) return false;
-        throw error;
-      }
+      await sidecar.state.save(storeName, profileKey(record.userId), record, { firstWrite: true });
     },
 
     async replace(record, etag) {
-      try {
-        await sidecar.state.save(storeName, profileKey(record.userId), record, { etag });
-        return true;
-      } catch (error) {
-        if (error instanceof StateConflictError) return false;
-        throw error;
-      }
+      await sidecar.state.save(storeName, profileKey(record.userId), record, { etag });
     },
   };
 }

@@ -3,7 +3,7 @@
  * Dapr-backed ones (optimistic concurrency, absent keys) and count calls so a
  * test can see what a use case costs.
  */
-import type { AvatarStorage, ProfileEvents, ProfileStore, Versioned } from '../../domain/ports.js';
+import { StateConflictError, type AvatarStorage, type ProfileEvents, type ProfileStore, type Versioned } from '../../domain/ports.js';
 import type { ProfileRecord, PublicProfile } from '../../domain/profile.js';
 
 export interface MemoryProfileStore extends ProfileStore {
@@ -35,15 +35,13 @@ export function memoryProfileStore(): MemoryProfileStore {
     },
     async create(record) {
       calls.create++;
-      if (records.has(record.userId)) return false;
+      if (records.has(record.userId)) throw new StateConflictError(`${record.userId} exists`);
       records.set(record.userId, { value: copy(record), etag: String(++version) });
-      return true;
     },
     async replace(record, etag) {
       calls.replace++;
-      if (records.get(record.userId)?.etag !== etag) return false;
+      if (records.get(record.userId)?.etag !== etag) throw new StateConflictError(`${record.userId} changed`);
       records.set(record.userId, { value: copy(record), etag: String(++version) });
-      return true;
     },
   };
 }

@@ -18,7 +18,7 @@ import type { EventGuard, Rate } from './limits.js';
 import type { Membership } from './membership.js';
 import { roomIdsOf, type PresenceTracker } from './presence-tracker.js';
 import { RateLimiter } from './rate-limiter.js';
-import type { RoomSequencer } from './sequencer.js';
+import type { DeliveryOrderer } from './delivery-orderer.js';
 import { expiryWatch, handshake, refusal, type TokenVerifier } from './session.js';
 import type { RealtimeServer, RealtimeSocket } from './types.js';
 
@@ -42,7 +42,7 @@ export interface ConnectionDeps {
   membership: Membership;
   guard: EventGuard;
   presence: PresenceTracker;
-  sequencer: RoomSequencer;
+  sequencer: DeliveryOrderer;
   /** A message a socket sent and chat-service stored. */
   sent: (message: ChatMessage) => void;
   /** The client's address behind a handshake request. */

@@ -1,11 +1,11 @@
 /**
  * New messages to the sockets of their room, in `seq` order per room (the
- * RoomSequencer), each emit a span of the trace its message came in.
+ * DeliveryOrderer), each emit a span of the trace its message came in.
  */
 import { randomUUID } from 'node:crypto';
 import { activeSpan, metrics, secondsSince, SOCKET_ROOMS, startSpan, withSpanContext, type ChatMessage, type Logger, type SpanContext } from '@chat/platform';
 import type { ChatApi } from './chat-api.js';
-import { RoomSequencer } from './sequencer.js';
+import { DeliveryOrderer } from './delivery-orderer.js';
 import type { RealtimeServer } from './types.js';
 
 export interface MessageDeliveryDeps {
@@ -19,7 +19,7 @@ export interface MessageDeliveryDeps {
 export interface MessageDelivery {
   /** A stored message, from a fanout delivery or from the socket send that stored it. */
   arrived(message: ChatMessage): void;
-  sequencer: RoomSequencer;
+  sequencer: DeliveryOrderer;
 }
 
 /** Emits a real-time event as a span of its trace, and measures how late it is. */
@@ -42,7 +42,7 @@ export function messageDelivery({ io, chat, logger, reorderWindowMs, gapHoldMs }
    */
   const messageTraces = new WeakMap<ChatMessage, SpanContext>();
 
-  const sequencer = new RoomSequencer({
+  const sequencer = new DeliveryOrderer({
     windowMs: reorderWindowMs,
     unreadableHoldMs: gapHoldMs,
     logger,

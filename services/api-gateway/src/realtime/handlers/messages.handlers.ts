@@ -6,7 +6,7 @@ import type { RealtimeSocket } from '../types.js';
 export interface MessageHandlerDeps {
   chat: ChatApi;
   logger: Logger;
-  /** A message this replica just stored: fed to the room's sequencer at once, before pub/sub brings it back. */
+  /** A message this replica just stored: fed to the delivery orderer at once, before pub/sub brings it back. */
   sent: (message: ChatMessage) => void;
   /** A socket here was sent a room's history up to its end (`lastSeq`): where the room's live delivery can start. */
   synced: (roomId: string, lastSeq: number) => void;

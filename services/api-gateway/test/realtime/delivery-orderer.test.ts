@@ -1,7 +1,7 @@
 import test from 'ava';
 import { createLogger, type ChatMessage } from '@chat/platform';
 import { waitFor } from '@chat/devkit/testing';
-import { RoomSequencer } from '../../src/realtime/sequencer.js';
+import { DeliveryOrderer } from '../../src/realtime/delivery-orderer.js';
 
 const logger = createLogger({ name: 'test', level: 'silent' });
 
@@ -25,7 +25,7 @@ function setup(
 ) {
   const emitted: number[] = [];
   const fetches: Array<[string, number, number]> = [];
-  const sequencer = new RoomSequencer({
+  const sequencer = new DeliveryOrderer({
     windowMs: options.windowMs ?? 30,
     ...(options.unreadableHoldMs === undefined ? {} : { unreadableHoldMs: options.unreadableHoldMs }),
     ...(options.idleMs === undefined ? {} : { idleMs: options.idleMs }),
@@ -109,7 +109,7 @@ test('when an edit arrives before the message it edits, it runs right after that
 
 test('when rooms interleave, each room keeps its own order', (t) => {
   const seen: string[] = [];
-  const s2 = new RoomSequencer({ windowMs: 10_000, logger, emit: (m) => seen.push(`${m.roomId}:${m.seq}`), fetchAfter: async () => [] });
+  const s2 = new DeliveryOrderer({ windowMs: 10_000, logger, emit: (m) => seen.push(`${m.roomId}:${m.seq}`), fetchAfter: async () => [] });
   t.teardown(() => s2.close());
   s2.push(message(1, 'a'));
   s2.push(message(1, 'b'));

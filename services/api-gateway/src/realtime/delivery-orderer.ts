@@ -1,6 +1,6 @@
 import type { ChatMessage, Logger } from '@chat/platform';
 
-export interface SequencerOptions {
+export interface DeliveryOrdererOptions {
   /** How long a gap may stay open before it is filled from history (and how long a room's first events are held). */
   windowMs: number;
   /** Delivers one message to the room's sockets; called in strict `seq` order per room. */
@@ -58,15 +58,15 @@ const HISTORY_PAGE = 100;
  * order, start from the lowest; a `sync` answered here gives the start at
  * once instead (`synced`).
  */
-export class RoomSequencer {
+export class DeliveryOrderer {
   private readonly rooms = new Map<string, RoomState>();
   /** The next seq of idle rooms (insertion order: oldest first). */
   private readonly idleNext = new Map<string, number>();
   private readonly sweeper: NodeJS.Timeout;
   private closed = false;
-  private readonly options: SequencerOptions;
+  private readonly options: DeliveryOrdererOptions;
 
-  constructor(options: SequencerOptions) {
+  constructor(options: DeliveryOrdererOptions) {
     this.options = options;
     const idleMs = options.idleMs ?? 5 * 60_000;
     this.sweeper = setInterval(() => this.sweep(idleMs), Math.min(idleMs, 60_000));

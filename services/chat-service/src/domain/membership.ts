@@ -106,9 +106,9 @@ export function createMembership(ctx: ChatContext, records: RoomRecords) {
       const others = [...new Set(input.memberIds ?? [])].filter((m) => m !== userId);
       const list: MemberList = {
         version: 1,
-        members: Object.fromEntries([
-          [userId, { role: 'owner' as Role, joinedAt: at }],
-          ...others.map((m) => [m, { role: 'member' as Role, joinedAt: at }]),
+        members: Object.fromEntries<MemberList['members'][string]>([
+          [userId, { role: 'owner', joinedAt: at }],
+          ...others.map((m) => [m, { role: 'member', joinedAt: at }] as const),
         ]),
       };
       const head: RoomHead = {

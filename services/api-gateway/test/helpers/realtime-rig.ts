@@ -127,7 +127,10 @@ export class FakeChat implements ChatApi {
   async sendBatch(_requestId: string, roomId: string, sends: BatchedSend[]) {
     return Promise.all(
       sends.map(({ caller, body, clientMsgId }) =>
-        this.send(caller, roomId, { body, clientMsgId }).catch((error: unknown) => (error instanceof AppError ? error : Promise.reject(error))),
+        this.send(caller, roomId, { body, clientMsgId }).catch((error: unknown) => {
+          if (error instanceof AppError) return error;
+          throw error;
+        }),
       ),
     );
   }

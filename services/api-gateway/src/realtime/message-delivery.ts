@@ -18,7 +18,7 @@ export interface MessageDeliveryDeps {
 
 export interface MessageDelivery {
   /** A stored message, from a fanout delivery or from the socket send that stored it. */
-  arrived(message: ChatMessage): void;
+  arrived: (message: ChatMessage) => void;
   sequencer: DeliveryOrderer;
 }
 

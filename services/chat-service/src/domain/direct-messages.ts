@@ -6,8 +6,8 @@ import { StateConflictError } from './ports.js';
 import { newHeadState, type RoomRecords } from './room-records.js';
 
 export function createDirectMessages(ctx: ChatContext, records: RoomRecords) {
-  const { store, publisher } = ctx;
-  const { nowIso, view, indexRoom, event, membershipEvent } = records;
+  const { store } = ctx;
+  const { nowIso, view, indexRoom, event, membershipEvent, deriveThenAnnounce } = records;
   return {
     /**
      * The one direct-message room of two users. Its id comes from the pair,
@@ -54,15 +54,16 @@ export function createDirectMessages(ctx: ChatContext, records: RoomRecords) {
         await store.insertMissing([{ key: keys.members(roomId), value: list }]);
       }
       const room = toRoom(head);
-      const published = created
-        ? publisher.publish([
-            event('room.created', roomId, userId, room),
-            membershipEvent('room.member_joined', roomId, userId, userId, 1),
-            membershipEvent('room.member_joined', roomId, userId, otherId, 1),
-          ])
-        : undefined;
-      await Promise.all([indexRoom(userId, roomId, 'member'), indexRoom(otherId, roomId, 'member')]);
-      await published;
+      await deriveThenAnnounce(
+        [indexRoom(userId, roomId, 'member'), indexRoom(otherId, roomId, 'member')],
+        created
+          ? [
+              event('room.created', roomId, userId, room),
+              membershipEvent('room.member_joined', roomId, userId, userId, 1),
+              membershipEvent('room.member_joined', roomId, userId, otherId, 1),
+            ]
+          : [],
+      );
       return room;
     },
   };

@@ -35,7 +35,7 @@ export type RoomDetail = Room & { members: Array<{ userId: string; role: Role }>
 
 export function createMembership(ctx: ChatContext, records: RoomRecords) {
   const { store, publisher } = ctx;
-  const { nowIso, view, changeMembers, syncHead, indexRoom, listInDirectory, event, membershipEvent } = records;
+  const { nowIso, view, changeMembers, syncHead, indexRoom, listInDirectory, event, membershipEvent, deriveThenAnnounce } = records;
 
   /**
    * Removes a member; hands an owner's room on. Once the member list (the
@@ -79,8 +79,9 @@ export function createMembership(ctx: ChatContext, records: RoomRecords) {
 
   /**
    * Adds a member (if not one yet) and everything derived. `room.member_joined`
-   * goes out as soon as the member list has changed; a derived copy that
-   * cannot be written fails the request, and repeating it repairs them.
+   * goes out once the derived copies were written or failed (it goes out
+   * whenever the member list has changed); a derived copy that cannot be
+   * written fails the request, and repeating it repairs them.
    */
   async function addMember(actorId: string, roomId: string, userId: string): Promise<RoomHead | undefined> {
     let role = 'member' as Role;
@@ -90,11 +91,12 @@ export function createMembership(ctx: ChatContext, records: RoomRecords) {
       role = Object.keys(current.members).length === 0 ? 'owner' : 'member';
       return { ...current, members: { ...current.members, [userId]: { role, joinedAt: nowIso() } } };
     });
-    const joined = changed ? publisher.publish([membershipEvent('room.member_joined', roomId, actorId, userId, list.version)]) : undefined;
-    const head = await syncHead(roomId, list);
-    await indexRoom(userId, roomId, list.members[userId]?.role ?? role);
+    let head: RoomHead | undefined;
+    await deriveThenAnnounce(
+      [syncHead(roomId, list).then((synced) => (head = synced)), indexRoom(userId, roomId, list.members[userId]?.role ?? role)],
+      changed ? [membershipEvent('room.member_joined', roomId, actorId, userId, list.version)] : [],
+    );
     if (changed && role === 'owner' && head) await publisher.publish([event('room.updated', roomId, actorId, toRoom(head))]);
-    await joined;
     return head ?? (await store.get<RoomHead>(keys.head(roomId)))?.value;
   }
 
@@ -126,17 +128,11 @@ export function createMembership(ctx: ChatContext, records: RoomRecords) {
         { key: keys.members(id), value: list },
       ]);
       const room = toRoom(head);
-      // The member list exists: the members' sockets may join now, whatever happens to the indexes.
-      const published = publisher.publish([
-        event('room.created', id, userId, room),
-        ...[userId, ...others].map((m) => membershipEvent('room.member_joined', id, userId, m, list.version)),
-      ]);
-      await Promise.all([
-        indexRoom(userId, id, 'owner'),
-        ...others.map((m) => indexRoom(m, id, 'member')),
-        ...(input.visibility === 'public' ? [listInDirectory(id, input.name)] : []),
-      ]);
-      await published;
+      // The member list exists: the members' sockets join whatever happens to the indexes.
+      await deriveThenAnnounce(
+        [indexRoom(userId, id, 'owner'), ...others.map((m) => indexRoom(m, id, 'member')), ...(input.visibility === 'public' ? [listInDirectory(id, input.name)] : [])],
+        [event('room.created', id, userId, room), ...[userId, ...others].map((m) => membershipEvent('room.member_joined', id, userId, m, list.version))],
+      );
       return room;
     },
 

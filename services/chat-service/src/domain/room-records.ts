@@ -79,7 +79,20 @@ export function createRoomRecords(ctx: ChatContext) {
     membersVersion: number,
   ): ChatEvent => ({ ...event(topic, roomId, actorId, { roomId, userId }), membersVersion });
 
-  return { nowIso, view, changeMembers, syncHead, indexRoom, listInDirectory, event, membershipEvent };
+  /**
+   * Writes the derived copies, then publishes the events whatever became of
+   * them (the member list has changed: live sockets must follow it), then
+   * fails with the first copy that could not be written. Events after the
+   * copies: a client that hears it joined and lists its rooms finds the room.
+   */
+  async function deriveThenAnnounce(derived: Array<Promise<unknown>>, events: ChatEvent[]): Promise<void> {
+    const outcomes = await Promise.allSettled(derived);
+    if (events.length > 0) await ctx.publisher.publish(events);
+    const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+
+  return { nowIso, view, changeMembers, syncHead, indexRoom, listInDirectory, event, membershipEvent, deriveThenAnnounce };
 }
 
 export type RoomRecords = ReturnType<typeof createRoomRecords>;

@@ -245,3 +245,29 @@ test('when a member is removed, added and removed again, each membership event c
     ['room.member_left', 4],
   ]);
 });
+
+test('when a user hears member_joined about themselves, the room is already in their list: invited, added at creation, or in a new dm', async (t) => {
+  const chat = memoryChat();
+  const [owner, invited, founding, other] = [uid(), uid(), uid(), uid()];
+  // What each user's room list held at the moment their member_joined was published.
+  const seenAtEvent: Array<{ userId: string; roomId: string; listed: boolean }> = [];
+  const publish = chat.publisher.publish.bind(chat.publisher);
+  chat.publisher.publish = async (events) => {
+    for (const e of events.filter((e) => e.topic === 'room.member_joined')) {
+      const { userId } = e.data as { userId: string };
+      seenAtEvent.push({ userId, roomId: e.roomId, listed: (await chat.rooms.list(userId)).some((r) => r.id === e.roomId) });
+    }
+    return publish(events);
+  };
+  const created = await chat.rooms.create(owner, { name: 'r', visibility: 'private', memberIds: [founding] });
+  await chat.rooms.invite(owner, created.id, invited);
+  const dm = await chat.rooms.openDm(owner, other);
+  const expected = [
+    { userId: owner, roomId: created.id },
+    { userId: founding, roomId: created.id },
+    { userId: invited, roomId: created.id },
+    { userId: owner, roomId: dm.id },
+    { userId: other, roomId: dm.id },
+  ];
+  t.deepEqual(seenAtEvent, expected.map((e) => ({ ...e, listed: true })));
+});

@@ -13,6 +13,7 @@ ARG NODE_IMAGE=node:20-bookworm-slim
 FROM ${NODE_IMAGE} AS manifests
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
+COPY packages/contract/package.json packages/contract/
 COPY packages/platform/package.json packages/platform/
 # Development tooling (npm start's runtime, the test harness): only its
 # manifest, for the lockfile; its libraries are devDependencies, so the
@@ -31,6 +32,8 @@ FROM manifests AS build
 RUN npm ci --no-audit --no-fund --ignore-scripts
 COPY tsconfig.base.json ./
 COPY scripts/build-workspace.mjs scripts/
+COPY packages/contract/tsconfig.build.json packages/contract/
+COPY packages/contract/src packages/contract/src
 COPY packages/platform/tsconfig.build.json packages/platform/
 COPY packages/platform/src packages/platform/src
 COPY services/api-gateway/tsconfig.build.json services/api-gateway/
@@ -52,6 +55,8 @@ ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=production-deps /app/package.json ./
 COPY --from=production-deps /app/node_modules node_modules
+COPY --from=build /app/packages/contract/package.json packages/contract/
+COPY --from=build /app/packages/contract/dist packages/contract/dist
 COPY --from=build /app/packages/platform/package.json packages/platform/
 COPY --from=build /app/packages/platform/dist packages/platform/dist
 COPY --from=build /app/services/api-gateway/package.json services/api-gateway/

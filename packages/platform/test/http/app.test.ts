@@ -2,14 +2,16 @@ import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import test from 'ava';
-import { AppError, createHttpApp, createLogger, finishApp, validate, object, str } from '@chat/platform';
+import { Type } from '@sinclair/typebox';
+import { Text } from '@chat/contract';
+import { AppError, createHttpApp, createLogger, finishApp, validate } from '@chat/platform';
 
 const logger = createLogger({ name: 'test', level: 'silent' });
 
 async function serve(t: { teardown: (fn: () => void) => void }, appApiToken?: string): Promise<string> {
   const { app, router } = createHttpApp({ logger, appApiToken });
   router.post('/echo', (ctx) => {
-    ctx.body = validate(ctx.request.body, object({ name: str({ min: 1, max: 5 }) }));
+    ctx.body = validate(ctx.request.body, Type.Object({ name: Text({ minLength: 1, maxLength: 5 }) }, { additionalProperties: false }));
   });
   router.get('/boom', () => {
     throw new Error('secret internals');

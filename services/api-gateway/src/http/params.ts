@@ -1,18 +1,15 @@
 import type Router from '@koa/router';
-import { query, seq, uuid, validate, type QueryInput, type RequestState, type Rule } from '@chat/platform';
+import { PathParams, type TSchema } from '@chat/contract';
+import { query, validateParam, type QueryInput, type RequestState } from '@chat/platform';
 
 /**
- * The rule of every path parameter the gateway's routes use. A value is
- * checked (and normalised) before any handler runs, so nothing a client
+ * The schema of every path parameter the gateway's routes use (the
+ * contract's PathParams). A value is checked (and normalised) before any handler runs, so nothing a client
  * writes in a path reaches a service unless it is a well-formed id or
  * number: no encoded separator (`%2F..`), dot segment or out-of-range
  * number is ever forwarded.
  */
-const PARAM_RULES: Record<string, Rule<unknown>> = {
-  roomId: uuid,
-  userId: uuid,
-  seq: seq(),
-};
+const PARAM_RULES: Record<string, TSchema> = PathParams;
 
 /**
  * Validates every path parameter of `router`'s routes with PARAM_RULES
@@ -28,7 +25,7 @@ export function validateParams(router: Router<RequestState>): Router<RequestStat
   }
   for (const [name, rule] of Object.entries(PARAM_RULES)) {
     router.param(name, (value, ctx, next) => {
-      ctx.params[name] = String(validate(value, rule, `params.${name}`));
+      ctx.params[name] = String(validateParam(value, rule, name));
       return next();
     });
   }
@@ -40,7 +37,7 @@ export function validateParams(router: Router<RequestState>): Router<RequestStat
  * them as a query string to forward (`?a=1&b=2`, or '' when none): only
  * checked values ever reach a service; parameters not in `shape` are dropped.
  */
-export function forwardedQuery<S extends Record<string, Rule<unknown>>>(input: QueryInput, shape: S): string {
+export function forwardedQuery<S extends Record<string, TSchema>>(input: QueryInput, shape: S): string {
   const checked = query(input, shape);
   const search = new URLSearchParams();
   for (const [name, value] of Object.entries(checked)) if (value !== undefined) search.set(name, String(value));

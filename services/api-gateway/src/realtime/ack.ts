@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { inSpan, isAppError, metrics, validate, type AckError, type AckResponse, type Logger, type Rule } from '@chat/platform';
+import type { Static, TSchema } from '@chat/contract';
+import { inSpan, isAppError, metrics, validate, type AckError, type AckResponse, type Logger } from '@chat/platform';
 import type { RealtimeSocket } from './types.js';
 
 /**
@@ -32,15 +33,15 @@ export interface CommandContext {
 }
 
 /**
- * Registers a client command: validates the payload with `rule`, runs it,
+ * Registers a client command: validates the payload with its contract schema, runs it,
  * and always answers the ack with `{ok: true, ...result}` or `{ok: false,
  * error}`. A client that passed no ack gets nothing (typing).
  */
-export function command<P, R extends object>(
+export function command<S extends TSchema, R extends object>(
   socket: RealtimeSocket,
   event: string,
-  rule: Rule<P>,
-  run: (payload: P, context: CommandContext) => Promise<R>,
+  schema: S,
+  run: (payload: Static<S>, context: CommandContext) => Promise<R>,
   options: { logger: Logger; quiet?: boolean },
 ): void {
   const on = socket.on.bind(socket) as unknown as (event: string, listener: (...args: unknown[]) => void) => void;
@@ -66,7 +67,7 @@ export function command<P, R extends object>(
     void inSpan(`socket ${event}`, { kind: 'SERVER', parent: null, tags: { 'socket.event': event } }, async (span): Promise<AckResponse<R>> => {
       let response: AckResponse<R>;
       try {
-        const input = validate(payload, rule, 'payload');
+        const input = validate(payload, schema, 'payload');
         const result = await run(input, context);
         response = { ok: true, ...result };
       } catch (error) {

@@ -1,20 +1,12 @@
 /**
- * Validation of what reaches the service: PATCH bodies (strict: unknown
- * fields refused, lengths in code points, https: URLs only), the
+ * Validation of what reaches the service: PATCH bodies (the contract's
+ * ProfilePatch: unknown fields refused, lengths in code points, https: URLs
+ * only), the
  * `user.registered` event data, ids, and the user the gateway vouches for.
  */
-import {
-  codePoints,
-  nullable,
-  object,
-  oneOf,
-  str,
-  validate,
-  validationFailed,
-  type ErrorDetail,
-  type Rule,
-} from '@chat/platform';
-import { LIMITS, NOTIFICATIONS, THEMES, type RegisteredUser } from '../domain/profile.js';
+import { check, DisplayName, ProfilePatch as ProfilePatchSchema } from '@chat/contract';
+import { validate, validationFailed, type ErrorDetail } from '@chat/platform';
+import { LIMITS, type RegisteredUser } from '../domain/profile.js';
 import type { ProfilePatch } from '../domain/profiles.js';
 
 /** User ids are opaque (UUIDs from auth-service); this is what a state key and an object name can safely hold. */
@@ -23,48 +15,10 @@ export const isUserId = (value: unknown): value is string => typeof value === 's
 
 const USERNAME = /^[a-z0-9_.-]{3,32}$/;
 
-const httpsUrl: Rule<string> = (value, path, details) => {
-  if (typeof value !== 'string') {
-    details.push({ path, message: 'must be a string or null' });
-    return undefined;
-  }
-  if (codePoints(value) > LIMITS.avatarUrlMax) {
-    details.push({ path, message: `must be at most ${LIMITS.avatarUrlMax} characters` });
-    return undefined;
-  }
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    details.push({ path, message: 'must be an absolute https: URL' });
-    return undefined;
-  }
-  if (url.protocol !== 'https:' || url.hostname === '') {
-    details.push({ path, message: 'must be an https: URL' });
-  } else if (url.username !== '' || url.password !== '') {
-    details.push({ path, message: 'must not carry credentials' });
-  } else {
-    return value;
-  }
-  return undefined;
-};
-
-const displayName = str({ trim: true, min: 1, max: LIMITS.displayNameMax, noControl: true, pattern: /^[^\n\t]*$/, patternMessage: 'must be one line' });
-
-const patchRule = object(
-  {
-    displayName,
-    bio: str({ max: LIMITS.bioMax, noControl: true }),
-    avatarUrl: nullable(httpsUrl),
-    settings: object({ theme: oneOf(...THEMES), notifications: oneOf(...NOTIFICATIONS) }, ['theme', 'notifications']),
-  },
-  ['displayName', 'bio', 'avatarUrl', 'settings'],
-);
-
 /** A PATCH body; throws validation_failed listing every bad field. */
 export function parsePatch(body: unknown): ProfilePatch {
   if (body === undefined) throw validationFailed([{ path: 'body', message: 'is required' }]);
-  const patch = validate(body, patchRule);
+  const patch = validate(body, ProfilePatchSchema);
   // exactOptionalPropertyTypes: drop the keys that were absent.
   const out: ProfilePatch = {};
   if (patch.displayName !== undefined) out.displayName = patch.displayName;
@@ -78,13 +32,13 @@ export function parsePatch(body: unknown): ProfilePatch {
   return out;
 }
 
-const isoTimestamp: Rule<string> = (value, path, details) => {
+function isoTimestamp(value: unknown, path: string, details: ErrorDetail[]): string | undefined {
   if (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(value) && !Number.isNaN(Date.parse(value))) {
     return new Date(value).toISOString();
   }
   details.push({ path, message: 'must be an ISO-8601 timestamp' });
   return undefined;
-};
+}
 
 /**
  * The data of a `user.registered` event: `{userId, username, email,
@@ -106,9 +60,8 @@ export function parseUserRegistered(data: unknown): RegisteredUser {
   if (!username) details.push({ path: 'data.username', message: 'must be a username (3-32 of a-z 0-9 _ . -)' });
   const createdAt = isoTimestamp(input['createdAt'], 'data.createdAt', details);
   if (details.length > 0 || !userId || !username || !createdAt) throw validationFailed(details, 'Malformed user.registered event');
-  const nameDetails: ErrorDetail[] = [];
-  const name = input['displayName'] == null ? undefined : displayName(input['displayName'], 'data.displayName', nameDetails);
-  return { userId, username, createdAt, ...(name !== undefined && nameDetails.length === 0 ? { displayName: name } : {}) };
+  const name = input['displayName'] == null ? undefined : check(DisplayName, input['displayName'], { path: 'data.displayName' });
+  return { userId, username, createdAt, ...(name?.ok ? { displayName: name.value } : {}) };
 }
 
 /** Headers with which the gateway vouches for a registered user whose profile may not exist yet. */

@@ -1,3 +1,4 @@
+import * as contract from '@chat/contract';
 import { schemaRef } from './common.js';
 import { socketAckError } from './realtime.js';
 import type { Header, OpenApiDocument, Parameter, Schema } from './types.js';
@@ -18,8 +19,6 @@ export const ERROR_CODES = [
   'internal',
 ] as const;
 
-/** Control characters other than newline (U+000A) and tab (U+0009) are refused in message bodies. */
-const NO_CONTROL_NOT_BLANK = String.raw`^(?=[\s\S]*\S)[^\u0000-\u0008\u000B-\u001F\u007F-\u009F]*$`;
 
 const SERVICES = ['api-gateway', 'auth-service', 'profile-service', 'chat-service'] as const;
 const serviceStatus: Schema = { type: 'string', enum: ['ok', 'down'] };
@@ -94,22 +93,6 @@ const roomProperties: Record<string, Schema> = {
 };
 const ROOM_REQUIRED = ['id', 'kind', 'name', 'topic', 'visibility', 'ownerId', 'memberCount', 'lastSeq', 'createdAt', 'updatedAt'];
 
-/** Control characters are refused in room names and topics. */
-const NO_CONTROL = String.raw`^[^\u0000-\u001F\u007F-\u009F]*$`;
-const roomName: Schema = {
-  type: 'string',
-  minLength: 1,
-  maxLength: 64,
-  pattern: String.raw`^[^\u0000-\u001F\u007F-\u009F]*\S[^\u0000-\u001F\u007F-\u009F]*$`,
-  description: '1–64 characters after trimming; no control characters.',
-  examples: ['general'],
-};
-const roomTopic: Schema = {
-  type: 'string',
-  maxLength: 500,
-  pattern: NO_CONTROL,
-  description: 'At most 500 characters after trimming; no control characters.',
-};
 
 const room = (extra: Record<string, Schema> = {}, extraRequired: string[] = []): Schema => ({
   type: 'object',
@@ -117,17 +100,26 @@ const room = (extra: Record<string, Schema> = {}, extraRequired: string[] = []):
   properties: { ...roomProperties, ...extra },
 });
 
-const messageBody: Schema = {
-  type: 'string',
-  minLength: 1,
-  maxLength: 4000,
-  pattern: NO_CONTROL_NOT_BLANK,
-  description:
-    '1–4000 characters (Unicode code points) after trimming leading and trailing white space; a body that is only white space is refused. Control characters other than newline and tab are refused.',
-  examples: ['Hello, room!'],
-};
 
 const schemas: Record<string, Schema> = {
+  // Request bodies and their parts: generated from the contract (@chat/contract), the schemas the services check with.
+  Username: contract.toJsonSchema(contract.Username),
+  Email: contract.toJsonSchema(contract.Email),
+  Password: contract.toJsonSchema(contract.Password),
+  RegisterRequest: contract.toJsonSchema(contract.RegisterRequest),
+  LoginRequest: contract.toJsonSchema(contract.LoginRequest),
+  RefreshTokenRequest: contract.toJsonSchema(contract.RefreshTokenRequest),
+  ChangePasswordRequest: contract.toJsonSchema(contract.ChangePasswordRequest),
+  SettingsPatch: contract.toJsonSchema(contract.SettingsPatch),
+  ProfilePatch: contract.toJsonSchema(contract.ProfilePatch),
+  CreateRoomRequest: contract.toJsonSchema(contract.CreateRoomRequest),
+  UpdateRoomRequest: contract.toJsonSchema(contract.UpdateRoomRequest),
+  RoleRequest: contract.toJsonSchema(contract.RoleRequest),
+  UserIdRequest: contract.toJsonSchema(contract.UserIdRequest),
+  MessageBody: contract.toJsonSchema(contract.MessageBody),
+  SendMessageRequest: contract.toJsonSchema(contract.SendMessageRequest),
+  EditMessageRequest: contract.toJsonSchema(contract.EditMessageRequest),
+  ReadRequest: contract.toJsonSchema(contract.ReadRequest),
   Id: {
     type: 'string',
     format: 'uuid',
@@ -177,28 +169,6 @@ const schemas: Record<string, Schema> = {
   },
 
   // Auth
-  Username: {
-    type: 'string',
-    minLength: 3,
-    maxLength: 32,
-    pattern: '^[a-z0-9_.-]{3,32}$',
-    description: '3–32 characters of `a-z 0-9 _ . -`. Unique case-insensitively; stored and returned lower-case.',
-    examples: ['ada_l'],
-  },
-  Email: {
-    type: 'string',
-    format: 'email',
-    maxLength: 254,
-    description: 'A valid e-mail address, unique case-insensitively.',
-    examples: ['ada@example.org'],
-  },
-  Password: {
-    type: 'string',
-    minLength: 8,
-    maxLength: 128,
-    description: '8–128 characters, any characters. Must not equal the username or the e-mail address.',
-    examples: ['correct horse battery staple'],
-  },
   User: {
     type: 'object',
     required: ['id', 'username', 'email', 'createdAt'],
@@ -233,47 +203,6 @@ const schemas: Record<string, Schema> = {
     description: 'A new session: the user and its first tokens.',
     allOf: [schemaRef('Tokens'), { type: 'object', required: ['user'], properties: { user: schemaRef('User') } }],
   },
-  RegisterRequest: {
-    type: 'object',
-    additionalProperties: false,
-    required: ['username', 'email', 'password'],
-    properties: {
-      username: {
-        type: 'string',
-        minLength: 3,
-        maxLength: 32,
-        pattern: '^[A-Za-z0-9_.-]{3,32}$',
-        description: '3–32 characters of `a-z 0-9 _ . -`; upper-case letters are accepted and stored lower-case.',
-      },
-      email: schemaRef('Email'),
-      password: schemaRef('Password'),
-      displayName: { ...displayName, description: 'The profile\'s display name, 1–64 characters; defaults to the username.' },
-    },
-  },
-  LoginRequest: {
-    type: 'object',
-    additionalProperties: false,
-    required: ['login', 'password'],
-    properties: {
-      login: { type: 'string', minLength: 1, maxLength: 254, description: 'The username or the e-mail address, in any case.', examples: ['ada_l'] },
-      password: { type: 'string', minLength: 1, maxLength: 128 },
-    },
-  },
-  RefreshTokenRequest: {
-    type: 'object',
-    additionalProperties: false,
-    required: ['refreshToken'],
-    properties: { refreshToken: { type: 'string', minLength: 1, maxLength: 512 } },
-  },
-  ChangePasswordRequest: {
-    type: 'object',
-    additionalProperties: false,
-    required: ['currentPassword', 'newPassword'],
-    properties: {
-      currentPassword: { type: 'string', minLength: 1, maxLength: 128 },
-      newPassword: schemaRef('Password'),
-    },
-  },
   Jwk: {
     type: 'object',
     description: 'A public EC key (RFC 7517) that verifies access tokens whose JWT header has the same `kid`.',
@@ -297,13 +226,6 @@ const schemas: Record<string, Schema> = {
 
   // Profiles
   Settings: { ...settings, description: 'The user\'s own preferences; only the user sees them.' },
-  SettingsPatch: {
-    type: 'object',
-    additionalProperties: false,
-    minProperties: 1,
-    description: 'The settings to change; the ones left out keep their value.',
-    properties: settings['properties'],
-  },
   Profile: {
     type: 'object',
     description: 'The caller\'s own profile.',
@@ -315,24 +237,6 @@ const schemas: Record<string, Schema> = {
     description: 'What anyone signed in sees of a user: the profile without `settings`.',
     required: ['userId', 'username', 'displayName', 'bio', 'avatarUrl', 'createdAt', 'updatedAt'],
     properties: profileProperties(false),
-  },
-  ProfilePatch: {
-    type: 'object',
-    additionalProperties: false,
-    description: 'Any of these fields; the ones left out are unchanged. Unknown fields: `400 validation_failed`.',
-    properties: {
-      displayName,
-      bio: { ...bio, description: 'At most 500 characters; the empty string clears it.' },
-      avatarUrl: {
-        type: ['string', 'null'],
-        format: 'uri',
-        pattern: '^https:',
-        maxLength: 2048,
-        description: 'An `https:` URL of an image, or `null` to remove the avatar.',
-        examples: ['https://images.example.org/ada.png'],
-      },
-      settings: schemaRef('SettingsPatch'),
-    },
   },
   ProfileList: {
     type: 'object',
@@ -389,54 +293,13 @@ const schemas: Record<string, Schema> = {
     required: ['rooms'],
     properties: { rooms: { type: 'array', items: schemaRef('MyRoom') } },
   },
-  CreateRoomRequest: {
-    type: 'object',
-    additionalProperties: false,
-    required: ['name', 'visibility'],
-    properties: {
-      name: roomName,
-      topic: roomTopic,
-      visibility: { type: 'string', enum: ['public', 'private'] },
-      memberIds: {
-        type: 'array',
-        maxItems: 100,
-        uniqueItems: true,
-        items: schemaRef('Id'),
-        description:
-          'Users to add as members at once (at most 100, each once). The caller is always a member (the owner) and need not be listed. An id that names no user is refused (`400`, `body.memberIds[i]`).',
-      },
-    },
-  },
-  UpdateRoomRequest: {
-    type: 'object',
-    additionalProperties: false,
-    minProperties: 1,
-    description: 'At least one of `name` and `topic`; the one left out is unchanged.',
-    properties: {
-      name: roomName,
-      topic: { ...roomTopic, description: `${roomTopic['description'] as string} The empty string clears it.` },
-    },
-  },
-  RoleRequest: {
-    type: 'object',
-    additionalProperties: false,
-    required: ['role'],
-    properties: { role: { type: 'string', enum: ['admin', 'member'], description: 'The new role; nobody can be made owner this way.' } },
-  },
   MemberRole: {
     type: 'object',
     required: ['userId', 'role'],
     properties: { userId: id('The member.'), role: schemaRef('Role') },
   },
-  UserIdRequest: {
-    type: 'object',
-    additionalProperties: false,
-    required: ['userId'],
-    properties: { userId: schemaRef('Id') },
-  },
 
   // Messages
-  MessageBody: messageBody,
   Message: {
     type: 'object',
     required: ['id', 'roomId', 'seq', 'authorId', 'body', 'createdAt'],
@@ -468,39 +331,6 @@ const schemas: Record<string, Schema> = {
         type: 'boolean',
         description:
           'Whether more messages lie beyond this page in the direction of reading: older ones (below the first `seq`) for the newest page or a `before` page; newer ones (above the last `seq`) for an `after` page.',
-      },
-    },
-  },
-  SendMessageRequest: {
-    type: 'object',
-    additionalProperties: false,
-    required: ['body'],
-    properties: {
-      body: schemaRef('MessageBody'),
-      clientMsgId: {
-        type: 'string',
-        minLength: 1,
-        maxLength: 64,
-        description: 'An idempotency key chosen by the client (a UUID is a good choice). Sending again with the same key, in the same room, by the same user, returns the first message instead of a second one.',
-        examples: ['c-7f3a9e'],
-      },
-    },
-  },
-  EditMessageRequest: {
-    type: 'object',
-    additionalProperties: false,
-    required: ['body'],
-    properties: { body: schemaRef('MessageBody') },
-  },
-  ReadRequest: {
-    type: 'object',
-    additionalProperties: false,
-    required: ['seq'],
-    properties: {
-      seq: {
-        type: 'integer',
-        minimum: 1,
-        description: 'The `seq` of the newest message the caller has read. The marker only moves forward: a lower `seq` than the current marker changes nothing.',
       },
     },
   },

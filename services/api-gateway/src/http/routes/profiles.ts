@@ -4,11 +4,10 @@ import {
   APP_IDS,
   AppError,
   readRawBody,
-  UUID_PATTERN,
   type AppContext,
   type RequestState,
-  type Rule,
 } from '@chat/platform';
+import { ProfileIdsQuery } from '@chat/contract';
 import { forward, type ForwardOptions } from '../forward.js';
 import { forwardedQuery, validateParams } from '../params.js';
 import type { RouteDeps } from './deps.js';
@@ -24,16 +23,6 @@ const AVATAR_MAX_BYTES = 1024 * 1024;
  */
 export const VOUCHED_USERNAME_HEADER = 'x-user-username';
 export const VOUCHED_CREATED_AT_HEADER = 'x-user-created-at';
-
-/** `ids` of the batch read: 1 to 100 user ids, comma-separated. */
-const idList: Rule<string> = (value, path, details) => {
-  const ids = typeof value === 'string' ? value.split(',').map((id) => id.trim()) : [];
-  if (ids.length === 0 || ids.length > 100 || !ids.every((id) => UUID_PATTERN.test(id))) {
-    details.push({ path, message: 'must be 1 to 100 user ids (UUIDs), comma-separated' });
-    return undefined;
-  }
-  return ids.join(',');
-};
 
 /**
  * /api/profiles/*: forwarded to the profile-service's /profiles/*; every
@@ -65,7 +54,7 @@ export function profilesRoutes(deps: RouteDeps): Router<RequestState> {
   }
 
   router.get('/profiles', requireUser, async (ctx) => {
-    await toProfiles(ctx, `profiles${forwardedQuery(ctx.query, { ids: idList })}`);
+    await toProfiles(ctx, `profiles${forwardedQuery(ctx.query, ProfileIdsQuery)}`);
   });
 
   router.get('/profiles/me', requireUser, async (ctx) => {

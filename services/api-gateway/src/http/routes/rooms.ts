@@ -1,16 +1,6 @@
 import type Router from '@koa/router';
-import {
-  APP_IDS,
-  createRouter,
-  int,
-  notFound,
-  seq,
-  str,
-  UUID_PATTERN,
-  validationFailed,
-  type AppContext,
-  type RequestState,
-} from '@chat/platform';
+import { DiscoveryQuery, HistoryQuery, UUID_PATTERN } from '@chat/contract';
+import { APP_IDS, createRouter, notFound, validationFailed, type AppContext, type RequestState } from '@chat/platform';
 import { forward, type ForwardOptions } from '../forward.js';
 import { forwardedQuery, validateParams } from '../params.js';
 import { userDirectory } from '../user-directory.js';
@@ -18,9 +8,6 @@ import type { RouteDeps } from './deps.js';
 
 const isId = (value: unknown): value is string => typeof value === 'string' && UUID_PATTERN.test(value);
 
-/** The query parameters each forwarding route takes (the contract's, with their ranges). */
-const DISCOVERY_QUERY = { query: str({ max: 64 }), limit: int({ min: 1, max: 100 }) };
-const HISTORY_QUERY = { before: seq(), after: seq({ min: 0 }), limit: int({ min: 1, max: 100 }) };
 
 interface Member {
   userId: string;
@@ -66,7 +53,7 @@ export function roomsRoutes(deps: RouteDeps): Router<RequestState> {
   }
 
   router.get('/rooms', requireUser, (ctx) => toChat(ctx, 'rooms'));
-  router.get('/rooms/public', requireUser, limit('discovery'), (ctx) => toChat(ctx, `rooms/public${forwardedQuery(ctx.query, DISCOVERY_QUERY)}`));
+  router.get('/rooms/public', requireUser, limit('discovery'), (ctx) => toChat(ctx, `rooms/public${forwardedQuery(ctx.query, DiscoveryQuery)}`));
 
   router.post('/rooms', requireUser, limit('roomCreate'), async (ctx) => {
     const memberIds = (ctx.request.body as { memberIds?: unknown } | undefined)?.memberIds;
@@ -119,7 +106,7 @@ export function roomsRoutes(deps: RouteDeps): Router<RequestState> {
     await toChat(ctx, 'dms', withBody(ctx));
   });
 
-  router.get('/rooms/:roomId/messages', requireUser, limit('history'), (ctx) => toChat(ctx, room(ctx, `/messages${forwardedQuery(ctx.query, HISTORY_QUERY)}`)));
+  router.get('/rooms/:roomId/messages', requireUser, limit('history'), (ctx) => toChat(ctx, room(ctx, `/messages${forwardedQuery(ctx.query, HistoryQuery)}`)));
   router.post('/rooms/:roomId/messages', requireUser, limit('send'), (ctx) => pass(ctx, (c) => room(c, '/messages')));
   router.patch('/rooms/:roomId/messages/:seq', requireUser, limit('messageChange'), (ctx) =>
     pass(ctx, (c) => room(c, `/messages/${encodeURIComponent(c.params['seq'] ?? '')}`)),

@@ -1,4 +1,5 @@
-import { int, object, seq as seqRule, str, uuid, type ChatMessage, type Logger } from '@chat/platform';
+import { SocketPayloads } from '@chat/contract';
+import type { ChatMessage, Logger } from '@chat/platform';
 import { command } from '../ack.js';
 import type { ChatApi } from '../chat-api.js';
 import type { RealtimeSocket } from '../types.js';
@@ -12,9 +13,6 @@ export interface MessageHandlerDeps {
   synced: (roomId: string, lastSeq: number) => void;
 }
 
-const roomId = uuid;
-const seq = seqRule();
-
 /**
  * `message:send`, `message:edit`, `message:delete`, `sync` and `read`:
  * chat-service calls through Dapr. Rate limits are applied before any
@@ -26,7 +24,7 @@ export function registerMessageHandlers(socket: RealtimeSocket, deps: MessageHan
   command(
     socket,
     'message:send',
-    object({ roomId, body: str(), clientMsgId: str({ min: 1, max: 128 }) }),
+    SocketPayloads['message:send'],
     async (input, caller) => {
       const message = await chat.send(caller, input.roomId, { body: input.body, clientMsgId: input.clientMsgId });
       deps.sent(message);
@@ -38,7 +36,7 @@ export function registerMessageHandlers(socket: RealtimeSocket, deps: MessageHan
   command(
     socket,
     'message:edit',
-    object({ roomId, seq, body: str() }),
+    SocketPayloads['message:edit'],
     async (input, caller) => {
       return { message: await chat.edit(caller, input.roomId, input.seq, input.body) };
     },
@@ -48,7 +46,7 @@ export function registerMessageHandlers(socket: RealtimeSocket, deps: MessageHan
   command(
     socket,
     'message:delete',
-    object({ roomId, seq }),
+    SocketPayloads['message:delete'],
     async (input, caller) => {
       await chat.remove(caller, input.roomId, input.seq);
       return {};
@@ -59,7 +57,7 @@ export function registerMessageHandlers(socket: RealtimeSocket, deps: MessageHan
   command(
     socket,
     'sync',
-    object({ roomId, afterSeq: seqRule({ min: 0 }), limit: int({ min: 1, max: 100 }) }, ['limit']),
+    SocketPayloads.sync,
     async (input, caller) => {
       const page = await chat.history(caller, input.roomId, input.afterSeq, input.limit ?? 50);
       // Only seqs the service answered, never the client's afterSeq, decide where delivery starts.
@@ -73,7 +71,7 @@ export function registerMessageHandlers(socket: RealtimeSocket, deps: MessageHan
   command(
     socket,
     'read',
-    object({ roomId, seq: seqRule({ min: 0 }) }),
+    SocketPayloads.read,
     async (input, caller) => {
       await chat.markRead(caller, input.roomId, input.seq);
       return {};

@@ -1,4 +1,5 @@
-import { object, str, unauthenticated, type Logger } from '@chat/platform';
+import { SocketPayloads } from '@chat/contract';
+import { unauthenticated, type Logger } from '@chat/platform';
 import { command } from '../ack.js';
 import { verifyToken, type TokenVerifier } from '../session.js';
 import type { RealtimeSocket } from '../types.js';
@@ -11,7 +12,7 @@ export function registerSessionHandlers(
   command(
     socket,
     'auth:refresh',
-    object({ token: str({ min: 1, max: 8192 }) }),
+    SocketPayloads['auth:refresh'],
     async (input, caller) => {
       const { userId, expiresAt } = await verifyToken(deps.tokens, input.token, deps.fallbackMs);
       if (userId !== caller.userId) throw unauthenticated('The token belongs to another user');

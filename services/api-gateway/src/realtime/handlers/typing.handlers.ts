@@ -1,4 +1,5 @@
-import { AppError, bool, object, str, SOCKET_ROOMS, type Logger } from '@chat/platform';
+import { SocketPayloads } from '@chat/contract';
+import { AppError, SOCKET_ROOMS, type Logger } from '@chat/platform';
 import { command } from '../ack.js';
 import { TypingThrottle } from '../typing.js';
 import type { RealtimeSocket } from '../types.js';
@@ -20,7 +21,7 @@ export function registerTypingHandlers(socket: RealtimeSocket, deps: TypingHandl
   command(
     socket,
     'typing',
-    object({ roomId: str({ min: 1, max: 200 }), typing: bool }),
+    SocketPayloads.typing,
     async (input, caller) => {
       if (!socket.rooms.has(SOCKET_ROOMS.room(input.roomId))) throw new AppError('forbidden', 'You are not a member of this room');
       if (throttle.shouldPublish(input.roomId, input.typing)) {

@@ -1,0 +1,6 @@
+export { Text, OneOf, codePoints, type TText, type TOneOf, type TextOptions } from './kinds.js';
+export { check, compiledCheck, type CheckOptions, type CheckResult, type Problem } from './check.js';
+export * from './requests.js';
+export { SocketPayloads, type SocketCommand, type SocketPayload } from './socket.js';
+export { toJsonSchema } from './json-schema.js';
+export { Type, type Static, type TSchema } from '@sinclair/typebox';

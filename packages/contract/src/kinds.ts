@@ -1,0 +1,123 @@
+/**
+ * The two schema kinds that plain JSON Schema keywords cannot check the
+ * contract's way, registered with TypeBox so that its compiled checks use
+ * them: `Text` (lengths in code points, as JSON Schema means them, where
+ * TypeBox would count UTF-16 units; trimming and lower-casing before the
+ * checks; control characters) and `OneOf` (a string out of a list, which
+ * the document shows as `enum`). Each kind's check also names the problem,
+ * in the words the contract's `validation_failed` details use.
+ */
+import { Kind, TypeRegistry, type TSchema, type TUnsafe } from '@sinclair/typebox';
+
+export const codePoints = (value: string): number => [...value].length;
+
+/** Control characters other than newline and tab. */
+const CONTROL_BUT_NEWLINE_TAB = String.raw`\u0000-\u0008\u000B-\u001F\u007F-\u009F`;
+const CONTROL = String.raw`\u0000-\u001F\u007F-\u009F`;
+
+export interface TextOptions {
+  minLength?: number;
+  maxLength?: number;
+  /** Checked after trimming and lower-casing; shown in the document. */
+  pattern?: string;
+  patternMessage?: string;
+  /** Leading and trailing white space is dropped before any check (the value is stored trimmed). */
+  trim?: boolean;
+  lowercase?: boolean;
+  /** Refuse control characters: all of them (`'all'`), or all but newline and tab (`'keepNewlineTab'`). */
+  noControl?: 'all' | 'keepNewlineTab';
+  /** An absolute https: URL without credentials. */
+  httpsUrl?: boolean;
+  description?: string;
+  examples?: unknown[];
+  default?: string;
+}
+
+export interface TText extends TUnsafe<string> {
+  [Kind]: 'Text';
+  type: 'string';
+  'x-text': TextRules;
+}
+
+/** The rules a Text value is checked with at run time (kept off the document's JSON Schema keywords). */
+export interface TextRules {
+  trim: boolean;
+  lowercase: boolean;
+  noControl?: 'all' | 'keepNewlineTab';
+  pattern?: string;
+  patternMessage?: string;
+  httpsUrl: boolean;
+}
+
+const regexCache = new Map<string, RegExp>();
+const regex = (source: string): RegExp => {
+  let re = regexCache.get(source);
+  if (!re) regexCache.set(source, (re = new RegExp(source, 'u')));
+  return re;
+};
+
+function urlProblem(value: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return 'must be an absolute https: URL';
+  }
+  if (url.protocol !== 'https:' || url.hostname === '') return 'must be an https: URL';
+  if (url.username !== '' || url.password !== '') return 'must not carry credentials';
+  return undefined;
+}
+
+/** What is wrong with `value` as a Text of `schema` (already trimmed / lower-cased), or undefined. */
+export function textProblem(schema: TText, value: unknown): string | undefined {
+  if (typeof value !== 'string') return 'must be a string';
+  const rules = schema['x-text'];
+  const length = codePoints(value);
+  const { minLength, maxLength } = schema as { minLength?: number; maxLength?: number };
+  if (minLength !== undefined && length < minLength) return minLength === 1 ? 'must not be empty' : `must be at least ${minLength} characters`;
+  if (maxLength !== undefined && length > maxLength) return `must be at most ${maxLength} characters`;
+  if (rules.noControl && regex(`[${rules.noControl === 'all' ? CONTROL : CONTROL_BUT_NEWLINE_TAB}]`).test(value)) {
+    return 'must not contain control characters';
+  }
+  if (rules.pattern !== undefined && !regex(rules.pattern).test(value)) return rules.patternMessage ?? 'has an invalid format';
+  if (rules.httpsUrl) return urlProblem(value);
+  return undefined;
+}
+
+/** The JSON Schema pattern that says what `noControl` refuses, for readers of the document. */
+const noControlPattern = (noControl: 'all' | 'keepNewlineTab'): string => `^[^${noControl === 'all' ? CONTROL : CONTROL_BUT_NEWLINE_TAB}]*$`;
+
+/** A string checked the contract's way (see the module comment). */
+export function Text(options: TextOptions = {}): TText {
+  const { trim = false, lowercase = false, noControl, pattern, patternMessage, httpsUrl = false, ...rest } = options;
+  // What trimming means for the document: a non-empty Text holds something besides white space.
+  const notBlank = trim && (rest.minLength ?? 0) > 0 ? String.raw`\S` : undefined;
+  const patterns = [pattern, noControl ? noControlPattern(noControl) : undefined, notBlank, httpsUrl ? '^https:' : undefined].filter((p): p is string => p !== undefined);
+  const shown = patterns.length === 1 ? { pattern: patterns[0] } : patterns.length > 1 ? { allOf: patterns.map((p) => ({ pattern: p })) } : {};
+  const rules: TextRules = { trim, lowercase, httpsUrl };
+  if (noControl) rules.noControl = noControl;
+  if (pattern !== undefined) rules.pattern = pattern;
+  if (patternMessage !== undefined) rules.patternMessage = patternMessage;
+  return { [Kind]: 'Text', type: 'string', ...rest, ...shown, ...(httpsUrl ? { format: 'uri' } : {}), 'x-text': rules } as unknown as TText;
+}
+
+export interface TOneOf<T extends string> extends TUnsafe<T> {
+  [Kind]: 'OneOf';
+  type: 'string';
+  enum: T[];
+}
+
+/** One of these strings (`enum` in the document). */
+export function OneOf<const T extends string>(values: readonly T[], options: { description?: string; default?: T } = {}): TOneOf<T> {
+  return { [Kind]: 'OneOf', type: 'string', enum: [...values], ...options } as unknown as TOneOf<T>;
+}
+
+export function oneOfProblem(schema: TOneOf<string>, value: unknown): string | undefined {
+  return typeof value === 'string' && schema.enum.includes(value) ? undefined : `must be one of ${schema.enum.join(', ')}`;
+}
+
+export const isText = (schema: TSchema): schema is TText => schema[Kind] === 'Text';
+export const isOneOf = (schema: TSchema): schema is TOneOf<string> => schema[Kind] === 'OneOf';
+
+TypeRegistry.Set<TText>('Text', (schema, value) => textProblem(schema, value) === undefined);
+TypeRegistry.Set<TOneOf<string>>('OneOf', (schema, value) => oneOfProblem(schema, value) === undefined);

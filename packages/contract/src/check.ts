@@ -1,14 +1,14 @@
 /**
  * Checking a value against a contract schema: the value is first normalised
- * (Text trimmed or lower-cased where its schema says so; integers read from
- * the text of a path or query parameter when asked), then checked by
- * TypeBox's compiled check. Only a value that fails is walked once more to
- * say why, in the contract's words: every problem, with its field path,
- * unknown fields first at each level, then the known ones in schema order.
+ * (normalise.ts), then checked by TypeBox's compiled check. Only a value
+ * that fails is walked once more to say why, in the contract's words: every
+ * problem, with its field path, unknown fields first at each level, then the
+ * known ones in schema order.
  */
-import { Kind, type Static, type TSchema } from '@sinclair/typebox';
+import type { Static, TSchema } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { isOneOf, isText, oneOfProblem, textProblem } from './kinds.js';
+import { branches, compiledSchema, isPlainObject, normaliser, type Normalise, type Noticed } from './normalise.js';
 
 export interface Problem {
   path: string;
@@ -22,44 +22,6 @@ export interface CheckOptions {
   path?: string;
   /** The value is the text of a path or query parameter: an integer may be written as digits. */
   fromText?: boolean;
-}
-
-type Json = Record<string, unknown>;
-const isPlainObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
-const isObjectSchema = (schema: TSchema): boolean => schema['type'] === 'object' && isPlainObject(schema['properties']);
-const branches = (schema: TSchema): TSchema[] | undefined => schema['anyOf'] as TSchema[] | undefined;
-
-/** Sets a key as an own data property, whatever its name (`__proto__` included). */
-const put = (target: Json, key: string, value: unknown) =>
-  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
-
-function normalise(schema: TSchema, value: unknown, fromText: boolean): unknown {
-  if (isText(schema)) {
-    if (typeof value !== 'string') return value;
-    const rules = schema['x-text'];
-    let out = rules.trim ? value.trim() : value;
-    if (rules.lowercase) out = out.toLowerCase();
-    return out;
-  }
-  if (schema['type'] === 'integer') return fromText && typeof value === 'string' && /^-?\d+$/.test(value) ? Number(value) : value;
-  const anyOf = branches(schema);
-  if (anyOf) {
-    if (value === null) return value;
-    const branch = anyOf.find((one) => one['type'] !== 'null');
-    return branch ? normalise(branch, value, fromText) : value;
-  }
-  if (isObjectSchema(schema) && isPlainObject(value)) {
-    const properties = schema['properties'] as Record<string, TSchema>;
-    const out: Json = {};
-    for (const key of Object.keys(value)) {
-      put(out, key, Object.hasOwn(properties, key) ? normalise(properties[key]!, value[key], fromText) : value[key]);
-    }
-    return out;
-  }
-  if (schema['type'] === 'array' && Array.isArray(value) && schema['items']) {
-    return value.map((item) => normalise(schema['items'] as TSchema, item, fromText));
-  }
-  return value;
 }
 
 function explain(schema: TSchema, value: unknown, path: string, problems: Problem[]): void {
@@ -126,13 +88,22 @@ function explain(schema: TSchema, value: unknown, path: string, problems: Proble
   }
 }
 
-const compiled = new WeakMap<TSchema, TypeCheck<TSchema>>();
+interface Checker {
+  normalise: Normalise;
+  normaliseText: Normalise;
+  compiled: TypeCheck<TSchema>;
+}
+const checkers = new WeakMap<TSchema, Checker>();
 
-/** TypeBox's compiled check of `schema`, compiled at its first use. */
-export function compiledCheck(schema: TSchema): TypeCheck<TSchema> {
-  let check = compiled.get(schema);
-  if (!check) compiled.set(schema, (check = TypeCompiler.Compile(schema)));
-  return check;
+/** The normalisations and TypeBox's compiled check of `schema`, built at its first use. */
+function checkerOf(schema: TSchema): Checker {
+  let checker = checkers.get(schema);
+  if (!checker) {
+    const compiled = TypeCompiler.Compile(compiledSchema(schema));
+    checker = { normalise: normaliser(schema, false), normaliseText: normaliser(schema, true), compiled };
+    checkers.set(schema, checker);
+  }
+  return checker;
 }
 
 /**
@@ -140,14 +111,13 @@ export function compiledCheck(schema: TSchema): TypeCheck<TSchema> {
  * `{ok: false}` always lists at least one problem.
  */
 export function check<S extends TSchema>(schema: S, value: unknown, options: CheckOptions = {}): CheckResult<Static<S>> {
+  const checker = checkerOf(schema);
+  const noticed: Noticed = { duplicate: false };
+  const normalised = (options.fromText ? checker.normaliseText : checker.normalise)(value, noticed);
+  if (!noticed.duplicate && checker.compiled.Check(normalised)) return { ok: true, value: normalised as Static<S> };
   const path = options.path ?? 'body';
-  const normalised = normalise(schema, value, options.fromText ?? false);
-  if (compiledCheck(schema).Check(normalised)) return { ok: true, value: normalised as Static<S> };
   const problems: Problem[] = [];
   explain(schema, normalised, path, problems);
   if (problems.length === 0) problems.push({ path, message: value === undefined ? 'is required' : 'is not valid' });
   return { ok: false, problems };
 }
-
-/** A schema's kind, for code that walks schemas (the OpenAPI document). */
-export const kindOf = (schema: TSchema): string => String(schema[Kind]);

@@ -9,7 +9,22 @@
  */
 import { Kind, TypeRegistry, type TSchema, type TUnsafe } from '@sinclair/typebox';
 
-export const codePoints = (value: string): number => [...value].length;
+/** The length of `value` in code points (a lone surrogate counts as one), without building an array. */
+export function codePoints(value: string): number {
+  let count = 0;
+  for (let i = 0; i < value.length; i++, count++) {
+    const unit = value.charCodeAt(i);
+    if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < value.length) {
+      const next = value.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) i++;
+    }
+  }
+  return count;
+}
+
+// A string of n UTF-16 units has between ceil(n / 2) and n code points: most values are decided without counting.
+const shorterThan = (value: string, min: number): boolean => value.length < min || (value.length < 2 * min && codePoints(value) < min);
+const longerThan = (value: string, max: number): boolean => value.length > max && (value.length > 2 * max || codePoints(value) > max);
 
 /** Control characters other than newline and tab. */
 const CONTROL_BUT_NEWLINE_TAB = String.raw`\u0000-\u0008\u000B-\u001F\u007F-\u009F`;
@@ -49,13 +64,6 @@ export interface TextRules {
   httpsUrl: boolean;
 }
 
-const regexCache = new Map<string, RegExp>();
-const regex = (source: string): RegExp => {
-  let re = regexCache.get(source);
-  if (!re) regexCache.set(source, (re = new RegExp(source, 'u')));
-  return re;
-};
-
 function urlProblem(value: string): string | undefined {
   let url: URL;
   try {
@@ -68,20 +76,34 @@ function urlProblem(value: string): string | undefined {
   return undefined;
 }
 
+type TextCheck = (value: unknown) => string | undefined;
+
+/** One Text schema's rules as one function, built at its first use: regular expressions and messages made once. */
+function textCheckOf(schema: TText): TextCheck {
+  const rules = schema['x-text'];
+  const { minLength, maxLength } = schema as { minLength?: number; maxLength?: number };
+  const tooShort = minLength === 1 ? 'must not be empty' : `must be at least ${minLength} characters`;
+  const tooLong = `must be at most ${maxLength} characters`;
+  const control = rules.noControl ? new RegExp(`[${rules.noControl === 'all' ? CONTROL : CONTROL_BUT_NEWLINE_TAB}]`, 'u') : undefined;
+  const pattern = rules.pattern !== undefined ? new RegExp(rules.pattern, 'u') : undefined;
+  const patternMessage = rules.patternMessage ?? 'has an invalid format';
+  return (value) => {
+    if (typeof value !== 'string') return 'must be a string';
+    if (minLength !== undefined && shorterThan(value, minLength)) return tooShort;
+    if (maxLength !== undefined && longerThan(value, maxLength)) return tooLong;
+    if (control?.test(value)) return 'must not contain control characters';
+    if (pattern && !pattern.test(value)) return patternMessage;
+    return rules.httpsUrl ? urlProblem(value) : undefined;
+  };
+}
+
+const textChecks = new WeakMap<TText, TextCheck>();
+
 /** What is wrong with `value` as a Text of `schema` (already trimmed / lower-cased), or undefined. */
 export function textProblem(schema: TText, value: unknown): string | undefined {
-  if (typeof value !== 'string') return 'must be a string';
-  const rules = schema['x-text'];
-  const length = codePoints(value);
-  const { minLength, maxLength } = schema as { minLength?: number; maxLength?: number };
-  if (minLength !== undefined && length < minLength) return minLength === 1 ? 'must not be empty' : `must be at least ${minLength} characters`;
-  if (maxLength !== undefined && length > maxLength) return `must be at most ${maxLength} characters`;
-  if (rules.noControl && regex(`[${rules.noControl === 'all' ? CONTROL : CONTROL_BUT_NEWLINE_TAB}]`).test(value)) {
-    return 'must not contain control characters';
-  }
-  if (rules.pattern !== undefined && !regex(rules.pattern).test(value)) return rules.patternMessage ?? 'has an invalid format';
-  if (rules.httpsUrl) return urlProblem(value);
-  return undefined;
+  let checkText = textChecks.get(schema);
+  if (!checkText) textChecks.set(schema, (checkText = textCheckOf(schema)));
+  return checkText(value);
 }
 
 /** The JSON Schema pattern that says what `noControl` refuses, for readers of the document. */

@@ -115,9 +115,23 @@ export function check<S extends TSchema>(schema: S, value: unknown, options: Che
   const noticed: Noticed = { duplicate: false };
   const normalised = (options.fromText ? checker.normaliseText : checker.normalise)(value, noticed);
   if (!noticed.duplicate && checker.compiled.Check(normalised)) return { ok: true, value: normalised as Static<S> };
-  const path = options.path ?? 'body';
+  const problems = explained(schema, normalised, options.path ?? 'body');
+  if (problems.length === 0) problems.push({ path: options.path ?? 'body', message: value === undefined ? 'is required' : 'is not valid' });
+  return { ok: false, problems };
+}
+
+const explained = (schema: TSchema, normalised: unknown, path: string): Problem[] => {
   const problems: Problem[] = [];
   explain(schema, normalised, path, problems);
-  if (problems.length === 0) problems.push({ path, message: value === undefined ? 'is required' : 'is not valid' });
-  return { ok: false, problems };
+  return problems;
+};
+
+/**
+ * The problems the walk alone finds in `value`, without the compiled check:
+ * for tests that hold the two to the same verdict (`check` falls back to a
+ * bare "is not valid" should they ever differ).
+ */
+export function problemsOf(schema: TSchema, value: unknown, options: CheckOptions = {}): Problem[] {
+  const checker = checkerOf(schema);
+  return explained(schema, (options.fromText ? checker.normaliseText : checker.normalise)(value, { duplicate: false }), options.path ?? 'body');
 }

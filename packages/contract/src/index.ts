@@ -1,5 +1,5 @@
 export { Text, OneOf, codePoints, type TText, type TOneOf, type TextOptions } from './kinds.js';
-export { check, type CheckOptions, type CheckResult, type Problem } from './check.js';
+export { check, problemsOf, type CheckOptions, type CheckResult, type Problem } from './check.js';
 export * from './requests.js';
 export { SocketPayloads, type SocketCommand, type SocketPayload } from './socket.js';
 export { toJsonSchema } from './json-schema.js';

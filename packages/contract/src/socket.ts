@@ -1,12 +1,15 @@
 /**
- * The payloads of the Socket.IO commands a client sends (docs/realtime.md).
- * The gateway checks each with its schema before the command runs; the
- * message text itself is the chat-service's to check (MessageBody), so that
- * REST and socket sends answer alike.
+ * The Socket.IO contract (docs/realtime.md): the payloads of the commands a
+ * client sends, what their acknowledgements carry, and the payloads of the
+ * broadcasts the server sends. The gateway checks each command's payload
+ * with its schema before the command runs; the message text itself is the
+ * chat-service's to check (MessageBody), so that REST and socket sends
+ * answer alike.
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { Text } from './kinds.js';
+import { OneOf, Text } from './kinds.js';
 import { ClientMsgId, Id, PageLimit, Seq, SeqOrZero } from './requests.js';
+import { described, ErrorCode, ErrorDetail, Message, ResourceId, Room, Timestamp } from './responses.js';
 
 const closed = <P extends Record<string, TSchema>>(properties: P) => Type.Object(properties, { additionalProperties: false });
 const AnyText = Text();
@@ -23,3 +26,62 @@ export const SocketPayloads = {
 
 export type SocketCommand = keyof typeof SocketPayloads;
 export type SocketPayload<E extends SocketCommand> = Static<(typeof SocketPayloads)[E]>;
+
+/** The error of a refused command: the codes of the REST API. */
+export const AckError = Type.Object({
+  code: ErrorCode,
+  message: Type.String(),
+  details: Type.Optional(Type.Array(ErrorDetail, { description: 'With `validation_failed`: one entry per bad field (at most 20).' })),
+  retryAfterMs: Type.Optional(Type.Integer({ minimum: 0, description: 'With `rate_limited`: how long to wait before the next command of this kind.' })),
+});
+export const SocketAckError = Type.Object(
+  { ok: Type.Literal(false), error: AckError },
+  { description: 'What a Socket.IO acknowledgement gets when the command is refused: the codes of the REST API.' },
+);
+
+/** What each command's acknowledgement carries besides `ok: true` (`null`: the command takes no acknowledgement, though one is answered when given). */
+export const SocketAcks = {
+  'message:send': { message: Message },
+  'message:edit': { message: Message },
+  'message:delete': {},
+  sync: { messages: Type.Array(Message), hasMore: Type.Boolean() },
+  read: {},
+  typing: null,
+  'auth:refresh': { expiresAt: described(Timestamp, 'When the new token expires.') },
+} as const satisfies Record<SocketCommand, Record<string, TSchema> | null>;
+
+/** `{ok: true, ...}` of a command's acknowledgement. */
+export const ackSuccess = (fields: Record<string, TSchema>) => Type.Object({ ok: Type.Literal(true), ...fields });
+
+export const MessageRef = Type.Object({ roomId: ResourceId, seq: Seq });
+export const MembershipChange = Type.Object({ roomId: ResourceId, userId: ResourceId });
+export const TypingState = Type.Object({ roomId: ResourceId, userId: ResourceId, typing: Type.Boolean() });
+export const PresenceState = Type.Object({ userId: ResourceId, status: OneOf(['online', 'offline']) });
+export const ReadMarker = Type.Object({ roomId: ResourceId, userId: ResourceId, seq: Seq });
+export const AuthExpired = Type.Object({ code: Type.Literal('unauthenticated'), message: Type.String() });
+
+/** The payload of each server → client broadcast (open: a broadcast may gain fields). */
+export const SocketBroadcasts = {
+  'message:new': Message,
+  'message:updated': Message,
+  'message:deleted': MessageRef,
+  typing: TypingState,
+  presence: PresenceState,
+  'room:member_joined': MembershipChange,
+  'room:member_left': MembershipChange,
+  'room:updated': Room,
+  read: ReadMarker,
+  'auth:expired': AuthExpired,
+} as const;
+
+export type SocketAckFields<E extends SocketCommand> = (typeof SocketAcks)[E] extends Record<string, TSchema>
+  ? { [K in keyof (typeof SocketAcks)[E]]: Static<(typeof SocketAcks)[E][K]> }
+  : Record<never, never>;
+export type SocketBroadcast = keyof typeof SocketBroadcasts;
+export type SocketBroadcastPayload<E extends SocketBroadcast> = Static<(typeof SocketBroadcasts)[E]>;
+export type AckError = Static<typeof AckError>;
+export type MessageRef = Static<typeof MessageRef>;
+export type MembershipChange = Static<typeof MembershipChange>;
+export type TypingState = Static<typeof TypingState>;
+export type PresenceState = Static<typeof PresenceState>;
+export type ReadMarker = Static<typeof ReadMarker>;

@@ -7,7 +7,7 @@
  */
 import test from 'ava';
 import fc from 'fast-check';
-import * as contract from '../src/index.js';
+import * as contract from '../src/requests.js';
 import { check, problemsOf, SocketPayloads, type TSchema } from '../src/index.js';
 
 const uuid = fc.uuid().chain((id) => fc.constantFrom(id, id.toUpperCase(), ` ${id}`));

@@ -13,7 +13,25 @@
  * const ack = await socket.emitWithAck('message:send', { roomId, body: 'hi', clientMsgId: crypto.randomUUID() });
  * if (!ack.ok) show(ack.error.message);
  * ```
+ *
+ * The payloads' shapes are the contract's (@chat/contract): these are their TypeScript types.
  */
+import type {
+  AckError,
+  ChatMessage,
+  ChatRoom,
+  MembershipChange,
+  MessageRef,
+  PresenceState,
+  ReadMarker,
+  SocketAckFields,
+  SocketAcks,
+  SocketBroadcast,
+  SocketBroadcastPayload,
+  SocketCommand,
+  SocketPayload,
+  TypingState,
+} from '@chat/contract';
 
 /** Topics on the `fanout` component. */
 export const FANOUT_TOPICS = {
@@ -56,64 +74,11 @@ export interface FanoutEnvelope<T = unknown> {
   membersVersion?: number;
 }
 
-/** `message` of docs/api.md. */
-export interface ChatMessage {
-  id: string;
-  roomId: string;
-  seq: number;
-  authorId: string;
-  body: string;
-  createdAt: string;
-  editedAt?: string;
-  /** A tombstone: the message keeps its seq, its body is empty. */
-  deleted?: true;
-  clientMsgId?: string;
-}
-
-/** `room` of docs/api.md. A dm has no owner (`ownerId: null`), an empty name and topic. */
-export interface ChatRoom {
-  id: string;
-  kind: 'channel' | 'dm';
-  name: string;
-  topic: string;
-  visibility: 'public' | 'private';
-  ownerId: string | null;
-  memberCount: number;
-  lastSeq: number;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface MessageRef {
-  roomId: string;
-  seq: number;
-}
-
-export interface MembershipChange {
-  roomId: string;
-  userId: string;
-}
-
-export interface TypingState {
-  roomId: string;
-  userId: string;
-  typing: boolean;
-}
+export type { AckError, ChatMessage, ChatRoom, MembershipChange, MessageRef, PresenceState, ReadMarker, TypingState };
 
 /** `messages.created`: a commit's messages; clients get each as `message:new`. */
 export interface MessagesCreated {
   messages: ChatMessage[];
-}
-
-export interface PresenceState {
-  userId: string;
-  status: 'online' | 'offline';
-}
-
-export interface ReadMarker {
-  roomId: string;
-  userId: string;
-  seq: number;
 }
 
 /** The `data` of each fanout topic: what the client receives. */
@@ -129,15 +94,6 @@ export interface FanoutPayloads {
   presence: PresenceState;
 }
 
-/** The error of a refused command, in the contract's shape (codes of docs/errors.md). */
-export interface AckError {
-  code: string;
-  message: string;
-  details?: Array<{ path: string; message: string }>;
-  /** With `rate_limited`: how long to wait before trying again, in milliseconds. */
-  retryAfterMs?: number;
-}
-
 /**
  * What every acknowledgement carries: `{ok: true, ...result}` or
  * `{ok: false, error}`. The server always answers an ack, never silence.
@@ -146,46 +102,30 @@ export type AckResponse<T extends object = Record<never, never>> = ({ ok: true }
 
 export type Ack<T extends object = Record<never, never>> = (response: AckResponse<T>) => void;
 
-/** Client → server commands (present tense), each answered through its ack. */
-export interface ClientToServerEvents {
-  'message:send': (payload: { roomId: string; body: string; clientMsgId: string }, ack: Ack<{ message: ChatMessage }>) => void;
-  'message:edit': (payload: { roomId: string; seq: number; body: string }, ack: Ack<{ message: ChatMessage }>) => void;
-  'message:delete': (payload: { roomId: string; seq: number }, ack: Ack) => void;
-  /** Catch-up after a reconnect: the messages after `afterSeq`, ascending. */
-  sync: (
-    payload: { roomId: string; afterSeq: number; limit?: number },
-    ack: Ack<{ messages: ChatMessage[]; hasMore: boolean }>,
-  ) => void;
-  read: (payload: { roomId: string; seq: number }, ack: Ack) => void;
-  /** No ack needed; one is answered when given. */
-  typing: (payload: { roomId: string; typing: boolean }, ack?: Ack) => void;
-  /**
-   * Swaps a fresh access token into a live connection (same user), so that
-   * it is not closed when the old token expires. An addition to the first version of the contract.
-   */
-  'auth:refresh': (payload: { token: string }, ack: Ack<{ expiresAt: string }>) => void;
-}
+/**
+ * Client → server commands (present tense), each answered through its ack
+ * (`typing` needs none; one is answered when given). `auth:refresh` swaps a
+ * fresh access token into a live connection (same user), so that it is not
+ * closed when the old token expires: an addition to the first version of
+ * the contract.
+ */
+export type ClientToServerEvents = {
+  [E in SocketCommand]: (typeof SocketAcks)[E] extends null
+    ? (payload: SocketPayload<E>, ack?: Ack) => void
+    : (payload: SocketPayload<E>, ack: Ack<SocketAckFields<E>>) => void;
+};
 
-/** Server → client broadcasts (past tense). */
-export interface ServerToClientEvents {
-  'message:new': (message: ChatMessage) => void;
-  'message:updated': (message: ChatMessage) => void;
-  'message:deleted': (ref: MessageRef) => void;
-  /** Never echoed to the sender; a `typing: true` expires by itself after 5 s. */
-  typing: (state: TypingState) => void;
-  /** To users who share a room with `userId`. */
-  presence: (state: PresenceState) => void;
-  'room:member_joined': (change: MembershipChange) => void;
-  'room:member_left': (change: MembershipChange) => void;
-  'room:updated': (room: ChatRoom) => void;
-  read: (marker: ReadMarker) => void;
-  /**
-   * The access token of this connection expired: the server closes it right
-   * after this event. Reconnect with a fresh token (or send `auth:refresh`
-   * before `expiresAt`). An addition to the first version of the contract.
-   */
-  'auth:expired': (notice: { code: 'unauthenticated'; message: string }) => void;
-}
+/**
+ * Server → client broadcasts (past tense). `typing` is never echoed to the
+ * sender, and a `typing: true` expires by itself after 5 s; `presence` goes
+ * to the users who share a room with `userId`; after `auth:expired` the
+ * server closes the connection (reconnect with a fresh token, or send
+ * `auth:refresh` before it expires: an addition to the first version of the
+ * contract).
+ */
+export type ServerToClientEvents = {
+  [E in SocketBroadcast]: (payload: SocketBroadcastPayload<E>) => void;
+};
 
 /** Replicas never talk through the Socket.IO adapter: fan-out goes through Dapr pub/sub. */
 export type InterServerEvents = Record<never, never>;

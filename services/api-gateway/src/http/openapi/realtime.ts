@@ -1,38 +1,14 @@
+import { ackSuccess, OneOf, SocketAcks, SocketBroadcasts, SocketPayloads, Type, type SocketBroadcast, type SocketCommand } from '@chat/contract';
 import { schemaRef } from './common.js';
+import { jsonSchema } from './components.js';
 import type { Schema } from './types.js';
 
 /**
  * The Socket.IO contract (docs/api.md, "Real time"), which OpenAPI paths cannot
- * express: the `x-socket-io` extension of the document. Payloads are JSON
- * Schemas that reference the document's components.
+ * express: the `x-socket-io` extension of the document. The payloads and
+ * acknowledgements are the contract's schemas (@chat/contract); this file
+ * says what each event is for.
  */
-
-const roomId: Schema = schemaRef('Id');
-const seq: Schema = { type: 'integer', minimum: 1 };
-
-const object = (properties: Record<string, Schema>, required: string[] = Object.keys(properties)): Schema => ({
-  type: 'object',
-  required,
-  properties,
-});
-
-/** The refused acknowledgement, `components.schemas.SocketAckError`. */
-export const socketAckError: Schema = object({
-  ok: { const: false },
-  error: object(
-    {
-      code: schemaRef('ErrorCode'),
-      message: { type: 'string' },
-      details: { type: 'array', items: schemaRef('ErrorDetail'), description: 'With `validation_failed`: one entry per bad field (at most 20).' },
-      retryAfterMs: { type: 'integer', minimum: 0, description: 'With `rate_limited`: how long to wait before the next command of this kind.' },
-    },
-    ['code', 'message'],
-  ),
-});
-
-const ack = (success: Record<string, Schema>): Schema => ({
-  oneOf: [object({ ok: { const: true }, ...success }), schemaRef('SocketAckError')],
-});
 
 interface ClientEvent {
   description: string;
@@ -45,75 +21,53 @@ interface ServerEvent {
   payload: Schema;
 }
 
-const clientToServer: Record<string, ClientEvent> = {
-  'message:send': {
-    description:
-      'Sends a message, like `POST /api/rooms/{roomId}/messages` with the same rules (members only, body 1–4000 characters after trimming, no control characters but newline and tab). ' +
+const command = (name: SocketCommand, description: string): ClientEvent => {
+  const success = SocketAcks[name];
+  return {
+    description,
+    payload: jsonSchema(SocketPayloads[name]),
+    ack: success === null ? null : { oneOf: [jsonSchema(ackSuccess(success)), schemaRef('SocketAckError')] },
+  };
+};
+const broadcast = (name: SocketBroadcast, description: string): ServerEvent => ({ description, payload: jsonSchema(SocketBroadcasts[name]) });
+
+/** What each command is for. */
+const COMMANDS: Record<SocketCommand, string> = {
+  'message:send':
+    'Sends a message, like `POST /api/rooms/{roomId}/messages` with the same rules (members only, body 1–4000 characters after trimming, no control characters but newline and tab). ' +
       '`clientMsgId` is required here: re-sending it (e.g. after a reconnect) acks the first message again, never a second one.',
-    payload: object({ roomId, body: schemaRef('MessageBody'), clientMsgId: { type: 'string', minLength: 1, maxLength: 64 } }),
-    ack: ack({ message: schemaRef('Message') }),
-  },
-  'message:edit': {
-    description: 'Edits a message, like `PATCH /api/rooms/{roomId}/messages/{seq}` (author only).',
-    payload: object({ roomId, seq, body: schemaRef('MessageBody') }),
-    ack: ack({ message: schemaRef('Message') }),
-  },
-  'message:delete': {
-    description: 'Deletes a message (leaves a tombstone), like `DELETE /api/rooms/{roomId}/messages/{seq}` (author, owner or admin).',
-    payload: object({ roomId, seq }),
-    ack: ack({}),
-  },
-  sync: {
-    description:
-      'Catch-up after a reconnect: the messages with `seq > afterSeq`, ascending, at most `limit` (1–100, default 50); `hasMore` = there are newer ones still (ask again from the last `seq`). ' +
+  'message:edit':
+    'Edits a message, like `PATCH /api/rooms/{roomId}/messages/{seq}` (author only).',
+  'message:delete':
+    'Deletes a message (leaves a tombstone), like `DELETE /api/rooms/{roomId}/messages/{seq}` (author, owner or admin).',
+  sync:
+    'Catch-up after a reconnect: the messages with `seq > afterSeq`, ascending, at most `limit` (1–100, default 50); `hasMore` = there are newer ones still (ask again from the last `seq`). ' +
       'Members only.',
-    payload: object(
-      { roomId, afterSeq: { type: 'integer', minimum: 0 }, limit: { type: 'integer', minimum: 1, maximum: 100, default: 50 } },
-      ['roomId', 'afterSeq'],
-    ),
-    ack: ack({ messages: { type: 'array', items: schemaRef('Message') }, hasMore: { type: 'boolean' } }),
-  },
-  read: {
-    description: 'Moves the caller\'s read marker, like `POST /api/rooms/{roomId}/read` (only forward).',
-    payload: object({ roomId, seq }),
-    ack: ack({}),
-  },
-  typing: {
-    description:
-      'Tells the room\'s other members that the caller is (or stopped) typing. No acknowledgement is needed (one is answered when a callback is given); a `typing: true` expires by itself after 5 seconds, so repeat it while typing goes on.',
-    payload: object({ roomId, typing: { type: 'boolean' } }),
-    ack: null,
-  },
-  'auth:refresh': {
-    description:
-      'An addition to the first version of the contract: swaps a fresh access token (of the same user) into the live connection, so that it is not closed when the old token expires. Send it after each `POST /api/auth/refresh`.',
-    payload: object({ token: { type: 'string', minLength: 1, description: 'The new access token.' } }),
-    ack: ack({ expiresAt: { ...schemaRef('Timestamp'), description: 'When the new token expires.' } }),
-  },
+  read:
+    'Moves the caller\'s read marker, like `POST /api/rooms/{roomId}/read` (only forward).',
+  typing:
+    'Tells the room\'s other members that the caller is (or stopped) typing. No acknowledgement is needed (one is answered when a callback is given); a `typing: true` expires by itself after 5 seconds, so repeat it while typing goes on.',
+  'auth:refresh':
+    'An addition to the first version of the contract: swaps a fresh access token (of the same user) into the live connection, so that it is not closed when the old token expires. Send it after each `POST /api/auth/refresh`.',
 };
 
-const serverToClient: Record<string, ServerEvent> = {
-  'message:new': { description: 'A new message in one of the user\'s rooms, in `seq` order per room.', payload: schemaRef('Message') },
-  'message:updated': { description: 'A message was edited.', payload: schemaRef('Message') },
-  'message:deleted': { description: 'A message became a tombstone.', payload: object({ roomId, seq }) },
-  typing: {
-    description: 'A member is (or stopped) typing. Never echoed to the sender; a `typing: true` expires by itself after 5 seconds.',
-    payload: object({ roomId, userId: schemaRef('Id'), typing: { type: 'boolean' } }),
-  },
-  presence: {
-    description: 'A user who shares a room with this user came online or went offline.',
-    payload: object({ userId: schemaRef('Id'), status: { type: 'string', enum: ['online', 'offline'] } }),
-  },
-  'room:member_joined': { description: 'A user joined or was added to a room.', payload: object({ roomId, userId: schemaRef('Id') }) },
-  'room:member_left': { description: 'A user left or was removed from a room.', payload: object({ roomId, userId: schemaRef('Id') }) },
-  'room:updated': { description: 'A room changed (name, topic).', payload: schemaRef('Room') },
-  read: { description: 'A member\'s read marker moved forward.', payload: object({ roomId, userId: schemaRef('Id'), seq }) },
-  'auth:expired': {
-    description:
-      'An addition to the first version of the contract: the access token of this connection expired, and the server closes the connection right after this event. Reconnect with a fresh token (or send `auth:refresh` before it expires).',
-    payload: object({ code: { const: 'unauthenticated' }, message: { type: 'string' } }),
-  },
+/** What each broadcast says. */
+const BROADCASTS: Record<SocketBroadcast, string> = {
+  'message:new': 'A new message in one of the user\'s rooms, in `seq` order per room.',
+  'message:updated': 'A message was edited.',
+  'message:deleted': 'A message became a tombstone.',
+  typing: 'A member is (or stopped) typing. Never echoed to the sender; a `typing: true` expires by itself after 5 seconds.',
+  presence: 'A user who shares a room with this user came online or went offline.',
+  'room:member_joined': 'A user joined or was added to a room.',
+  'room:member_left': 'A user left or was removed from a room.',
+  'room:updated': 'A room changed (name, topic).',
+  read: 'A member\'s read marker moved forward.',
+  'auth:expired':
+    'An addition to the first version of the contract: the access token of this connection expired, and the server closes the connection right after this event. Reconnect with a fresh token (or send `auth:refresh` before it expires).',
 };
+
+const clientToServer = Object.fromEntries(Object.entries(COMMANDS).map(([name, description]) => [name, command(name as SocketCommand, description)]));
+const serverToClient = Object.fromEntries(Object.entries(BROADCASTS).map(([name, description]) => [name, broadcast(name as SocketBroadcast, description)]));
 
 export const socketIo = {
   description:
@@ -127,10 +81,10 @@ export const socketIo = {
     'A message sent over REST or over the socket reaches every connected member of its room, whichever gateway replica each is connected to, exactly in `seq` order per room. ' +
     'After a reconnect, catch up with `sync` from the last `seq` held in each room.',
   path: '/socket.io',
-  auth: object({ token: { type: 'string', description: 'The access token (the same JWT as `Authorization: Bearer`).' } }),
+  auth: jsonSchema(Type.Object({ token: Type.String({ description: 'The access token (the same JWT as `Authorization: Bearer`).' }) })),
   connectError: {
     message: 'unauthenticated',
-    data: object({ code: { type: 'string', enum: ['unauthenticated', 'unavailable'] }, message: { type: 'string' } }),
+    data: jsonSchema(Type.Object({ code: OneOf(['unauthenticated', 'unavailable']), message: Type.String() })),
     description: '`message` is `unauthenticated` for a missing or bad token, `unavailable` when the token cannot be checked for the moment.',
   },
   clientToServer,

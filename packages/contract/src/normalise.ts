@@ -82,7 +82,7 @@ export function normaliser(schema: TSchema, fromText: boolean): Normalise {
     if (item === unchanged && !unique) return unchanged;
     return (value, noticed) => {
       if (!Array.isArray(value)) return value;
-      const out = item === unchanged ? value : value.map((one) => item(one, noticed));
+      const out: unknown[] = item === unchanged ? (value as unknown[]) : value.map((one: unknown) => item(one, noticed));
       if (unique && new Set(out).size !== out.length) noticed.duplicate = true;
       return out;
     };

@@ -43,5 +43,5 @@ export function query<S extends Record<string, TSchema>>(input: QueryInput, shap
     else problems.push(...result.problems);
   }
   if (problems.length > 0) throw validationFailed(problems);
-  return out as QueryOut<S>;
+  return out;
 }

@@ -11,6 +11,8 @@
  *
  *   node --import tsx bench/offered-load.ts [--rates 50,100,200,400] [--seconds 8] [--members 10] [--replicas 2] [--quick]
  *
+ *   [--cpu-prof DIR]
+ *
  * Writes bench/results/offered-load.json. Run it alone: nothing else on the machine.
  */
 import { randomUUID } from 'node:crypto';
@@ -43,6 +45,8 @@ const { values: args } = parseArgs({
     members: { type: 'string', default: '10' },
     replicas: { type: 'string', default: '2' },
     quick: { type: 'boolean', default: false },
+    /** Write a V8 CPU profile of each app into this folder when it stops. */
+    'cpu-prof': { type: 'string' },
   },
 });
 const RATES = (args.quick ? '100,200,400' : args.rates).split(',').map(Number);
@@ -56,6 +60,7 @@ interface Point {
   deliveredShare: number;
   latencyMs: { p50: number; p99: number; max: number };
   cpuMsPerMessage: number;
+  cpuMsPerMessageBy: Record<string, number>;
 }
 
 /** Sends at `rate` for SECONDS from the members in turn; every member records each arrival. */
@@ -71,7 +76,7 @@ async function offer(members: Socket[], roomId: string | undefined, rate: number
   }
   const total = Math.round(rate * SECONDS);
   const acks: Array<Promise<void>> = [];
-  const { cpuMs } = await cpuDuring(groups, async () => {
+  const { cpuMs, cpuMsBy } = await cpuDuring(groups, async () => {
     const start = performance.now() + 20;
     for (let n = 0; n < total; n++) {
       const due = start + (n * 1000) / rate;
@@ -100,6 +105,7 @@ async function offer(members: Socket[], roomId: string | undefined, rate: number
     deliveredShare: round(latencies.length / Math.max(1, total * members.length), 4),
     latencyMs: latencySummary(latencies),
     cpuMsPerMessage: round(cpuMs / Math.max(1, total)),
+    cpuMsPerMessageBy: Object.fromEntries(Object.entries(cpuMsBy).map(([label, ms]) => [label, round(ms / Math.max(1, total))])),
   };
 }
 
@@ -119,6 +125,7 @@ const platform = await startPlatform({
   gatewayReplicas: REPLICAS,
   services: ['api-gateway', 'auth-service', 'chat-service', 'profile-service'],
   env: { LOG_LEVEL: 'warn' },
+  ...(args['cpu-prof'] ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${args['cpu-prof']}`] } : {}),
   serviceEnv: { 'api-gateway': UNLIMITED_GATEWAY_ENV },
 });
 try {

@@ -132,7 +132,7 @@ export function createMessages(ctx: ChatContext) {
       requireMember(view, 'mark messages read');
       const target = Math.min(seq, view.head.value.lastSeq);
       if (target < 1) return;
-      if (await advanceReadMarker(ctx, roomId, userId, target)) {
+      if ((await advanceReadMarker(ctx, roomId, userId, target)) !== undefined) {
         await ctx.publisher.publish([
           { topic: 'read.updated', roomId, occurredAt: ctx.now().toISOString(), actorId: userId, data: { roomId, userId, seq: target } },
         ]);

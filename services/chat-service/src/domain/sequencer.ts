@@ -284,10 +284,16 @@ export class MessageSequencer {
     const lastByAuthor = new Map<string, { seq: number; trace: SpanContext | undefined }>();
     fresh.forEach((message, i) => lastByAuthor.set(message.authorId, { seq: message.seq, trace: traces[i] }));
     // A sender has read what they sent: their unread count does not grow.
+    // Their message tells everyone that much, so `read.updated` goes out only
+    // when the marker passed over someone else's messages (what the sender's
+    // other devices count as unread), not on every send.
     const markers = Promise.all(
       [...lastByAuthor].map(async ([userId, { seq, trace }]): Promise<ChatEvent[]> => {
         try {
-          if (await advanceReadMarker(this.ctx, roomId, userId, seq)) {
+          const previous = await advanceReadMarker(this.ctx, roomId, userId, seq);
+          const passedOthers =
+            previous !== undefined && (previous < fresh[0]!.seq - 1 || fresh.some((m) => m.seq > previous && m.seq < seq && m.authorId !== userId));
+          if (passedOthers) {
             return [{ topic: 'read.updated', roomId, occurredAt, actorId: userId, data: { roomId, userId, seq }, trace }];
           }
         } catch (error) {
@@ -313,14 +319,16 @@ export class MessageSequencer {
 }
 
 /**
- * Moves a user's read marker forward to `seq` (never back). Resolves true
- * when it moved.
+ * Moves a user's read marker forward to `seq` (never back). Resolves with
+ * where it was when it moved (0: no marker yet), undefined when it did not.
  */
-export async function advanceReadMarker(ctx: Pick<ChatContext, 'store'>, roomId: string, userId: string, seq: number): Promise<boolean> {
-  const result = await updateKey<ReadMarker>(ctx.store, keys.readMarker(roomId, userId), (current) =>
-    (current?.seq ?? 0) >= seq ? undefined : { seq },
-  );
-  return result.changed;
+export async function advanceReadMarker(ctx: Pick<ChatContext, 'store'>, roomId: string, userId: string, seq: number): Promise<number | undefined> {
+  let previous = 0;
+  const result = await updateKey<ReadMarker>(ctx.store, keys.readMarker(roomId, userId), (current) => {
+    previous = current?.seq ?? 0;
+    return previous >= seq ? undefined : { seq };
+  });
+  return result.changed ? previous : undefined;
 }
 
 const idemKey = (m: { roomId: string; authorId: string; clientMsgId?: string | undefined }) =>

@@ -111,3 +111,17 @@ test('when sends to one room are made together (a batch from the gateway), one h
   t.deepEqual(acked.map((m) => m.seq), Array.from({ length: 20 }, (_, i) => i + 1));
   t.is(chat.sequencer.stats.commits - before, 1);
 });
+
+test('when a sender was up to date, their send moves their marker without read.updated; when it passes others\' messages, read.updated goes out', async (t) => {
+  const chat = memoryChat();
+  const [alice, bob] = [uid(), uid()];
+  const room = await roomWith(chat, [alice, bob]);
+  const readEvents = () => chat.publisher.events.filter((e) => e.topic === 'read.updated').map((e) => e.data as { userId: string; seq: number });
+  await chat.sequencer.send({ roomId: room.id, authorId: alice, body: 'one' });
+  await chat.sequencer.send({ roomId: room.id, authorId: alice, body: 'two' });
+  t.deepEqual(readEvents(), [], 'sending in turn, up to date: the messages say it');
+  await chat.sequencer.send({ roomId: room.id, authorId: bob, body: 'three' });
+  // Bob had not read one and two: his marker passed them.
+  t.deepEqual(readEvents(), [{ roomId: room.id, userId: bob, seq: 3 }]);
+  t.is((await chat.rooms.list(bob))[0]?.unread, 0);
+});

@@ -61,8 +61,7 @@ export interface SaveOptions {
 }
 
 export type TransactionOp<T = unknown> =
-  | ({ operation: 'upsert'; key: string; value: T } & SaveOptions)
-  | { operation: 'delete'; key: string; etag?: string | undefined };
+  ({ operation: 'upsert'; key: string; value: T } & SaveOptions) | { operation: 'delete'; key: string; etag?: string | undefined };
 
 type RequestBody = string | Uint8Array;
 
@@ -113,16 +112,14 @@ const PATH_SAFE = /^[\w.\-~:]+$/;
  */
 function checkMethodPath(path: string): void {
   const [pathname = ''] = path.split('?', 1);
-  const unsafe =
-    /%(2f|5c|2e|25)|\\/i.test(pathname) || pathname.split('/').some((part, i) => part === '.' || part === '..' || (part === '' && i > 0));
+  const unsafe = /%(2f|5c|2e|25)|\\/i.test(pathname) || pathname.split('/').some((part, i) => part === '.' || part === '..' || (part === '' && i > 0));
   if (unsafe) throw validationFailed([{ path: 'path', message: 'is not a valid resource path' }]);
 }
 
 const segment = (value: string): string => (PATH_SAFE.test(value) ? value : encodeURIComponent(value));
 
 /** A connection closed or reset under a call, before any answer (undici's socket errors). */
-const isClosedConnection = (error: unknown): boolean =>
-  ['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE'].includes((error as { code?: string }).code ?? '');
+const isClosedConnection = (error: unknown): boolean => ['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE'].includes((error as { code?: string }).code ?? '');
 
 /** The sidecar's ERR_* codes that mean a first-write or ETag race was lost. */
 const CONFLICT_ERRORS = new Set(['ERR_STATE_SAVE', 'ERR_STATE_TRANSACTION', 'ERR_STATE_DELETE']);
@@ -156,25 +153,41 @@ export function createSidecar(options: SidecarOptions) {
   ): Promise<SidecarResponse> {
     const timeoutMs = init.timeoutMs ?? defaultTimeout;
     const method = init.method ?? 'GET';
-    const signal = AbortSignal.timeout(timeoutMs);
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const response = await pool.request({
-          path,
-          method,
-          // The active trace goes on with every call: daprd continues it (tracing.ts).
-          headers: { 'dapr-api-token': options.apiToken, ...traceHeaders(), ...init.headers },
-          body: init.body ?? null,
-          signal,
-        });
-        return new SidecarResponse(response.statusCode, response.headers, Buffer.from(await response.body.arrayBuffer()));
-      } catch (error) {
-        // A pooled connection the sidecar closed (it restarted, or closed it as the call went out) fails
-        // before any answer: one more try on a fresh connection, unless the call is an invocation that is
-        // not a read, which the target may have received and must not get twice.
-        if (attempt === 1 && isClosedConnection(error) && !signal.aborted && (method === 'GET' || !path.startsWith('/v1.0/invoke/'))) continue;
-        const reason = (error as Error).name === 'TimeoutError' || signal.aborted ? `no answer within ${timeoutMs} ms` : `sidecar unreachable: ${(error as Error).message}`;
-        throw dependencyUnavailable(`${what}: ${reason}`, error);
+    // A deadline cleared when the call ends: AbortSignal.timeout's timer runs
+    // out after every call and makes an abort event then (about 5% of an
+    // app's CPU on the message path, in a --cpu-prof of bench/offered-load.ts).
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(), timeoutMs);
+    const { signal } = deadline;
+    try {
+      return await attempts();
+    } finally {
+      clearTimeout(timer);
+    }
+
+    async function attempts(): Promise<SidecarResponse> {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const response = await pool.request({
+            path,
+            method,
+            // The active trace goes on with every call: daprd continues it (tracing.ts).
+            headers: { 'dapr-api-token': options.apiToken, ...traceHeaders(), ...init.headers },
+            body: init.body ?? null,
+            signal,
+          });
+          return new SidecarResponse(response.statusCode, response.headers, Buffer.from(await response.body.arrayBuffer()));
+        } catch (error) {
+          // A pooled connection the sidecar closed (it restarted, or closed it as the call went out) fails
+          // before any answer: one more try on a fresh connection, unless the call is an invocation that is
+          // not a read, which the target may have received and must not get twice.
+          if (attempt === 1 && isClosedConnection(error) && !signal.aborted && (method === 'GET' || !path.startsWith('/v1.0/invoke/'))) continue;
+          const reason =
+            (error as Error).name === 'TimeoutError' || signal.aborted
+              ? `no answer within ${timeoutMs} ms`
+              : `sidecar unreachable: ${(error as Error).message}`;
+          throw dependencyUnavailable(`${what}: ${reason}`, error);
+        }
       }
     }
   }
@@ -193,10 +206,7 @@ export function createSidecar(options: SidecarOptions) {
   async function stateFailure(response: SidecarResponse, what: string): Promise<AppError> {
     const body = (await readJson(response)) as { errorCode?: string; message?: string } | undefined;
     const message = body?.message ?? '';
-    if (
-      response.status === 409 ||
-      (body?.errorCode !== undefined && CONFLICT_ERRORS.has(body.errorCode) && CONFLICT_MESSAGE.test(message))
-    ) {
+    if (response.status === 409 || (body?.errorCode !== undefined && CONFLICT_ERRORS.has(body.errorCode) && CONFLICT_MESSAGE.test(message))) {
       return new StateConflictError(undefined, new Error(message));
     }
     return dependencyUnavailable(`${what} failed with ${response.status}`, new Error(`${body?.errorCode ?? ''} ${message}`));
@@ -267,11 +277,9 @@ export function createSidecar(options: SidecarOptions) {
     const response = await invoke(appId, path, opts);
     if (response.status >= 200 && response.status < 300) return response.json as T;
     throw (
-      appErrorFromBody(response.status, response.json, response.headers.get('retry-after')) ??
-      dependencyUnavailable(`${appId} answered ${response.status}`)
+      appErrorFromBody(response.status, response.json, response.headers.get('retry-after')) ?? dependencyUnavailable(`${appId} answered ${response.status}`)
     );
   }
-
 
   return {
     invoke,
@@ -390,7 +398,10 @@ export function createSidecar(options: SidecarOptions) {
       if (!response.ok) {
         const body = (await readJson(response)) as { message?: string; failedEntries?: unknown[] } | undefined;
         const failed = body?.failedEntries?.length ?? events.length;
-        throw dependencyUnavailable(`publishing ${topic} failed with ${response.status} (${failed} of ${events.length} refused)`, new Error(body?.message ?? ''));
+        throw dependencyUnavailable(
+          `publishing ${topic} failed with ${response.status} (${failed} of ${events.length} refused)`,
+          new Error(body?.message ?? ''),
+        );
       }
     },
 

@@ -1,19 +1,13 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import test from 'ava';
-import { createLogger } from '@chat/platform';
-import { loadConfig } from '../../src/config.js';
-import { createApp } from '../../src/http/app.js';
-import { UNREACHED_SERVICES } from '../helpers/unreached-services.js';
+import { rawGet, startGatewayApp } from '../helpers/http-gateway.js';
 
 // The web client's files as the gateway serves them (src/http/routes/web.ts):
 // a built folder made here, the whole gateway app in-process.
 
-const logger = createLogger({ name: 'web-test', level: 'silent' });
 const INDEX = '<!doctype html><title>chat</title><script type="module" src="/assets/index-Ab12Cd.js"></script>';
 const SCRIPT = `console.log(${JSON.stringify('x'.repeat(4000))});`;
 
@@ -32,49 +26,7 @@ function builtClient(t: { teardown: (fn: () => void) => void }): string {
   return root;
 }
 
-async function gateway(t: Parameters<typeof builtClient>[0], webRoot: string): Promise<string> {
-  const config = loadConfig({
-    APP_ID: 'api-gateway',
-    APP_PORT: '0',
-    DAPR_API_TOKEN: 'dapr-token-for-this-test',
-    APP_API_TOKEN: 'app-token-for-this-test',
-    WEB_ROOT: webRoot,
-  });
-  const app = createApp({
-    config,
-    logger,
-    ...UNREACHED_SERVICES,
-    readiness: {},
-    tokens: { verify: async () => Promise.reject(new Error('no token in this test')) },
-    presence: { online: async () => new Set<string>() },
-  });
-  const server = app.listen(0, '127.0.0.1');
-  t.teardown(() => server.close());
-  await new Promise<void>((resolve) => server.once('listening', () => resolve()));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
-
-/**
- * A GET with the path sent exactly as written (fetch would normalise `..`)
- * and only the headers given (fetch adds `cache-control: no-cache` next to
- * `if-none-match`, which rules out a 304).
- */
-function rawGet(base: string, path: string, headers: Record<string, string> = {}) {
-  return new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; raw: Buffer; body: string }>(
-    (resolve, reject) => {
-      const req = httpRequest(`${base}/`, { path, method: 'GET', headers }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const raw = Buffer.concat(chunks);
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, raw, body: raw.toString() });
-        });
-      });
-      req.on('error', reject);
-      req.end();
-    },
-  );
-}
+const gateway = (t: Parameters<typeof builtClient>[0], webRoot: string) => startGatewayApp(t, { WEB_ROOT: webRoot });
 
 test('when the client is built, / and /index.html answer the page with no-cache, a strict CSP and nosniff, and 304 when unchanged', async (t) => {
   const url = await gateway(t, builtClient(t));

@@ -1,9 +1,8 @@
-import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
 import Router from '@koa/router';
 import { notFound, type AppContext, type Logger, type RequestState } from '@chat/platform';
+import { readStaticFile, sendStaticFile, type StaticFile } from '../static-file.js';
 
 /**
  * The browser client (web/, built by Vite into web/dist) at `/`, `/index.html`
@@ -24,27 +23,6 @@ export interface WebClientOptions {
   logger: Logger;
 }
 
-interface WebFile {
-  body: Buffer;
-  gzipped?: Buffer;
-  type: string;
-  etag: string;
-  cacheControl: string;
-}
-
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.webp': 'image/webp',
-  '.ico': 'image/x-icon',
-  '.woff2': 'font/woff2',
-  '.json': 'application/json; charset=utf-8',
-  '.webmanifest': 'application/manifest+json',
-};
-const COMPRESSIBLE = /^(text\/|image\/svg|application\/(json|manifest))/;
 const ASSET_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$/;
 
 /**
@@ -70,36 +48,21 @@ export const WEB_CONTENT_SECURITY_POLICY = [
   "trusted-types 'none'",
 ].join('; ');
 
-function load(name: string, path: string, cacheControl: string): WebFile | undefined {
-  const dot = name.lastIndexOf('.');
-  const type = dot > 0 ? TYPES[name.slice(dot).toLowerCase()] : undefined;
-  if (!type) return undefined;
-  const body = readFileSync(path);
-  const file: WebFile = {
-    body,
-    type,
-    etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`,
-    cacheControl,
-  };
-  if (COMPRESSIBLE.test(type) && body.length > 1024) file.gzipped = gzipSync(body, { level: 9 });
-  return file;
-}
-
 /** Reads the built client into memory; `undefined` when it is not built. */
-export function loadWebClient(root: string, logger: Logger): { index: WebFile; assets: Map<string, WebFile> } | undefined {
+export function loadWebClient(root: string, logger: Logger): { index: StaticFile; assets: Map<string, StaticFile> } | undefined {
   const indexPath = join(root, 'index.html');
   if (!root || !existsSync(indexPath)) {
     if (root) logger.warn({ root }, 'web client not built (npm run build -w web): / answers 404');
     return undefined;
   }
-  const index = load('index.html', indexPath, 'no-cache');
+  const index = readStaticFile('index.html', indexPath, 'no-cache');
   if (!index) return undefined;
-  const assets = new Map<string, WebFile>();
+  const assets = new Map<string, StaticFile>();
   const assetsDir = join(root, 'assets');
   for (const name of existsSync(assetsDir) ? readdirSync(assetsDir) : []) {
     const path = join(assetsDir, name);
     if (!ASSET_NAME.test(name) || !statSync(path).isFile()) continue;
-    const file = load(name, path, 'public, max-age=31536000, immutable');
+    const file = readStaticFile(name, path, 'public, max-age=31536000, immutable');
     if (file) assets.set(name, file);
     else logger.warn({ name }, 'web client: file of an unknown type not served');
   }
@@ -107,27 +70,11 @@ export function loadWebClient(root: string, logger: Logger): { index: WebFile; a
   return { index, assets };
 }
 
-function send(ctx: AppContext, file: WebFile): void {
+function send(ctx: AppContext, file: StaticFile): void {
   ctx.set('content-security-policy', WEB_CONTENT_SECURITY_POLICY);
-  ctx.set('x-content-type-options', 'nosniff');
   ctx.set('referrer-policy', 'no-referrer');
   ctx.set('cross-origin-opener-policy', 'same-origin');
-  ctx.set('cache-control', file.cacheControl);
-  ctx.set('vary', 'accept-encoding');
-  ctx.etag = file.etag;
-  // ctx.fresh only compares validators on a 2xx response.
-  ctx.status = 200;
-  if (ctx.fresh) {
-    ctx.status = 304;
-    return;
-  }
-  ctx.type = file.type;
-  if (file.gzipped && ctx.acceptsEncodings('gzip', 'identity') === 'gzip') {
-    ctx.set('content-encoding', 'gzip');
-    ctx.body = file.gzipped;
-  } else {
-    ctx.body = file.body;
-  }
+  sendStaticFile(ctx, file);
 }
 
 export function webRoutes({ root, logger }: WebClientOptions): Router<RequestState> {

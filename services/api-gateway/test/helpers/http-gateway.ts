@@ -1,0 +1,60 @@
+import type { AddressInfo } from 'node:net';
+import { request as httpRequest } from 'node:http';
+import { createLogger } from '@chat/platform';
+import { loadConfig } from '../../src/config.js';
+import { createApp } from '../../src/http/app.js';
+import { UNREACHED_SERVICES } from './unreached-services.js';
+
+/**
+ * The whole gateway app in-process on a free loopback port, with `env` on top
+ * of a minimal config, and no service behind it (a call to one fails);
+ * closed when the test ends. Answers its base URL.
+ */
+export async function startGatewayApp(t: { teardown: (fn: () => void) => void }, env: Record<string, string> = {}): Promise<string> {
+  const config = loadConfig({
+    APP_ID: 'api-gateway',
+    APP_PORT: '0',
+    DAPR_API_TOKEN: 'dapr-token-for-this-test',
+    APP_API_TOKEN: 'app-token-for-this-test',
+    ...env,
+  });
+  const app = createApp({
+    config,
+    logger: createLogger({ name: 'gateway-app-test', level: 'silent' }),
+    ...UNREACHED_SERVICES,
+    readiness: {},
+    tokens: { verify: async () => Promise.reject(new Error('no token in this test')) },
+    presence: { online: async () => new Set<string>() },
+  });
+  const server = app.listen(0, '127.0.0.1');
+  t.teardown(() => server.close());
+  await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+export interface RawReply {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  raw: Buffer;
+  body: string;
+}
+
+/**
+ * A GET with the path sent exactly as written (fetch would normalise `..`)
+ * and only the headers given (fetch adds `cache-control: no-cache` next to
+ * `if-none-match`, which rules out a 304).
+ */
+export function rawGet(base: string, path: string, headers: Record<string, string> = {}): Promise<RawReply> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(`${base}/`, { path, method: 'GET', headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const raw = Buffer.concat(chunks);
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, raw, body: raw.toString() });
+      });
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}

@@ -1,6 +1,6 @@
 // ESLint: typescript-eslint's type-checked recommended rules over every
 // TypeScript file the typecheck covers, and ESLint's recommended rules over the
-// plain JavaScript (scripts, ava configs, the API docs page). `npm run lint`.
+// plain JavaScript (scripts, ava configs, the API docs page's start script). `npm run lint`.
 import js from '@eslint/js';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
@@ -15,8 +15,9 @@ export default tseslint.config(
     languageOptions: { globals: globals.node },
   },
   {
-    files: ['services/api-gateway/src/http/openapi/docs-page/*.js'],
-    languageOptions: { sourceType: 'script', globals: globals.browser },
+    // The API docs page's start script, run by the browser after Swagger UI's bundle.
+    files: ['services/api-gateway/src/http/docs-viewer/*.js'],
+    languageOptions: { sourceType: 'script', globals: { ...globals.browser, SwaggerUIBundle: 'readonly' } },
   },
   {
     files: ['**/*.{ts,tsx}'],

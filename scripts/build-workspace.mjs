@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // `npm run build` in one workspace: compiles src/ to dist/ with its
 // tsconfig.build.json (a fresh dist/, so nothing deleted from src/ lingers),
-// then copies the files tsc does not emit (the gateway's docs page CSS and
-// script, read at run time next to the module that reads them).
+// then copies the files tsc does not emit (the gateway's docs page start
+// script, read at run time next to the module that reads it).
 import { spawnSync } from 'node:child_process';
 import { cpSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';

@@ -94,7 +94,7 @@ async function call(method: string, path: string, options: { token?: string; bod
   return { status: response.status, body: text ? JSON.parse(text) : undefined };
 }
 
-test.serial('through the gateway of `docker compose up`, a new user registers, sends a message to a room and reads it back, and stores an avatar; the web client is served', async (t) => {
+test.serial('through the gateway of `docker compose up`, a new user registers, sends a message to a room and reads it back, and stores an avatar; the web client and the API docs page are served', async (t) => {
   t.like(await call('GET', '/api/health'), {
     status: 200,
     body: { status: 'ok', services: { 'api-gateway': 'ok', 'auth-service': 'ok', 'profile-service': 'ok', 'chat-service': 'ok' } },
@@ -105,6 +105,9 @@ test.serial('through the gateway of `docker compose up`, a new user registers, s
   t.is(page.status, 200);
   t.regex(page.headers.get('content-type') ?? '', /^text\/html/);
   t.regex(await page.text(), /<script type="module" [^>]*src="\/assets\//);
+  // The API docs page: Swagger UI's files come from the image's production dependencies (swagger-ui-dist).
+  t.is((await fetch(`${gateway}/api/docs`)).status, 200);
+  for (const file of ['swagger-ui-bundle.js', 'swagger-ui.css', 'start-swagger-ui.js']) t.is((await fetch(`${gateway}/api/docs/${file}`)).status, 200, file);
 
   const username = `compose_${process.pid}`;
   const registered = await call('POST', '/api/auth/register', {

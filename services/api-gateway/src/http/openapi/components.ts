@@ -109,12 +109,12 @@ const headers: Record<string, Header> = {
     schema: { type: 'integer', minimum: 1 },
   },
   ETag: {
-    description: 'A validator of the image; send it back in `If-None-Match` to get `304` while it is unchanged.',
+    description: 'A validator of the bytes served (an image, a file of the docs page); send it back in `If-None-Match` to get `304` while they are unchanged.',
     required: true,
     schema: { type: 'string' },
   },
   CacheControl: {
-    description: 'How long the image may be cached.',
+    description: 'How long the bytes may be cached, or (`no-cache`) that they must be revalidated first.',
     required: false,
     schema: { type: 'string' },
   },

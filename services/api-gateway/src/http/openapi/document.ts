@@ -12,7 +12,7 @@ const CONVENTIONS = `The public API of the chat platform (contract v1). Every re
 
 ## Conventions
 
-- **JSON in, JSON out** (\`application/json; charset=utf-8\`), except the avatar upload and download (raw image bytes) and \`GET /api/docs\` (HTML). Responses may gain new fields over time: ignore the ones you do not know. A change to this contract only adds; nothing is renamed.
+- **JSON in, JSON out** (\`application/json; charset=utf-8\`), except the avatar upload and download (raw image bytes) and \`GET /api/docs\` (HTML) with its files (\`GET /api/docs/{file}\`). Responses may gain new fields over time: ignore the ones you do not know. A change to this contract only adds; nothing is renamed.
 - **Bodies**: not valid JSON: \`400 invalid_json\`. Over 64 KiB (JSON) or 1 MiB (avatar): \`413 payload_too_large\`. A body of the wrong content type: \`415 unsupported_media_type\`. Unknown fields in a request body: \`400 validation_failed\`.
 - **Lengths** are counted in Unicode code points (as JSON Schema \`minLength\`/\`maxLength\` do).
 - **Authentication**: the routes marked with the \`bearerAuth\` security scheme take \`Authorization: Bearer <accessToken>\`; a missing, malformed, expired or forged token answers \`401 unauthenticated\` with \`WWW-Authenticate: Bearer\`. Access tokens are JWTs signed with ES256, valid for 15 minutes; renew them with \`POST /api/auth/refresh\` before they expire (or on a 401).

@@ -1,7 +1,7 @@
 /**
  * The small part of the OpenAPI 3.1 object model that this document uses.
  * Schemas stay loose records (they are JSON Schema 2020-12); the structure
- * around them is typed so the tests and the docs page can walk it.
+ * around them is typed so the tests can walk it.
  */
 
 export type Schema = { [keyword: string]: unknown };

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Platform } from '@chat/devkit/testing';
+import { startPlatform, waitFor, type Platform } from '@chat/devkit/testing';
 
 /**
  * Users and rooms for real-time integration tests: users are registered
@@ -58,4 +58,19 @@ export async function createRoom(platform: Platform, owner: TestUser, members: T
     memberIds: members.map((m) => m.id),
   });
   return room.id;
+}
+
+/**
+ * The whole platform for tests that register many users from one address
+ * (registration unlimited, cheap password hashing), answered once every
+ * service is reachable through the gateway: sidecars are healthy a moment
+ * before name resolution finds every app.
+ */
+export async function startPlatformForUsers(): Promise<Platform> {
+  const platform = await startPlatform({ serviceEnv: { 'auth-service': { REGISTER_MAX_PER_ADDRESS: '0', SCRYPT_LOG_N: '10' } } });
+  await waitFor(async () => (await fetch(`${platform.gatewayUrl}/api/health`)).status === 200, {
+    what: 'every service to be reachable through the gateway',
+    timeoutMs: 60_000,
+  });
+  return platform;
 }

@@ -7,19 +7,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import test from 'ava';
-import { startPlatform, waitFor, type Platform } from '@chat/devkit/testing';
-import { register, type TestUser } from '../helpers/platform-users.js';
+import { waitFor, type Platform } from '@chat/devkit/testing';
+import { register, startPlatformForUsers, type TestUser } from '../helpers/platform-users.js';
 import { connectSocket } from '../helpers/socket-client.js';
 
 let platform: Platform;
 
 test.before(async () => {
-  platform = await startPlatform({ serviceEnv: { 'auth-service': { REGISTER_MAX_PER_ADDRESS: '0', SCRYPT_LOG_N: '10' } } });
-  // Sidecars are healthy a moment before name resolution finds every app.
-  await waitFor(async () => (await fetch(`${platform.gatewayUrl}/api/health`)).status === 200, {
-    what: 'every service to be reachable through the gateway',
-    timeoutMs: 60_000,
-  });
+  platform = await startPlatformForUsers();
 });
 test.after.always(async () => {
   await platform?.stop();

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import type { Browser, Page } from 'playwright-core';
 import { startPlatform, type Platform } from '@chat/devkit/testing';
-import { launchBrowser, message, openPerson, roomButton, screenshotsDir, send, signIn, signUp, type Person } from '../helpers/browser.js';
+import { launchBrowser, message, openPerson, roomButton, screenshotsDir, send, signIn, signUp, watch, type Person } from '../helpers/browser.js';
 
 // The web client in Debian's Chromium against the real platform: two gateway
 // replicas (each person on their own), the auth, profile and chat services,
@@ -336,6 +336,35 @@ test.serial('history loads as the user scrolls up, in order, with the view kept 
   // The older page went on top of what the reader was looking at, not under the view.
   t.true(await list.evaluate((el) => el.scrollTop > 0));
   clean(t, alice, bob);
+});
+
+test.serial('the API docs page: Swagger UI lists every operation of the document and opens them with their details, under its CSP, loading nothing from elsewhere', async (t) => {
+  const gateway = gateways[0]!;
+  const context = await browser.newContext({ baseURL: gateway });
+  t.teardown(() => context.close());
+  const page = await context.newPage();
+  const seen = { problems: [] as string[], dialogs: [] as string[] };
+  watch(seen, page);
+  const origins = new Set<string>();
+  page.on('request', (request) => origins.add(new URL(request.url()).origin));
+  const openapi = (await (await fetch(`${gateway}/api/openapi.json`)).json()) as { paths: Record<string, Record<string, unknown>> };
+  const operations = Object.values(openapi.paths).flatMap((item) => Object.keys(item).filter((key) => ['get', 'put', 'post', 'patch', 'delete'].includes(key)));
+
+  await page.goto('/api/docs');
+  await page.getByRole('heading', { name: /Chat platform API/ }).waitFor({ timeout: UI_MS });
+  const blocks = page.locator('.opblock');
+  await blocks.nth(operations.length - 1).waitFor({ timeout: UI_MS });
+  t.is(await blocks.count(), operations.length);
+  // Opened, an operation shows its parameters, body and responses with highlighted examples: the parts most likely
+  // to want inline styles or scripts. A few are enough (rendering them all takes the better part of a minute).
+  const opened = 4;
+  for (let i = 0; i < opened; i++) await page.locator('.opblock-summary-control').nth(i).click();
+  await page.locator('.responses-table').nth(opened - 1).waitFor({ timeout: UI_MS });
+  t.true((await page.locator('.opblock-body .highlight-code').count()) >= opened);
+
+  t.deepEqual([...origins], [new URL(gateway).origin]);
+  t.deepEqual(seen.problems, [], 'page errors or CSP violations');
+  t.deepEqual(seen.dialogs, []);
 });
 
 test.serial('every refusal is a sentence: a taken username, a wrong password, then 429 with how long to wait', async (t) => {

@@ -77,7 +77,7 @@ export async function openPerson(
 }
 
 /** Records what a page must never do: throw, break its CSP, open a dialog. */
-export function watch(person: Person, page: Page): void {
+export function watch(person: Pick<Person, 'problems' | 'dialogs'>, page: Page): void {
   page.on('pageerror', (error) => person.problems.push(`pageerror: ${error.message}`));
   page.on('console', (message) => {
     // A refused request (401 before a refresh, 429, an offline fetch) is logged by the browser itself; the app shows its own message.

@@ -25,7 +25,8 @@ export const DOCS_FILES: readonly string[] = [...SWAGGER_UI_FILES, START_SCRIPT]
  * as data: SVGs), and requests to this origin (the document, and "Try it out",
  * which start-swagger-ui.js sends to this gateway). Swagger UI 5 needs no
  * 'unsafe-inline' for styles: it sets element styles through the DOM, which
- * style-src does not govern (checked in Chromium with every operation open).
+ * style-src does not govern (web/test/browser/chat.test.ts opens the page in
+ * Chromium and fails on any CSP violation).
  */
 export const DOCS_CONTENT_SECURITY_POLICY = [
   "default-src 'none'",

@@ -50,7 +50,12 @@ export async function cpuDuring<T>(groups: ProcessGroups, work: () => Promise<T>
 export function platformProcesses(platform: Platform): ProcessGroups {
   const redis = execFileSync('pgrep', ['-x', 'redis-server'], { encoding: 'utf8' }).trim().split('\n').map(Number).filter(Boolean);
   return () => ({
-    ...Object.fromEntries(platform.instances.flatMap((i) => [[i.label, processTree(i.app.child.pid!)], [`${i.label} daprd`, [i.daprd.child.pid!]]])),
+    ...Object.fromEntries(
+      platform.instances.flatMap((i) => [
+        [i.label, processTree(i.app.child.pid!)],
+        [`${i.label} daprd`, [i.daprd.child.pid!]],
+      ]),
+    ),
     redis,
   });
 }

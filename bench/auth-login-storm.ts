@@ -66,9 +66,7 @@ async function rawScrypt(count: number, concurrency?: number): Promise<{ hashes:
   const limit = createLimiter(concurrency ?? count);
   const started = performance.now();
   await Promise.all(
-    Array.from({ length: count }, (_, i) =>
-      limit(() => scryptAsync(Buffer.from(`${PASSWORD} ${i}`), Buffer.from(randomUUID().slice(0, 16)), DEFAULT_SCRYPT)),
-    ),
+    Array.from({ length: count }, (_, i) => limit(() => scryptAsync(Buffer.from(`${PASSWORD} ${i}`), Buffer.from(randomUUID().slice(0, 16)), DEFAULT_SCRYPT))),
   );
   const seconds = (performance.now() - started) / 1000;
   return {
@@ -150,7 +148,12 @@ try {
     benchmark: 'auth login storm',
     command: `node --import tsx bench/auth-login-storm.ts --logins ${LOGINS} --users ${USERS} --raw ${RAW}`,
     date: new Date().toISOString(),
-    machine: { cpus: availableParallelism(), model: cpus()[0]?.model ?? 'unknown', loadAverage1m: { atStart: loadAtStart, atEnd: round(loadavg()[0] ?? 0) }, node: process.version },
+    machine: {
+      cpus: availableParallelism(),
+      model: cpus()[0]?.model ?? 'unknown',
+      loadAverage1m: { atStart: loadAtStart, atEnd: round(loadavg()[0] ?? 0) },
+      node: process.version,
+    },
     scrypt: { ...DEFAULT_SCRYPT, N: 2 ** DEFAULT_SCRYPT.logN, serviceConcurrency: availableParallelism() },
     rawScrypt: { best: raw, runs: rawRuns },
     storm: {
@@ -169,7 +172,12 @@ try {
       worstWhenIdle: Math.max(0, ...idle.map((s) => s.maxMs)),
       intervalsSampled: during.length,
       intervalsOverTarget: during.filter((s) => s.maxMs > 20).length,
-      medianIntervalWorst: round(percentile(during.map((s) => s.maxMs), 50)),
+      medianIntervalWorst: round(
+        percentile(
+          during.map((s) => s.maxMs),
+          50,
+        ),
+      ),
       target: 20,
     },
   };
@@ -177,7 +185,10 @@ try {
   const md = [
     '| metric | value |',
     '| --- | --- |',
-    ...rawRuns.map((r) => `| raw crypto.scrypt (N=2^${DEFAULT_SCRYPT.logN}, r=${DEFAULT_SCRYPT.r}, p=${DEFAULT_SCRYPT.p}), ${r.hashes} hashes, ${r.concurrency} | ${r.perSecond} hashes/s |`),
+    ...rawRuns.map(
+      (r) =>
+        `| raw crypto.scrypt (N=2^${DEFAULT_SCRYPT.logN}, r=${DEFAULT_SCRYPT.r}, p=${DEFAULT_SCRYPT.p}), ${r.hashes} hashes, ${r.concurrency} | ${r.perSecond} hashes/s |`,
+    ),
     `| ${LOGINS} concurrent logins through the gateway | ${report.storm.loginsPerSecond} logins/s (${report.storm.seconds} s; ${JSON.stringify(statuses)}) |`,
     `| raw hashes/s used for the ratio (mean of the better way, before and after the storm) | ${rawPerSecond} |`,
     `| ratio logins/s to hashes/s | ${report.ratioToRawScrypt} |`,

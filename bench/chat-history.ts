@@ -44,7 +44,11 @@ const summary = (samples: number[]) => {
 
 const platform = await startPlatform({ services: [APP_IDS.chat], callerSidecars: [APP_IDS.gateway], serviceEnv: { 'chat-service': { LOG_LEVEL: 'warn' } } });
 const seeded: string[] = [];
-const chatSidecar = createSidecar({ httpPort: platform.instance(APP_IDS.chat).daprHttpPort, apiToken: platform.runEnv.tokens(APP_IDS.chat).daprApiToken, timeoutMs: 60_000 });
+const chatSidecar = createSidecar({
+  httpPort: platform.instance(APP_IDS.chat).daprHttpPort,
+  apiToken: platform.runEnv.tokens(APP_IDS.chat).daprApiToken,
+  timeoutMs: 60_000,
+});
 try {
   const caller = platform.callerSidecars[APP_IDS.gateway]!.daprHttpPort;
   const token = platform.runEnv.tokens(APP_IDS.gateway).daprApiToken;
@@ -58,10 +62,13 @@ try {
     if (!response.ok) throw new Error(`${method} ${path} answered ${response.status}`);
     return (await response.json()) as any;
   };
-  await waitFor(async () => (await fetch(`http://127.0.0.1:${caller}/v1.0/invoke/${APP_IDS.chat}/method/healthz`, { headers: { 'dapr-api-token': token } })).ok, {
-    what: 'chat-service reachable',
-    timeoutMs: 60_000,
-  });
+  await waitFor(
+    async () => (await fetch(`http://127.0.0.1:${caller}/v1.0/invoke/${APP_IDS.chat}/method/healthz`, { headers: { 'dapr-api-token': token } })).ok,
+    {
+      what: 'chat-service reachable',
+      timeoutMs: 60_000,
+    },
+  );
 
   /** A room of `size` messages: made through the API, filled through the state store. */
   async function seed(size: number): Promise<{ roomId: string; seedSeconds: number }> {
@@ -86,7 +93,12 @@ try {
     }
     const head = (await chatSidecar.state.getBulk<RoomHead>(COMPONENTS.stateStore, [keys.head(roomId)])).get(keys.head(roomId))!;
     const at = new Date(base + size * 1000).toISOString();
-    await chatSidecar.state.save(COMPONENTS.stateStore, keys.head(roomId), { ...head.value, lastSeq: size, lastMessageAt: at, updatedAt: at }, { etag: head.etag });
+    await chatSidecar.state.save(
+      COMPONENTS.stateStore,
+      keys.head(roomId),
+      { ...head.value, lastSeq: size, lastMessageAt: at, updatedAt: at },
+      { etag: head.etag },
+    );
     return { roomId, seedSeconds: round((performance.now() - started) / 1000) };
   }
 
@@ -128,7 +140,10 @@ try {
     [
       `| 50-message page, ${ROUNDS} rounds (p50 / p95 ms) | newest page | \`before=\` middle | \`after=\` middle | seeding |`,
       '| --- | --- | --- | --- | --- |',
-      ...results.map((r) => `| room of ${r.messages.toLocaleString('en')} | ${cell(r.pageMs.newest)} | ${cell(r.pageMs.before)} | ${cell(r.pageMs.after)} | ${r.seedSeconds} s |`),
+      ...results.map(
+        (r) =>
+          `| room of ${r.messages.toLocaleString('en')} | ${cell(r.pageMs.newest)} | ${cell(r.pageMs.before)} | ${cell(r.pageMs.after)} | ${r.seedSeconds} s |`,
+      ),
       `| p50 ratio, big / small | ${report.bigOverSmallP50.newest} | ${report.bigOverSmallP50.before} | ${report.bigOverSmallP50.after} | |`,
     ].join('\n') + '\n',
   );
@@ -138,7 +153,10 @@ try {
   // Leave the shared Redis as it was: the seeded message keys go.
   for (let i = 0; i < seeded.length; i += CHUNK) {
     await chatSidecar.state
-      .transaction(COMPONENTS.stateStore, seeded.slice(i, i + CHUNK).map((key) => ({ operation: 'delete' as const, key })))
+      .transaction(
+        COMPONENTS.stateStore,
+        seeded.slice(i, i + CHUNK).map((key) => ({ operation: 'delete' as const, key })),
+      )
       .catch(() => undefined);
   }
   await platform.stop();

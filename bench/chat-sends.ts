@@ -59,10 +59,13 @@ async function run(batchMax: number) {
       });
       return { status: response.status, body: (await response.json()) as any };
     };
-    await waitFor(async () => (await fetch(`http://127.0.0.1:${caller}/v1.0/invoke/${APP_IDS.chat}/method/healthz`, { headers: { 'dapr-api-token': token } })).ok, {
-      what: 'chat-service reachable',
-      timeoutMs: 60_000,
-    });
+    await waitFor(
+      async () => (await fetch(`http://127.0.0.1:${caller}/v1.0/invoke/${APP_IDS.chat}/method/healthz`, { headers: { 'dapr-api-token': token } })).ok,
+      {
+        what: 'chat-service reachable',
+        timeoutMs: 60_000,
+      },
+    );
     const stats = async (): Promise<Stats> => {
       const all = await Promise.all(
         platform.instances
@@ -74,7 +77,12 @@ async function run(batchMax: number) {
             return ((await response.json()) as { sequencer: Stats }).sequencer;
           }),
       );
-      return all.reduce((a, b) => ({ commits: a.commits + b.commits, conflicts: a.conflicts + b.conflicts, messages: a.messages + b.messages, repeats: a.repeats + b.repeats }));
+      return all.reduce((a, b) => ({
+        commits: a.commits + b.commits,
+        conflicts: a.conflicts + b.conflicts,
+        messages: a.messages + b.messages,
+        repeats: a.repeats + b.repeats,
+      }));
     };
 
     const users = Array.from({ length: SENDERS }, () => randomUUID());
@@ -108,7 +116,7 @@ async function run(batchMax: number) {
       // Every room's history must be exactly 1..lastSeq.
       for (const roomId of rooms) {
         const seqs: number[] = [];
-        for (let after = 0; ; ) {
+        for (let after = 0; ;) {
           const page = await call(users[0]!, 'GET', `rooms/${roomId}/messages?after=${after}&limit=100`);
           seqs.push(...(page.body.messages as Array<{ seq: number }>).map((m) => m.seq));
           after = seqs.at(-1) ?? after;
@@ -164,4 +172,3 @@ process.stdout.write(
 );
 mkdirSync(join(REPO_ROOT, 'bench', 'results'), { recursive: true });
 writeFileSync(join(REPO_ROOT, 'bench', 'results', 'chat-sends.json'), `${JSON.stringify(report, null, 2)}\n`);
-

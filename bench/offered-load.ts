@@ -89,7 +89,10 @@ async function offer(members: Socket[], roomId: string | undefined, rate: number
         sender
           .timeout(30_000)
           .emitWithAck('message:send', { roomId, body, clientMsgId: body })
-          .then((ack: { ok: boolean }) => void (ack.ok || refused++), () => void refused++),
+          .then(
+            (ack: { ok: boolean }) => void (ack.ok || refused++),
+            () => void refused++,
+          ),
       );
     }
     await Promise.all(acks);

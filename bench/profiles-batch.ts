@@ -45,9 +45,17 @@ try {
   const ids = [user.id, ...Array.from({ length: 99 }, () => randomUUID())];
   const gatewaySidecar = platform.instance('api-gateway').daprHttpPort;
   await Promise.all(
-    ids.slice(1).map((id, i) =>
-      publishEvent(platform, gatewaySidecar, 'user.registered', { userId: id, username: `b${i}-${id.slice(0, 8)}`, email: `${id}@example.test`, displayName: `Bench ${i}`, createdAt: new Date().toISOString() }, randomUUID()),
-    ),
+    ids
+      .slice(1)
+      .map((id, i) =>
+        publishEvent(
+          platform,
+          gatewaySidecar,
+          'user.registered',
+          { userId: id, username: `b${i}-${id.slice(0, 8)}`, email: `${id}@example.test`, displayName: `Bench ${i}`, createdAt: new Date().toISOString() },
+          randomUUID(),
+        ),
+      ),
   );
   const batchUrl = `${platform.gatewayUrl}/api/profiles?ids=${ids.join(',')}`;
   await waitFor(async () => ((await (await fetch(batchUrl, { headers: auth })).json()) as { profiles: unknown[] }).profiles.length === 100, {

@@ -89,7 +89,11 @@ const sockets: Client[] = [];
 try {
   const urls = [platform.instance('api-gateway').url, platform.instance('api-gateway#2').url];
   const users = await Promise.all(Array.from({ length: MEMBERS }, () => register(platform)));
-  const roomId = await createRoom(platform, users[0]!.id, users.slice(1).map((u) => u.id));
+  const roomId = await createRoom(
+    platform,
+    users[0]!.id,
+    users.slice(1).map((u) => u.id),
+  );
   const replicaOf = (i: number) => i % 2;
   const clients = await Promise.all(users.map((u, i) => connect(urls[replicaOf(i)]!, u.token)));
   sockets.push(...clients);
@@ -154,7 +158,11 @@ try {
   };
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n\n`);
   process.stdout.write('| path | count | p50 ms | p95 ms | p99 ms | max ms |\n| --- | --- | --- | --- | --- | --- |\n');
-  for (const [name, s] of [['ack (send → ack)', report.ackMs], ['delivery, same replica', report.deliveryMs.sameReplica], ['delivery, other replica', report.deliveryMs.crossReplica]] as const) {
+  for (const [name, s] of [
+    ['ack (send → ack)', report.ackMs],
+    ['delivery, same replica', report.deliveryMs.sameReplica],
+    ['delivery, other replica', report.deliveryMs.crossReplica],
+  ] as const) {
     process.stdout.write(`| ${name} | ${s.count} | ${s.p50} | ${s.p95} | ${s.p99} | ${s.max} |\n`);
   }
   const dir = join(REPO_ROOT, 'bench', 'results');

@@ -82,11 +82,7 @@ async function main() {
     const sidecarEnvPath = join(runtimeDir, 'daprd.env');
     const scriptPath = join(runtimeDir, '.dapr', 'bin', 'daprd');
     mkdirSync(dirname(scriptPath), { recursive: true });
-    writeFileSync(
-      sidecarEnvPath,
-      envFile({ ...runEnv.env, ...SIDECAR_ENV, ...tokens, POD_NAME: app.appID, PLATFORM_CLI_METADATA: 'open' }),
-      { mode: 0o600 },
-    );
+    writeFileSync(sidecarEnvPath, envFile({ ...runEnv.env, ...SIDECAR_ENV, ...tokens, POD_NAME: app.appID, PLATFORM_CLI_METADATA: 'open' }), { mode: 0o600 });
     chmodSync(sidecarEnvPath, 0o600);
     writeFileSync(scriptPath, sidecarScript(app.appID, sidecarEnvPath, daprd), { mode: 0o755 });
     chmodSync(scriptPath, 0o755);

@@ -135,10 +135,14 @@ export function ensureCompose() {
   say(`building docker compose ${pinned} from deploy/docker/compose-cli (several minutes the first time) ...`);
   const started = Date.now();
   mkdirSync(dirname(plugin), { recursive: true });
-  must('go', ['build', '-trimpath', '-ldflags', `-s -w -X github.com/docker/compose/v2/internal.Version=${pinned}`, '-o', plugin, 'github.com/docker/compose/v2/cmd'], {
-    cwd: composeCliDir,
-    env: { ...process.env, GOFLAGS: '-mod=readonly' },
-  });
+  must(
+    'go',
+    ['build', '-trimpath', '-ldflags', `-s -w -X github.com/docker/compose/v2/internal.Version=${pinned}`, '-o', plugin, 'github.com/docker/compose/v2/cmd'],
+    {
+      cwd: composeCliDir,
+      env: { ...process.env, GOFLAGS: '-mod=readonly' },
+    },
+  );
   writeFileSync(stamp, wanted);
   say(`built ${plugin} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 }
@@ -150,7 +154,10 @@ const imageLabel = (image) => {
 
 /** The first Debian mirror this machine's apt uses (deb822 or one-line sources). */
 function debianMirror() {
-  const files = ['/etc/apt/sources.list', ...(existsSync('/etc/apt/sources.list.d') ? readdirSync('/etc/apt/sources.list.d').map((f) => join('/etc/apt/sources.list.d', f)) : [])];
+  const files = [
+    '/etc/apt/sources.list',
+    ...(existsSync('/etc/apt/sources.list.d') ? readdirSync('/etc/apt/sources.list.d').map((f) => join('/etc/apt/sources.list.d', f)) : []),
+  ];
   for (const file of files.filter((f) => /\.(list|sources)$/.test(f) && existsSync(f))) {
     const text = readFileSync(file, 'utf8');
     const uri = /^URIs:\s*(\S+\/debian)\s*$/m.exec(text)?.[1] ?? /^deb\s+(?:\[[^\]]*\]\s+)?(\S+\/debian)\s+\S+/m.exec(text)?.[1];
@@ -183,9 +190,13 @@ function ensureDebianBase() {
       mkdirSync(join(rootfs, 'etc/ssl/certs'), { recursive: true });
       cpSync(caBundle, join(rootfs, 'etc/ssl/certs/ca-certificates.crt'));
     }
-    const tar = run('sh', ['-c', `tar -C "${rootfs}" -c . | docker import --change 'CMD ["bash"]' --change 'LABEL ${RECIPE_LABEL}=${recipe}' - ${LOCAL_IMAGES.debian}`], {
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
+    const tar = run(
+      'sh',
+      ['-c', `tar -C "${rootfs}" -c . | docker import --change 'CMD ["bash"]' --change 'LABEL ${RECIPE_LABEL}=${recipe}' - ${LOCAL_IMAGES.debian}`],
+      {
+        stdio: ['ignore', 'ignore', 'inherit'],
+      },
+    );
     if (tar.status !== 0) throw new Error('docker import of the Debian rootfs failed');
     say(`${LOCAL_IMAGES.debian} made in ${((Date.now() - started) / 1000).toFixed(0)} s`);
   } finally {
@@ -204,10 +215,14 @@ function ensureLocalImage(name, image, files, extraRecipe = '') {
     for (const [target, source] of Object.entries(files)) cpSync(source, join(context, target), { recursive: true, dereference: true });
     say(`building ${image} ...`);
     const started = Date.now();
-    must('docker', ['build', '--quiet', '--build-arg', `BASE_IMAGE=${LOCAL_IMAGES.debian}`, '--label', `${RECIPE_LABEL}=${recipe}`, '-t', image, '-f', dockerfile, context], {
-      stdio: ['ignore', 'ignore', 'inherit'],
-      env: { ...process.env, DOCKER_BUILDKIT: '0' },
-    });
+    must(
+      'docker',
+      ['build', '--quiet', '--build-arg', `BASE_IMAGE=${LOCAL_IMAGES.debian}`, '--label', `${RECIPE_LABEL}=${recipe}`, '-t', image, '-f', dockerfile, context],
+      {
+        stdio: ['ignore', 'ignore', 'inherit'],
+        env: { ...process.env, DOCKER_BUILDKIT: '0' },
+      },
+    );
     say(`${image} built in ${((Date.now() - started) / 1000).toFixed(0)} s`);
   } finally {
     rmSync(context, { recursive: true, force: true });

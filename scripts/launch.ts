@@ -10,7 +10,17 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { REPO_ROOT, SIDECAR_ENV, daprdPath, prepareProfile, prepareRunEnv, readRunTemplate, sidecarArgs, templateSidecarSpec, type RunTemplateApp } from '@chat/devkit/runtime';
+import {
+  REPO_ROOT,
+  SIDECAR_ENV,
+  daprdPath,
+  prepareProfile,
+  prepareRunEnv,
+  readRunTemplate,
+  sidecarArgs,
+  templateSidecarSpec,
+  type RunTemplateApp,
+} from '@chat/devkit/runtime';
 import { PROFILE_NEEDS, reachable } from './profiles.js';
 
 const started = Date.now();
@@ -138,7 +148,13 @@ async function main() {
     say(`${dep.name} is not running; starting ${command} ...`);
     const child = run(`store:${command}`, command, args, { cwd: REPO_ROOT, env: process.env });
     const spawnFailed = new Promise<boolean>((done) => child.once('error', () => done(false)));
-    const ok = await Promise.race([spawnFailed, waitUntil(`${dep.name} on ${dep.port}`, () => reachable(dep.port), 15_000).then(() => true, () => false)]);
+    const ok = await Promise.race([
+      spawnFailed,
+      waitUntil(`${dep.name} on ${dep.port}`, () => reachable(dep.port), 15_000).then(
+        () => true,
+        () => false,
+      ),
+    ]);
     if (!ok) fail(`${dep.name} is not answering on 127.0.0.1:${dep.port} and could not be started: ${dep.hint}`);
   }
 
@@ -176,12 +192,10 @@ async function main() {
         },
       });
       await waitUntil(`${app.label} on ${app.appPort}`, async () => (await fetch(`http://127.0.0.1:${app.appPort}/healthz`)).ok);
-      run(
-        `${app.label}:daprd`,
-        daprd,
-        sidecarArgs(templateSidecarSpec(template, app, runEnv)),
-        { cwd, env: { ...baseEnv, ...runEnv.appEnv(app.appID), ...SIDECAR_ENV, POD_NAME: app.label } },
-      );
+      run(`${app.label}:daprd`, daprd, sidecarArgs(templateSidecarSpec(template, app, runEnv)), {
+        cwd,
+        env: { ...baseEnv, ...runEnv.appEnv(app.appID), ...SIDECAR_ENV, POD_NAME: app.label },
+      });
       await waitUntil(`the sidecar of ${app.label}`, async () => (await fetch(`http://127.0.0.1:${app.daprHTTPPort}/v1.0/healthz`)).status === 204);
     }),
   );

@@ -44,9 +44,7 @@ test('each app of dapr.yaml runs its compiled service beside a daprd in its netw
 
     const [binary, ...args] = sidecar.command as string[];
     t.is(binary, '/daprd');
-    const expected = flags(
-      sidecarArgs(templateSidecarSpec(template, app, { resourcesPath: '/components', configPath: '/components/config.yaml' })),
-    );
+    const expected = flags(sidecarArgs(templateSidecarSpec(template, app, { resourcesPath: '/components', configPath: '/components/config.yaml' })));
     // What differs, and why: the other sidecars invoke this one on the
     // project's network (not on loopback), at a fixed port (each sidecar has
     // a namespace of its own); its metrics are scraped there too.
@@ -60,14 +58,14 @@ test('each app of dapr.yaml runs its compiled service beside a daprd in its netw
       },
       app.appID,
     );
-    t.is(sidecar.environment.DAPR_HOST_IP, undefined, 'name resolution must hand out the container\'s own address');
+    t.is(sidecar.environment.DAPR_HOST_IP, undefined, "name resolution must hand out the container's own address");
   }
   const apps = new Set(template.apps.map((a) => a.appID));
   const others = Object.keys(compose.services).filter((name) => !apps.has(name) && !apps.has(name.replace(/-dapr$/, '')));
   t.deepEqual(others.sort(), ['init', 'redis']);
 });
 
-test('the sidecars mount dapr.yaml\'s components read-only, and every PLATFORM_* variable those read is set', (t) => {
+test("the sidecars mount dapr.yaml's components read-only, and every PLATFORM_* variable those read is set", (t) => {
   const resources = template.common.resourcesPath.replace(/^\.\//, './');
   const folder = join(REPO_ROOT, template.common.resourcesPath);
   const texts = readdirSync(folder)
@@ -83,9 +81,12 @@ test('the sidecars mount dapr.yaml\'s components read-only, and every PLATFORM_*
   }
 });
 
-test('only the gateway listens beyond its namespace, and only on the host\'s loopback', (t) => {
+test("only the gateway listens beyond its namespace, and only on the host's loopback", (t) => {
   const published = Object.entries(compose.services).filter(([, s]) => s.ports);
-  t.deepEqual(published.map(([name]) => name), ['api-gateway']);
+  t.deepEqual(
+    published.map(([name]) => name),
+    ['api-gateway'],
+  );
   t.deepEqual(compose.services['api-gateway'].ports, ['127.0.0.1:${GATEWAY_PORT:-8080}:8080']);
   for (const app of template.apps.filter((a) => a.appID !== 'api-gateway')) t.is(compose.services[app.appID].environment.HOST, '127.0.0.1');
 });
@@ -115,7 +116,7 @@ test('the Dockerfile installs every workspace of package.json and builds those w
   }
 });
 
-test('deploy/compose/observability.yml sends every app\'s and sidecar\'s spans to the collector, which hands them to Jaeger, and Prometheus scrapes every metrics port of dapr.yaml', (t) => {
+test("deploy/compose/observability.yml sends every app's and sidecar's spans to the collector, which hands them to Jaeger, and Prometheus scrapes every metrics port of dapr.yaml", (t) => {
   const overlay = parse(read('deploy/compose/observability.yml'), { merge: true }) as { services: Record<string, any> };
   const collector = parse(read('deploy/compose/observability/otel-collector.yaml'));
   const zipkinPort = collector.receivers.zipkin.endpoint.split(':').pop();
@@ -130,22 +131,35 @@ test('deploy/compose/observability.yml sends every app\'s and sidecar\'s spans t
   // daprd reads the URL through the profile's config.
   t.regex(read(`${template.common.resourcesPath}/config.yaml`), /endpointAddress: "\$\{TRACE_EXPORT_URL\}"/);
 
-  const prometheus = parse(read('deploy/compose/observability/prometheus.yml')) as { scrape_configs: Array<{ job_name: string; static_configs: Array<{ targets: string[] }> }> };
-  const targets = (job: string) => prometheus.scrape_configs.find((c) => c.job_name === job)!.static_configs.flatMap((c) => c.targets).sort();
+  const prometheus = parse(read('deploy/compose/observability/prometheus.yml')) as {
+    scrape_configs: Array<{ job_name: string; static_configs: Array<{ targets: string[] }> }>;
+  };
+  const targets = (job: string) =>
+    prometheus.scrape_configs
+      .find((c) => c.job_name === job)!
+      .static_configs.flatMap((c) => c.targets)
+      .sort();
   t.deepEqual(targets('apps'), template.apps.map((a) => `${a.appID}:${a.env['METRICS_PORT']}`).sort());
   t.deepEqual(targets('sidecars'), template.apps.map((a) => `${a.appID}:${a.metricsPort}`).sort());
   for (const app of template.apps) t.is(compose.services[app.appID].environment.METRICS_HOST, '0.0.0.0');
 });
 
-test('the Grafana dashboard queries only metrics the apps register (packages/platform/src/metrics.ts, prom-client\'s nodejs_*) or daprd\'s', (t) => {
-  const dashboard = JSON.parse(read('deploy/compose/observability/grafana/dashboards/chat-platform.json')) as { panels: Array<{ targets: Array<{ expr: string }> }> };
+test("the Grafana dashboard queries only metrics the apps register (packages/platform/src/metrics.ts, prom-client's nodejs_*) or daprd's", (t) => {
+  const dashboard = JSON.parse(read('deploy/compose/observability/grafana/dashboards/chat-platform.json')) as {
+    panels: Array<{ targets: Array<{ expr: string }> }>;
+  };
   const registered = new Set([...read('packages/platform/src/metrics.ts').matchAll(/'([a-z_]+_(?:total|seconds)|realtime_sockets)'/g)].map((m) => m[1]!));
   const expressions = dashboard.panels.flatMap((p) => p.targets.map((target) => target.expr));
   t.true(expressions.length >= 10);
   // A metric name: what a series is called, not a label or a function.
   const looksLikeMetric = (word: string) => /_(total|seconds|bucket|count)$|^(dapr|nodejs|realtime)_/.test(word);
   const used = new Set(
-    expressions.flatMap((expr) => [...expr.matchAll(/\b[a-z][a-z0-9_]*\b/g)].map((m) => m[0]).filter(looksLikeMetric).map((name) => name.replace(/_bucket$/, ''))),
+    expressions.flatMap((expr) =>
+      [...expr.matchAll(/\b[a-z][a-z0-9_]*\b/g)]
+        .map((m) => m[0])
+        .filter(looksLikeMetric)
+        .map((name) => name.replace(/_bucket$/, '')),
+    ),
   );
   for (const name of used) t.true(registered.has(name) || name.startsWith('dapr_') || name.startsWith('nodejs_'), name);
   for (const name of registered) t.true(used.has(name), `${name} is on no panel`);

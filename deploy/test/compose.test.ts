@@ -94,61 +94,64 @@ async function call(method: string, path: string, options: { token?: string; bod
   return { status: response.status, body: text ? JSON.parse(text) : undefined };
 }
 
-test.serial('through the gateway of `docker compose up`, a new user registers, sends a message to a room and reads it back, and stores an avatar; the web client and the API docs page are served', async (t) => {
-  t.like(await call('GET', '/api/health'), {
-    status: 200,
-    body: { status: 'ok', services: { 'api-gateway': 'ok', 'auth-service': 'ok', 'profile-service': 'ok', 'chat-service': 'ok' } },
-  });
+test.serial(
+  'through the gateway of `docker compose up`, a new user registers, sends a message to a room and reads it back, and stores an avatar; the web client and the API docs page are served',
+  async (t) => {
+    t.like(await call('GET', '/api/health'), {
+      status: 200,
+      body: { status: 'ok', services: { 'api-gateway': 'ok', 'auth-service': 'ok', 'profile-service': 'ok', 'chat-service': 'ok' } },
+    });
 
-  // The web client, built into the image, served by the gateway at /.
-  const page = await fetch(`${gateway}/`);
-  t.is(page.status, 200);
-  t.regex(page.headers.get('content-type') ?? '', /^text\/html/);
-  t.regex(await page.text(), /<script type="module" [^>]*src="\/assets\//);
-  // The API docs page: Swagger UI's files come from the image's production dependencies (swagger-ui-dist).
-  t.is((await fetch(`${gateway}/api/docs`)).status, 200);
-  for (const file of ['swagger-ui-bundle.js', 'swagger-ui.css', 'start-swagger-ui.js']) t.is((await fetch(`${gateway}/api/docs/${file}`)).status, 200, file);
+    // The web client, built into the image, served by the gateway at /.
+    const page = await fetch(`${gateway}/`);
+    t.is(page.status, 200);
+    t.regex(page.headers.get('content-type') ?? '', /^text\/html/);
+    t.regex(await page.text(), /<script type="module" [^>]*src="\/assets\//);
+    // The API docs page: Swagger UI's files come from the image's production dependencies (swagger-ui-dist).
+    t.is((await fetch(`${gateway}/api/docs`)).status, 200);
+    for (const file of ['swagger-ui-bundle.js', 'swagger-ui.css', 'start-swagger-ui.js']) t.is((await fetch(`${gateway}/api/docs/${file}`)).status, 200, file);
 
-  const username = `compose_${process.pid}`;
-  const registered = await call('POST', '/api/auth/register', {
-    body: { username, email: `${username}@example.test`, password: `pw-${process.pid}-compose-test` },
-  });
-  t.is(registered.status, 201);
-  const token: string = registered.body.accessToken;
+    const username = `compose_${process.pid}`;
+    const registered = await call('POST', '/api/auth/register', {
+      body: { username, email: `${username}@example.test`, password: `pw-${process.pid}-compose-test` },
+    });
+    t.is(registered.status, 201);
+    const token: string = registered.body.accessToken;
 
-  const room = await call('POST', '/api/rooms', { token, body: { name: 'compose', visibility: 'private' } });
-  t.is(room.status, 201);
-  const sent = await call('POST', `/api/rooms/${room.body.id}/messages`, { token, body: { body: 'hello from compose' } });
-  t.like(sent, { status: 201, body: { seq: 1, body: 'hello from compose' } });
+    const room = await call('POST', '/api/rooms', { token, body: { name: 'compose', visibility: 'private' } });
+    t.is(room.status, 201);
+    const sent = await call('POST', `/api/rooms/${room.body.id}/messages`, { token, body: { body: 'hello from compose' } });
+    t.like(sent, { status: 201, body: { seq: 1, body: 'hello from compose' } });
 
-  t.like(await call('GET', `/api/rooms/${room.body.id}/messages`, { token }), {
-    status: 200,
-    body: { messages: [{ seq: 1, authorId: registered.body.user.id, body: 'hello from compose' }] },
-  });
-  // The profile is made by profile-service from the user.registered event:
-  // pub/sub between containers through Redis works too.
-  const profile = await waitFor(
-    async () => {
-      const answer = await call('GET', '/api/profiles/me', { token });
-      return answer.status === 404 ? undefined : answer;
-    },
-    { what: 'the profile made from user.registered', timeoutMs: 30_000, intervalMs: 200 },
-  );
-  t.like(profile, { status: 200, body: { userId: registered.body.user.id, username } });
+    t.like(await call('GET', `/api/rooms/${room.body.id}/messages`, { token }), {
+      status: 200,
+      body: { messages: [{ seq: 1, authorId: registered.body.user.id, body: 'hello from compose' }] },
+    });
+    // The profile is made by profile-service from the user.registered event:
+    // pub/sub between containers through Redis works too.
+    const profile = await waitFor(
+      async () => {
+        const answer = await call('GET', '/api/profiles/me', { token });
+        return answer.status === 404 ? undefined : answer;
+      },
+      { what: 'the profile made from user.registered', timeoutMs: 30_000, intervalMs: 200 },
+    );
+    t.like(profile, { status: 200, body: { userId: registered.body.user.id, username } });
 
-  // An avatar goes through profile-service's sidecar into the shared `run`
-  // volume (the avatars binding), which `init` handed to the sidecars' user.
-  const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==', 'base64');
-  const uploaded = await fetch(`${gateway}/api/profiles/me/avatar`, {
-    method: 'PUT',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'image/png' },
-    body: png,
-  });
-  t.is(uploaded.status, 200);
-  const avatar = await fetch(`${gateway}/api/profiles/${registered.body.user.id}/avatar`, { headers: { authorization: `Bearer ${token}` } });
-  t.is(avatar.status, 200);
-  t.deepEqual(Buffer.from(await avatar.arrayBuffer()), png);
-});
+    // An avatar goes through profile-service's sidecar into the shared `run`
+    // volume (the avatars binding), which `init` handed to the sidecars' user.
+    const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==', 'base64');
+    const uploaded = await fetch(`${gateway}/api/profiles/me/avatar`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'image/png' },
+      body: png,
+    });
+    t.is(uploaded.status, 200);
+    const avatar = await fetch(`${gateway}/api/profiles/${registered.body.user.id}/avatar`, { headers: { authorization: `Bearer ${token}` } });
+    t.is(avatar.status, 200);
+    t.deepEqual(Buffer.from(await avatar.arrayBuffer()), png);
+  },
+);
 
 test.serial('on the project network, every metrics port Prometheus scrapes answers, with every metric the dashboard shows', async (t) => {
   const read = (path: string) => readFileSync(join(REPO_ROOT, path), 'utf8');
@@ -161,7 +164,9 @@ test.serial('on the project network, every metrics port Prometheus scrapes answe
   const texts = JSON.parse(stdout.slice(stdout.indexOf('['))) as string[];
   t.is(texts.length, targets.length);
   const exposed = new Set(texts.flatMap((text) => [...text.matchAll(/^(?:# TYPE )?([a-z_][a-z0-9_]*)/gm)].map((m) => m[1]!)));
-  const dashboard = JSON.parse(read('deploy/compose/observability/grafana/dashboards/chat-platform.json')) as { panels: Array<{ targets: Array<{ expr: string }> }> };
+  const dashboard = JSON.parse(read('deploy/compose/observability/grafana/dashboards/chat-platform.json')) as {
+    panels: Array<{ targets: Array<{ expr: string }> }>;
+  };
   const shown = dashboard.panels.flatMap((p) => p.targets.flatMap((target) => [...target.expr.matchAll(/\b[a-z][a-z0-9_]*\b/g)].map((m) => m[0])));
   const metricsShown = [...new Set(shown.filter((word) => /_(total|seconds|bucket|count)$|^(dapr|nodejs|realtime)_/.test(word)))];
   for (const name of metricsShown) t.true(exposed.has(name) || exposed.has(name.replace(/_bucket$/, '')), `${name} is scraped from no target`);
@@ -171,5 +176,6 @@ test.serial('deploy/compose/observability.yml is a valid Compose file over docke
   const overlay = ['compose', '--project-name', project, '--env-file', envFile, '-f', 'docker-compose.yml', '-f', 'deploy/compose/observability.yml'];
   const { code, stdout } = await run('docker', [...overlay, 'config', '--services'], composeEnv, false);
   t.is(code, 0);
-  for (const service of ['otel-collector', 'jaeger', 'prometheus', 'grafana', 'api-gateway', 'chat-service-dapr']) t.true(stdout.split('\n').includes(service), service);
+  for (const service of ['otel-collector', 'jaeger', 'prometheus', 'grafana', 'api-gateway', 'chat-service-dapr'])
+    t.true(stdout.split('\n').includes(service), service);
 });

@@ -81,7 +81,7 @@ test('each app and its sidecar share a token pair kept in Secrets: the app reads
   }
 });
 
-test('the components of dapr.yaml\'s profile exist with the same names, scopes and kinds of building block, on managed stores', (t) => {
+test("the components of dapr.yaml's profile exist with the same names, scopes and kinds of building block, on managed stores", (t) => {
   const local = ofKind(profile, 'Component');
   const cluster = ofKind(resources, 'Component');
   t.deepEqual(cluster.map((c) => c.metadata.name).sort(), local.map((c) => c.metadata.name).sort());
@@ -102,7 +102,7 @@ test('the components of dapr.yaml\'s profile exist with the same names, scopes a
   t.true(['pubsub.rabbitmq', 'pubsub.kafka'].includes(types['events']));
 });
 
-test('the sidecars run with the profile\'s resiliency, metrics and tracing on (to the apps\' collector), mTLS on and invocation open to the gateway only', (t) => {
+test("the sidecars run with the profile's resiliency, metrics and tracing on (to the apps' collector), mTLS on and invocation open to the gateway only", (t) => {
   const [resiliency] = ofKind(resources, 'Resiliency');
   const [localResiliency] = ofKind(profile, 'Resiliency');
   t.deepEqual(resiliency!.spec, localResiliency!.spec);
@@ -126,7 +126,7 @@ test('the sidecars run with the profile\'s resiliency, metrics and tracing on (t
   t.true(system.spec.mtls.enabled);
 });
 
-test('the gateway is reached through a Service and an Ingress with session affinity and timeouts above Socket.IO\'s ping window, and scaled by an autoscaler', (t) => {
+test("the gateway is reached through a Service and an Ingress with session affinity and timeouts above Socket.IO's ping window, and scaled by an autoscaler", (t) => {
   const gateway = deployments.find((d) => daprId(d) === 'api-gateway')!;
   const labels = gateway.spec.template.metadata.labels;
   t.deepEqual(gateway.spec.selector.matchLabels, { 'app.kubernetes.io/name': labels['app.kubernetes.io/name'] });
@@ -154,13 +154,13 @@ test('the gateway is reached through a Service and an Ingress with session affin
   t.like(labels, budget!.spec.selector.matchLabels);
 });
 
-test('the other services listen on their pod\'s loopback only: their sidecar is their one caller', (t) => {
+test("the other services listen on their pod's loopback only: their sidecar is their one caller", (t) => {
   for (const deployment of deployments.filter((d) => daprId(d) !== 'api-gateway')) {
     t.is(envOf(appContainer(deployment), 'HOST').value, '127.0.0.1', daprId(deployment));
   }
 });
 
-test('kustomization.yaml applies every manifest but the control plane\'s own, and docs/deploy.md makes every Secret they refer to', (t) => {
+test("kustomization.yaml applies every manifest but the control plane's own, and docs/deploy.md makes every Secret they refer to", (t) => {
   const kustomization = parse(readFileSync(join(k8sDir, 'kustomization.yaml'), 'utf8')) as { resources: string[] };
   const expected = manifests.map((f) => relative(k8sDir, f)).filter((f) => f !== 'dapr/mtls.yaml');
   t.deepEqual([...kustomization.resources].sort(), expected.sort());

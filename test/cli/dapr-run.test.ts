@@ -153,5 +153,9 @@ test('dapr run -f dapr.yaml as the README says: a message goes through the gatew
   await waitFor(() => !seen.some(alive), { what: 'every process of the run to end', timeoutMs: 30_000, intervalMs: 200 }).catch(() => undefined);
   t.log(`dapr stop: everything ended in ${((Date.now() - stopped) / 1000).toFixed(1)} s`);
   t.deepEqual(seen.filter(alive), [], 'nothing of the run is left running');
-  t.deepEqual((await Promise.all(templatePorts.map(async (port) => ((await answers(port)) ? port : 0)))).filter(Boolean), [], 'no port of the template answers');
+  t.deepEqual(
+    (await Promise.all(templatePorts.map(async (port) => ((await answers(port)) ? port : 0)))).filter(Boolean),
+    [],
+    'no port of the template answers',
+  );
 });

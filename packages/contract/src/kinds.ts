@@ -114,7 +114,9 @@ export function Text(options: TextOptions = {}): TText {
   const { trim = false, lowercase = false, noControl, pattern, patternMessage, httpsUrl = false, ...rest } = options;
   // What trimming means for the document: a non-empty Text holds something besides white space.
   const notBlank = trim && (rest.minLength ?? 0) > 0 ? String.raw`\S` : undefined;
-  const patterns = [pattern, noControl ? noControlPattern(noControl) : undefined, notBlank, httpsUrl ? '^https:' : undefined].filter((p): p is string => p !== undefined);
+  const patterns = [pattern, noControl ? noControlPattern(noControl) : undefined, notBlank, httpsUrl ? '^https:' : undefined].filter(
+    (p): p is string => p !== undefined,
+  );
   const shown = patterns.length === 1 ? { pattern: patterns[0] } : patterns.length > 1 ? { allOf: patterns.map((p) => ({ pattern: p })) } : {};
   const rules: TextRules = { trim, lowercase, httpsUrl };
   if (noControl) rules.noControl = noControl;

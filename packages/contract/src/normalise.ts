@@ -31,8 +31,7 @@ const unchanged: Normalise = (value) => value;
 const DIGITS = /^-?\d+$/;
 
 /** Sets a key as an own data property, whatever its name (`__proto__` included). */
-const put = (target: Json, key: string, value: unknown) =>
-  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+const put = (target: Json, key: string, value: unknown) => Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
 
 /**
  * The normalisation of values of `schema`. Objects are copied (the caller's

@@ -72,7 +72,13 @@ export const RegisterRequest = closed({
   email: Email,
   password: Password,
   displayName: Type.Optional(
-    Text({ trim: true, minLength: 1, maxLength: 64, noControl: 'keepNewlineTab', description: 'The profile\'s display name, 1–64 characters; defaults to the username.' }),
+    Text({
+      trim: true,
+      minLength: 1,
+      maxLength: 64,
+      noControl: 'keepNewlineTab',
+      description: "The profile's display name, 1–64 characters; defaults to the username.",
+    }),
   ),
 });
 export const LoginRequest = closed({
@@ -141,9 +147,15 @@ const RoomName = Text({
   description: '1–64 characters after trimming; no control characters.',
   examples: ['general'],
 });
-const RoomTopic = Text({ trim: true, maxLength: 500, noControl: 'all', description: 'At most 500 characters after trimming; no control characters. The empty string clears it.' });
+const RoomTopic = Text({
+  trim: true,
+  maxLength: 500,
+  noControl: 'all',
+  description: 'At most 500 characters after trimming; no control characters. The empty string clears it.',
+});
 export const Visibility = OneOf(['public', 'private'], {
-  description: '`public` rooms are listed by `GET /api/rooms/public` and anyone may join them; `private` rooms (and every `dm`) only take members added by an owner or admin.',
+  description:
+    '`public` rooms are listed by `GET /api/rooms/public` and anyone may join them; `private` rooms (and every `dm`) only take members added by an owner or admin.',
 });
 
 export const CreateRoomRequest = closed({
@@ -161,7 +173,11 @@ export const CreateRoomRequest = closed({
 });
 export const UpdateRoomRequest = closed(
   { name: Type.Optional(RoomName), topic: Type.Optional(RoomTopic) },
-  { minProperties: 1, 'x-minPropertiesMessage': 'must change name or topic', description: 'At least one of `name` and `topic`; the one left out is unchanged.' },
+  {
+    minProperties: 1,
+    'x-minPropertiesMessage': 'must change name or topic',
+    description: 'At least one of `name` and `topic`; the one left out is unchanged.',
+  },
 );
 export const RoleRequest = closed({ role: OneOf(['admin', 'member'], { description: 'The new role; nobody can be made owner this way.' }) });
 export const UserIdRequest = closed({ userId: Id });

@@ -46,7 +46,10 @@ export const ErrorCode = OneOf(ERROR_CODES, {
     'A stable, machine-readable reason. New codes may be added; treat an unknown one by its HTTP status. 400: `validation_failed`, `invalid_json`; 401: `unauthenticated`, `invalid_credentials`; 403: `forbidden`; 404: `not_found`; 409: `conflict`; 413: `payload_too_large`; 415: `unsupported_media_type`; 429: `rate_limited`; 500: `internal`; 503: `unavailable`.',
 });
 export const ErrorDetail = Type.Object({
-  path: Type.String({ description: 'Where the problem is: `body.<field>` (or `body.<field>[i]`, `query.<name>`, `params.<name>`).', examples: ['body.username'] }),
+  path: Type.String({
+    description: 'Where the problem is: `body.<field>` (or `body.<field>[i]`, `query.<name>`, `params.<name>`).',
+    examples: ['body.username'],
+  }),
   message: Type.String({ description: 'What is wrong with it, as a human sentence.', examples: ['must be at least 3 characters'] }),
 });
 export const ErrorBody = Type.Object(
@@ -72,7 +75,8 @@ export const User = Type.Object({
 export const UserEnvelope = Type.Object({ user: User });
 const tokenFields = {
   accessToken: Type.String({
-    description: 'A JWT signed with ES256, valid for 15 minutes; send it as `Authorization: Bearer <accessToken>`. Verify it with the keys of `GET /api/auth/jwks`.',
+    description:
+      'A JWT signed with ES256, valid for 15 minutes; send it as `Authorization: Bearer <accessToken>`. Verify it with the keys of `GET /api/auth/jwks`.',
   }),
   refreshToken: Type.String({
     description: 'An opaque token that can be spent once at `POST /api/auth/refresh` for new tokens. Keep it secret; it is never sent anywhere else.',
@@ -87,7 +91,7 @@ export const Jwk = Type.Object(
     crv: Type.Literal('P-256'),
     x: Type.String({ description: 'base64url' }),
     y: Type.String({ description: 'base64url' }),
-    kid: Type.String({ description: 'Key id, matched against the `kid` of a token\'s header.' }),
+    kid: Type.String({ description: "Key id, matched against the `kid` of a token's header." }),
     alg: Type.Literal('ES256'),
     use: Type.Literal('sig'),
   },
@@ -102,7 +106,7 @@ export const JwkSet = Type.Object(
 
 export const Settings = Type.Object(
   { theme: OneOf(THEMES, { default: 'system' }), notifications: OneOf(NOTIFICATIONS, { default: 'all' }) },
-  { description: 'The user\'s own preferences; only the user sees them.' },
+  { description: "The user's own preferences; only the user sees them." },
 );
 const AvatarUrl = Type.Union([Type.String({ format: 'uri-reference' }), Type.Null()], {
   description:
@@ -111,7 +115,7 @@ const AvatarUrl = Type.Union([Type.String({ format: 'uri-reference' }), Type.Nul
 });
 const publicProfileFields = {
   userId: described(ResourceId, 'The user this profile belongs to (the `id` of `User`).'),
-  username: described(Username, 'The user\'s username (lower-case).'),
+  username: described(Username, "The user's username (lower-case)."),
   displayName: DisplayName,
   bio: described(Bio, 'At most 500 characters; newlines and tabs are kept, other control characters are refused. The empty string when unset.'),
   avatarUrl: AvatarUrl,
@@ -119,7 +123,7 @@ const publicProfileFields = {
   updatedAt: described(Timestamp, 'When the profile last changed.'),
 };
 export const PublicProfile = Type.Object(publicProfileFields, { description: 'What anyone signed in sees of a user: the profile without `settings`.' });
-export const Profile = Type.Object({ ...publicProfileFields, settings: Settings }, { description: 'The caller\'s own profile.' });
+export const Profile = Type.Object({ ...publicProfileFields, settings: Settings }, { description: "The caller's own profile." });
 export const ProfileList = Type.Object({
   profiles: Type.Array(PublicProfile, {
     maxItems: 100,
@@ -130,7 +134,7 @@ export const ProfileList = Type.Object({
 // Rooms
 
 export const Role = OneOf(['owner', 'admin', 'member'], {
-  description: 'A member\'s role in a room. Owners and admins may rename the room, change its topic, and add or remove members.',
+  description: "A member's role in a room. Owners and admins may rename the room, change its topic, and add or remove members.",
 });
 const roomFields = {
   id: described(ResourceId, 'The room id.'),
@@ -138,7 +142,8 @@ const roomFields = {
   name: Type.String({ maxLength: 64, description: 'The room name (1–64 characters for a channel; may be empty for a `dm`).' }),
   topic: Type.String({ maxLength: 500, description: 'At most 500 characters; the empty string when unset.' }),
   visibility: OneOf(['public', 'private'], {
-    description: '`public` rooms are listed by `GET /api/rooms/public` and anyone may join them; `private` rooms (and every `dm`) only take members added by an owner or admin.',
+    description:
+      '`public` rooms are listed by `GET /api/rooms/public` and anyone may join them; `private` rooms (and every `dm`) only take members added by an owner or admin.',
   }),
   ownerId: Type.Union([ResourceId, Type.Null()], { description: 'The user who created the channel (its owner); `null` for a `dm`, which has no owner.' }),
   memberCount: Type.Integer({ minimum: 0, description: 'How many members the room has.' }),
@@ -150,15 +155,17 @@ export const Room = Type.Object(roomFields);
 export const MyRoom = Type.Object(
   {
     ...roomFields,
-    unread: Type.Integer({ minimum: 0, description: 'Messages after the caller\'s read marker: `lastSeq` minus the marker\'s `seq`.' }),
+    unread: Type.Integer({ minimum: 0, description: "Messages after the caller's read marker: `lastSeq` minus the marker's `seq`." }),
     role: Role,
   },
-  { description: 'A room of the caller, with the caller\'s unread count and role.' },
+  { description: "A room of the caller, with the caller's unread count and role." },
 );
 export const Member = Type.Object({
-  userId: described(ResourceId, 'The member\'s user id.'),
+  userId: described(ResourceId, "The member's user id."),
   role: Role,
-  displayName: Type.Union([Type.String(), Type.Null()], { description: 'From the member\'s profile; `null` when the profile could not be read (the room is still answered).' }),
+  displayName: Type.Union([Type.String(), Type.Null()], {
+    description: "From the member's profile; `null` when the profile could not be read (the room is still answered).",
+  }),
   avatarUrl: AvatarUrl,
   online: Type.Boolean({ description: 'Whether the member has a live Socket.IO connection to any gateway replica.' }),
 });
@@ -176,17 +183,28 @@ export const Message = Type.Object(
   {
     id: described(ResourceId, 'The message id.'),
     roomId: described(ResourceId, 'The room the message belongs to.'),
-    seq: Type.Integer({ minimum: 1, description: 'The message\'s place in its room: starts at 1, no gaps, no duplicates, whatever the number of concurrent senders.' }),
+    seq: Type.Integer({
+      minimum: 1,
+      description: "The message's place in its room: starts at 1, no gaps, no duplicates, whatever the number of concurrent senders.",
+    }),
     authorId: described(ResourceId, 'The user who sent it.'),
     body: Type.String({ maxLength: 4000, description: 'The text (trimmed). The empty string once the message is deleted.' }),
     createdAt: described(Timestamp, 'When it was sent.'),
     editedAt: Type.Optional(described(Timestamp, 'When it was last edited; absent if never edited.')),
     deleted: Type.Optional(Type.Literal(true, { description: 'Present (true) once the message is deleted: a tombstone keeps its `seq`, its body is empty.' })),
-    clientMsgId: Type.Optional(Type.String({ description: 'The sender\'s idempotency key, when the message was sent with one.' })),
+    clientMsgId: Type.Optional(Type.String({ description: "The sender's idempotency key, when the message was sent with one." })),
   },
   {
     examples: [
-      { id: '1b2c3d4e-5f60-4718-8293-a4b5c6d7e8f9', roomId: EXAMPLE_ROOM_ID, seq: 42, authorId: EXAMPLE_USER_ID, body: 'Hello, room!', createdAt: EXAMPLE_TIME, clientMsgId: 'c-7f3a9e' },
+      {
+        id: '1b2c3d4e-5f60-4718-8293-a4b5c6d7e8f9',
+        roomId: EXAMPLE_ROOM_ID,
+        seq: 42,
+        authorId: EXAMPLE_USER_ID,
+        body: 'Hello, room!',
+        createdAt: EXAMPLE_TIME,
+        clientMsgId: 'c-7f3a9e',
+      },
     ],
   },
 );

@@ -74,9 +74,8 @@ export const SocketBroadcasts = {
   'auth:expired': AuthExpired,
 } as const;
 
-export type SocketAckFields<E extends SocketCommand> = (typeof SocketAcks)[E] extends Record<string, TSchema>
-  ? { [K in keyof (typeof SocketAcks)[E]]: Static<(typeof SocketAcks)[E][K]> }
-  : Record<never, never>;
+export type SocketAckFields<E extends SocketCommand> =
+  (typeof SocketAcks)[E] extends Record<string, TSchema> ? { [K in keyof (typeof SocketAcks)[E]]: Static<(typeof SocketAcks)[E][K]> } : Record<never, never>;
 export type SocketBroadcast = keyof typeof SocketBroadcasts;
 export type SocketBroadcastPayload<E extends SocketBroadcast> = Static<(typeof SocketBroadcasts)[E]>;
 export type AckError = Static<typeof AckError>;

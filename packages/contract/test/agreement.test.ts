@@ -40,7 +40,10 @@ function near(schema: TSchema): fc.Arbitrary<unknown> {
     }
     case 'array': {
       const item = near(schema['items'] as TSchema);
-      return fc.oneof(fc.array(item, { maxLength: 4 }), fc.array(item, { maxLength: 2 }).map((items) => [...items, ...items]));
+      return fc.oneof(
+        fc.array(item, { maxLength: 4 }),
+        fc.array(item, { maxLength: 2 }).map((items) => [...items, ...items]),
+      );
     }
     case 'object': {
       const properties = schema['properties'] as Record<string, TSchema>;
@@ -57,7 +60,9 @@ function near(schema: TSchema): fc.Arbitrary<unknown> {
 
 const isSchema = (value: unknown): value is TSchema => typeof value === 'object' && value !== null && typeof (value as TSchema)['type'] === 'string';
 const schemas: Array<[string, TSchema, boolean]> = [
-  ...Object.entries(contract as Record<string, unknown>).flatMap(([name, value]): Array<[string, TSchema, boolean]> => (isSchema(value) ? [[name, value, false]] : [])),
+  ...Object.entries(contract as Record<string, unknown>).flatMap(([name, value]): Array<[string, TSchema, boolean]> =>
+    isSchema(value) ? [[name, value, false]] : [],
+  ),
   ...Object.entries(SocketPayloads).map(([name, schema]): [string, TSchema, boolean] => [`socket ${name}`, schema, false]),
   ...Object.entries({ ...contract.PathParams, ...contract.HistoryQuery, ...contract.ProfileIdsQuery, ...contract.DiscoveryQuery }).map(
     ([name, schema]): [string, TSchema, boolean] => [`parameter ${name}`, schema, true],

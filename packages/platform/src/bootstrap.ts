@@ -19,15 +19,11 @@ interface BaseConfig {
  * labelled with the app-id, and span export when TRACE_EXPORT_URL is set.
  * `flushSpans` sends what is queued (a closer for `installShutdown`).
  */
-export function bootstrap<C extends BaseConfig>(
-  loadConfig: () => C,
-): { config: C; logger: Logger; sidecar: Sidecar; flushSpans: () => Promise<void> } {
+export function bootstrap<C extends BaseConfig>(loadConfig: () => C): { config: C; logger: Logger; sidecar: Sidecar; flushSpans: () => Promise<void> } {
   const config = loadOrExit(loadConfig);
   const logger = createLogger({ name: config.appId, level: config.logLevel });
   startProcessMetrics(config.appId);
-  const flushSpans = config.traceExportUrl
-    ? exportSpans({ service: config.appId, url: config.traceExportUrl, logger })
-    : () => Promise.resolve();
+  const flushSpans = config.traceExportUrl ? exportSpans({ service: config.appId, url: config.traceExportUrl, logger }) : () => Promise.resolve();
   const sidecar = createSidecar({
     httpPort: config.daprHttpPort,
     apiToken: config.daprApiToken,

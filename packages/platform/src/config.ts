@@ -30,10 +30,7 @@ export class ConfigError extends Error {
   }
 }
 
-export function readConfig<S extends Record<string, Setting<unknown>>>(
-  schema: S,
-  given: NodeJS.ProcessEnv = process.env,
-): ConfigOf<S> {
+export function readConfig<S extends Record<string, Setting<unknown>>>(schema: S, given: NodeJS.ProcessEnv = process.env): ConfigOf<S> {
   const problems: string[] = [];
   const env = withEnvFile(given, problems);
   const out: Record<string, unknown> = {};

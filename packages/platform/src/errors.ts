@@ -64,7 +64,7 @@ export class AppError extends Error {
   toJSON(): ErrorBody['error'] {
     return {
       code: this.code,
-      message: this.expose ? this.message : PUBLIC_MESSAGE[this.code] ?? 'Internal error',
+      message: this.expose ? this.message : (PUBLIC_MESSAGE[this.code] ?? 'Internal error'),
       ...(this.details && this.details.length > 0 ? { details: this.details } : {}),
     };
   }
@@ -76,8 +76,7 @@ export interface ErrorBody {
 }
 
 export const isAppError = (value: unknown): value is AppError =>
-  value instanceof AppError ||
-  (typeof value === 'object' && value !== null && (value as { name?: unknown }).name === 'AppError' && 'code' in value);
+  value instanceof AppError || (typeof value === 'object' && value !== null && (value as { name?: unknown }).name === 'AppError' && 'code' in value);
 
 export const validationFailed = (details: ErrorDetail[], message = 'The request is not valid'): AppError =>
   new AppError('validation_failed', message, { details });
@@ -85,10 +84,8 @@ export const validationFailed = (details: ErrorDetail[], message = 'The request 
 export const notFound = (message = 'Not found'): AppError => new AppError('not_found', message);
 export const forbidden = (message = 'Forbidden'): AppError => new AppError('forbidden', message);
 export const conflict = (message: string): AppError => new AppError('conflict', message);
-export const unauthenticated = (message = 'Authentication required'): AppError =>
-  new AppError('unauthenticated', message);
-export const unavailable = (message: string, cause?: unknown): AppError =>
-  new AppError('unavailable', message, { cause, retryAfterSeconds: 1 });
+export const unauthenticated = (message = 'Authentication required'): AppError => new AppError('unauthenticated', message);
+export const unavailable = (message: string, cause?: unknown): AppError => new AppError('unavailable', message, { cause, retryAfterSeconds: 1 });
 
 /**
  * A store, broker or service could not be reached or failed: `message`

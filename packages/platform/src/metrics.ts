@@ -35,11 +35,11 @@ export const metrics = {
   httpRequests: counter('http_requests_total', 'HTTP requests served, by route pattern and status.', ['method', 'route', 'status']),
   httpDuration: seconds('http_request_duration_seconds', 'Time to answer an HTTP request.', ['method', 'route']),
   publishes: counter('pubsub_publishes_total', 'Events handed to the sidecar to publish, by outcome (ok, failed).', ['pubsub', 'topic', 'outcome']),
-  deliveries: counter(
-    'pubsub_deliveries_total',
-    'Pub/sub deliveries handled, by the answer given to the sidecar (SUCCESS, RETRY, DROP).',
-    ['pubsub', 'topic', 'outcome'],
-  ),
+  deliveries: counter('pubsub_deliveries_total', 'Pub/sub deliveries handled, by the answer given to the sidecar (SUCCESS, RETRY, DROP).', [
+    'pubsub',
+    'topic',
+    'outcome',
+  ]),
   deliveryLag: seconds('pubsub_delivery_lag_seconds', 'From publish (the CloudEvent time) to the delivery reaching the app.', ['pubsub', 'topic']),
   socketCommands: counter('socket_commands_total', 'Socket.IO client commands answered, by event and outcome (ok or the error code).', ['event', 'outcome']),
   sockets: new Gauge({ name: 'realtime_sockets', help: 'Sockets connected to this gateway replica.', registers: [metricsRegistry] }),

@@ -40,9 +40,7 @@ export function prepareRunDir(runDir: string): { secretsFile: string; avatarsDir
   const avatarsDir = join(runDir, 'data', 'avatars');
   mkdirSync(avatarsDir, { recursive: true });
   const secretsFile = join(runDir, 'secrets.json');
-  const secrets: Record<string, string> = existsSync(secretsFile)
-    ? (JSON.parse(readFileSync(secretsFile, 'utf8')) as Record<string, string>)
-    : {};
+  const secrets: Record<string, string> = existsSync(secretsFile) ? (JSON.parse(readFileSync(secretsFile, 'utf8')) as Record<string, string>) : {};
   if (!secrets[SIGNING_KEYS_SECRET]) {
     secrets[SIGNING_KEYS_SECRET] = JSON.stringify([newSigningKey()]);
     writeFileSync(secretsFile, JSON.stringify(secrets, null, 2), { mode: 0o600 });

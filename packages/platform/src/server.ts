@@ -39,12 +39,7 @@ export async function serveMetrics(config: { metricsPort: number; metricsHost: s
  * timers), let in-flight requests finish, then exit. A second signal, or
  * `graceMs` passing, forces the exit.
  */
-export function installShutdown(options: {
-  server: Server;
-  logger: Logger;
-  closers?: Array<() => Promise<void> | void>;
-  graceMs?: number;
-}): void {
+export function installShutdown(options: { server: Server; logger: Logger; closers?: Array<() => Promise<void> | void>; graceMs?: number }): void {
   const { server, logger } = options;
   let stopping = false;
   const stop = (signal: string) => {

@@ -86,7 +86,7 @@ test('when spans are exported, a collector gets them in Zipkin v2 form with thei
   await down();
 });
 
-test('when the gateway serves a client, the client traceparent is not continued; its sidecar\'s is, and x-trace-id names the trace', async (t) => {
+test("when the gateway serves a client, the client traceparent is not continued; its sidecar's is, and x-trace-id names the trace", async (t) => {
   const { app, router } = createHttpApp({ logger: silent, appApiToken: 'a'.repeat(16), clientFacing: true });
   router.get('/where', (ctx) => {
     ctx.body = { traceId: activeSpan()?.traceId };

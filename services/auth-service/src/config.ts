@@ -89,7 +89,7 @@ export const settings = {
   },
   loginKnownAddressDays: {
     env: 'LOGIN_KNOWN_ADDRESS_DAYS',
-    doc: 'How long a successful login makes its client address known to the account (known addresses are never slowed by other addresses\' failures), in days.',
+    doc: "How long a successful login makes its client address known to the account (known addresses are never slowed by other addresses' failures), in days.",
     parse: parse.int(1, 365),
     default: 30,
   },

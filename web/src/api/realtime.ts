@@ -92,7 +92,10 @@ export class Realtime {
     };
     window.addEventListener('offline', goneOffline);
     window.addEventListener('online', backOnline);
-    this.cleanups.push(() => window.removeEventListener('offline', goneOffline), () => window.removeEventListener('online', backOnline));
+    this.cleanups.push(
+      () => window.removeEventListener('offline', goneOffline),
+      () => window.removeEventListener('online', backOnline),
+    );
   }
 
   start(): void {

@@ -1,17 +1,7 @@
 import { ApiError } from './errors.js';
 import { query, request, type RequestOptions } from './http.js';
 import type { Session } from './session.js';
-import type {
-  AuthResult,
-  ChatMessage,
-  ChatRoom,
-  MyRoom,
-  NewRoom,
-  Profile,
-  ProfilePatch,
-  PublicProfile,
-  RoomDetail,
-} from './types.js';
+import type { AuthResult, ChatMessage, ChatRoom, MyRoom, NewRoom, Profile, ProfilePatch, PublicProfile, RoomDetail } from './types.js';
 
 const RETRY_READ_WITHIN_S = 10;
 

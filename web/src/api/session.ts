@@ -148,7 +148,8 @@ export class Session {
         this.end('expired', true);
       } else {
         // Offline, 429 or 503: keep the session and try again (honouring Retry-After).
-        const retryMs = error instanceof ApiError && error.retryAfterSeconds ? error.retryAfterSeconds * 1000 : RETRY_MS[Math.min(this.failures, RETRY_MS.length - 1)]!;
+        const retryMs =
+          error instanceof ApiError && error.retryAfterSeconds ? error.retryAfterSeconds * 1000 : RETRY_MS[Math.min(this.failures, RETRY_MS.length - 1)]!;
         this.failures++;
         this.schedule(retryMs);
       }

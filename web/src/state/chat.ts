@@ -123,7 +123,9 @@ export class ChatClient {
       if (userId === this.myId) this.dropRoom(roomId, 'You are no longer a member of that room.');
       else if (this.state.members[roomId]) void this.loadMembers(roomId);
     });
-    socket.on('room:updated', (room) => this.store.update((s) => (s.rooms[room.id] ? { rooms: { ...s.rooms, [room.id]: { ...s.rooms[room.id]!, ...room } } } : {})));
+    socket.on('room:updated', (room) =>
+      this.store.update((s) => (s.rooms[room.id] ? { rooms: { ...s.rooms, [room.id]: { ...s.rooms[room.id]!, ...room } } } : {})),
+    );
     socket.on('read', ({ roomId, userId, seq }) => {
       if (userId !== this.myId) return;
       this.store.update((s) => {

@@ -73,7 +73,15 @@ export function AuthScreen() {
             <>
               <label>
                 Username
-                <input name="username" autocomplete="username" required minLength={3} maxLength={32} pattern="[A-Za-z0-9_.\-]+" title="3–32 letters, digits, _ . or -" />
+                <input
+                  name="username"
+                  autocomplete="username"
+                  required
+                  minLength={3}
+                  maxLength={32}
+                  pattern="[A-Za-z0-9_.\-]+"
+                  title="3–32 letters, digits, _ . or -"
+                />
               </label>
               <label>
                 Email

@@ -61,9 +61,12 @@ export function MessageList({
     const el = scroller.current;
     const sentinel = topSentinel.current;
     if (!el || !sentinel) return;
-    const observer = new IntersectionObserver((entries) => {
-      if (entries.some((e) => e.isIntersecting)) void client.loadOlder(roomId);
-    }, { root: el, rootMargin: '200px 0px 0px 0px' });
+    const observer = new IntersectionObserver(
+      (entries) => {
+        if (entries.some((e) => e.isIntersecting)) void client.loadOlder(roomId);
+      },
+      { root: el, rootMargin: '200px 0px 0px 0px' },
+    );
     observer.observe(sentinel);
     return () => observer.disconnect();
     // Re-armed after each load: an observer only reports changes, so a sentinel still in view after a page

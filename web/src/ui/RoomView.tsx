@@ -32,7 +32,9 @@ export function RoomView({ room, openUser }: { room: MyRoom; openUser: (userId: 
         )}
         <div class="room-heading">
           <h2 data-testid="room-title">{title}</h2>
-          <p class="topic">{peer ? (state.online[peer] ? 'Online' : 'Offline') : room.topic || `${room.memberCount} member${room.memberCount === 1 ? '' : 's'}`}</p>
+          <p class="topic">
+            {peer ? (state.online[peer] ? 'Online' : 'Offline') : room.topic || `${room.memberCount} member${room.memberCount === 1 ? '' : 's'}`}
+          </p>
         </div>
         <button type="button" class="ghost" aria-expanded={showMembers} onClick={() => setShowMembers(!showMembers)}>
           {peer ? 'Details' : 'Members'}
@@ -62,7 +64,13 @@ function TypingLine({ roomId }: { roomId: string }) {
     .filter(([userId, until]) => until > now && userId !== state.user?.id)
     .map(([userId]) => displayName(state, userId, roomId));
   const text =
-    names.length === 0 ? '' : names.length === 1 ? `${names[0]} is typing…` : names.length === 2 ? `${names[0]} and ${names[1]} are typing…` : 'Several people are typing…';
+    names.length === 0
+      ? ''
+      : names.length === 1
+        ? `${names[0]} is typing…`
+        : names.length === 2
+          ? `${names[0]} and ${names[1]} are typing…`
+          : 'Several people are typing…';
   return (
     <p class="typing" aria-live="polite" data-testid="typing">
       {text}

@@ -258,7 +258,13 @@ export function DirectDialog({ close, openUser }: { close: () => void; openUser:
                   openUser(p.userId);
                 }}
               >
-                <Avatar name={p.name} url={state.profiles[p.userId]?.avatarUrl ?? null} userId={p.userId} size="small" online={state.online[p.userId] ?? false} />
+                <Avatar
+                  name={p.name}
+                  url={state.profiles[p.userId]?.avatarUrl ?? null}
+                  userId={p.userId}
+                  size="small"
+                  online={state.online[p.userId] ?? false}
+                />
                 <span class="member-name">{p.name}</span>
               </button>
             </li>

@@ -61,83 +61,83 @@ function clean(t: ExecutionContext, ...people: Person[]): void {
   }
 }
 
-test.serial('two people sign up on two gateway replicas, meet in a public room, and chat in a direct message: live both ways, typing, edit, delete, history after a reload', async (t) => {
-  const [alice, bob] = await Promise.all([person(t, 0, 'Alice'), person(t, 1, 'Bob')]);
-  await alice.page.getByRole('tab', { name: 'Create account' }).click();
-  await shot(alice.page, 'sign-up');
-  await Promise.all([signUp(alice), signUp(bob)]);
+test.serial(
+  'two people sign up on two gateway replicas, meet in a public room, and chat in a direct message: live both ways, typing, edit, delete, history after a reload',
+  async (t) => {
+    const [alice, bob] = await Promise.all([person(t, 0, 'Alice'), person(t, 1, 'Bob')]);
+    await alice.page.getByRole('tab', { name: 'Create account' }).click();
+    await shot(alice.page, 'sign-up');
+    await Promise.all([signUp(alice), signUp(bob)]);
 
-  // Alice creates a public room; Bob discovers and joins it.
-  const lobby = `Lobby ${alice.username.slice(-8)}`;
-  await alice.page.getByRole('button', { name: 'New room' }).click();
-  await alice.page.getByLabel('Name').fill(lobby);
-  await alice.page.getByLabel('Topic').fill('Say hello');
-  await alice.page.getByRole('button', { name: 'Create room' }).click();
-  await alice.page.getByTestId('room-title').getByText(lobby).waitFor();
-  await bob.page.getByRole('button', { name: 'Discover' }).click();
-  await bob.page.getByLabel('Search public rooms').fill(lobby);
-  await bob.page.getByRole('button', { name: `Join ${lobby}` }).click();
-  await bob.page.getByTestId('room-title').getByText(lobby).waitFor();
+    // Alice creates a public room; Bob discovers and joins it.
+    const lobby = `Lobby ${alice.username.slice(-8)}`;
+    await alice.page.getByRole('button', { name: 'New room' }).click();
+    await alice.page.getByLabel('Name').fill(lobby);
+    await alice.page.getByLabel('Topic').fill('Say hello');
+    await alice.page.getByRole('button', { name: 'Create room' }).click();
+    await alice.page.getByTestId('room-title').getByText(lobby).waitFor();
+    await bob.page.getByRole('button', { name: 'Discover' }).click();
+    await bob.page.getByLabel('Search public rooms').fill(lobby);
+    await bob.page.getByRole('button', { name: `Join ${lobby}` }).click();
+    await bob.page.getByTestId('room-title').getByText(lobby).waitFor();
 
-  // From the member list to Alice's profile, and from there to a direct message.
-  await bob.page.getByRole('button', { name: 'Members' }).click();
-  await bob.page.locator('.members').getByRole('button', { name: /Alice/ }).click();
-  await bob.page.getByRole('dialog').getByText(`@${alice.username}`).waitFor();
-  await bob.page.getByRole('button', { name: 'Send a message' }).click();
-  await bob.page.getByTestId('room-title').getByText('Alice').waitFor();
-  await send(bob.page, 'Hello Alice!');
-  await message(bob.page, 'Hello Alice!').waitFor();
-  await send(bob.page, 'Are you there?');
+    // From the member list to Alice's profile, and from there to a direct message.
+    await bob.page.getByRole('button', { name: 'Members' }).click();
+    await bob.page.locator('.members').getByRole('button', { name: /Alice/ }).click();
+    await bob.page.getByRole('dialog').getByText(`@${alice.username}`).waitFor();
+    await bob.page.getByRole('button', { name: 'Send a message' }).click();
+    await bob.page.getByTestId('room-title').getByText('Alice').waitFor();
+    await send(bob.page, 'Hello Alice!');
+    await message(bob.page, 'Hello Alice!').waitFor();
+    await send(bob.page, 'Are you there?');
 
-  // Alice sees the new conversation with its unread count, opens it at the "new messages" divider.
-  const dmOnAlice = roomButton(alice.page, 'Bob');
-  await dmOnAlice.getByTestId('unread').getByText('2').waitFor({ timeout: UI_MS });
-  await dmOnAlice.getByText(', online').waitFor();
-  await shot(alice.page, 'room-list');
-  await dmOnAlice.click();
-  await alice.page.getByTestId('new-messages').waitFor();
-  await message(alice.page, 'Hello Alice!').waitFor();
-  await message(alice.page, 'Are you there?').waitFor();
-  t.is(await dmOnAlice.getByTestId('unread').count(), 0);
+    // Alice sees the new conversation with its unread count, opens it at the "new messages" divider.
+    const dmOnAlice = roomButton(alice.page, 'Bob');
+    await dmOnAlice.getByTestId('unread').getByText('2').waitFor({ timeout: UI_MS });
+    await dmOnAlice.getByText(', online').waitFor();
+    await shot(alice.page, 'room-list');
+    await dmOnAlice.click();
+    await alice.page.getByTestId('new-messages').waitFor();
+    await message(alice.page, 'Hello Alice!').waitFor();
+    await message(alice.page, 'Are you there?').waitFor();
+    t.is(await dmOnAlice.getByTestId('unread').count(), 0);
 
-  // Typing, both ways.
-  await alice.page.locator('.composer textarea').fill('I am here');
-  await bob.page.getByTestId('typing').getByText('Alice is typing…').waitFor({ timeout: UI_MS });
-  await alice.page.locator('.composer textarea').press('Enter');
-  await message(bob.page, 'I am here').waitFor({ timeout: UI_MS });
-  await bob.page.getByTestId('typing').getByText('Alice is typing…').waitFor({ state: 'detached', timeout: UI_MS });
-  await bob.page.locator('.composer textarea').fill('Great');
-  await alice.page.getByTestId('typing').getByText('Bob is typing…').waitFor({ timeout: UI_MS });
-  await bob.page.locator('.composer textarea').press('Enter');
-  await message(alice.page, 'Great').waitFor({ timeout: UI_MS });
+    // Typing, both ways.
+    await alice.page.locator('.composer textarea').fill('I am here');
+    await bob.page.getByTestId('typing').getByText('Alice is typing…').waitFor({ timeout: UI_MS });
+    await alice.page.locator('.composer textarea').press('Enter');
+    await message(bob.page, 'I am here').waitFor({ timeout: UI_MS });
+    await bob.page.getByTestId('typing').getByText('Alice is typing…').waitFor({ state: 'detached', timeout: UI_MS });
+    await bob.page.locator('.composer textarea').fill('Great');
+    await alice.page.getByTestId('typing').getByText('Bob is typing…').waitFor({ timeout: UI_MS });
+    await bob.page.locator('.composer textarea').press('Enter');
+    await message(alice.page, 'Great').waitFor({ timeout: UI_MS });
 
-  // Bob edits one of his messages and deletes another; Alice sees both changes live.
-  await message(bob.page, 'Hello Alice!').hover();
-  await message(bob.page, 'Hello Alice!').getByRole('button', { name: 'Edit' }).click();
-  await bob.page.getByLabel('Edit message').fill('Hello Alice, edited');
-  await bob.page.getByLabel('Edit message').press('Enter');
-  const edited = alice.page.locator('[data-testid=message]', { hasText: 'Hello Alice, edited' });
-  await edited.getByText('(edited)').waitFor({ timeout: UI_MS });
-  await message(bob.page, 'Are you there?').hover();
-  await message(bob.page, 'Are you there?').getByRole('button', { name: 'Delete' }).click();
-  await bob.page.getByRole('button', { name: 'Delete for everyone?' }).click();
-  await alice.page.getByText('This message was deleted.').waitFor({ timeout: UI_MS });
-  t.is(await message(alice.page, 'Are you there?').count(), 0);
-  await shot(alice.page, 'conversation');
+    // Bob edits one of his messages and deletes another; Alice sees both changes live.
+    await message(bob.page, 'Hello Alice!').hover();
+    await message(bob.page, 'Hello Alice!').getByRole('button', { name: 'Edit' }).click();
+    await bob.page.getByLabel('Edit message').fill('Hello Alice, edited');
+    await bob.page.getByLabel('Edit message').press('Enter');
+    const edited = alice.page.locator('[data-testid=message]', { hasText: 'Hello Alice, edited' });
+    await edited.getByText('(edited)').waitFor({ timeout: UI_MS });
+    await message(bob.page, 'Are you there?').hover();
+    await message(bob.page, 'Are you there?').getByRole('button', { name: 'Delete' }).click();
+    await bob.page.getByRole('button', { name: 'Delete for everyone?' }).click();
+    await alice.page.getByText('This message was deleted.').waitFor({ timeout: UI_MS });
+    t.is(await message(alice.page, 'Are you there?').count(), 0);
+    await shot(alice.page, 'conversation');
 
-  // After a reload Bob is still signed in and finds the same history.
-  await bob.page.reload();
-  await roomButton(bob.page, 'Alice').click();
-  await bob.page.locator('[data-testid=message]', { hasText: 'Hello Alice, edited' }).getByText('(edited)').waitFor();
-  await bob.page.getByText('This message was deleted.').waitFor();
-  await message(bob.page, 'I am here').waitFor();
-  await message(bob.page, 'Great').waitFor();
-  t.deepEqual(
-    await bob.page.getByTestId('message-body').allTextContents(),
-    ['Hello Alice, edited (edited)', 'I am here', 'Great'],
-  );
-  clean(t, alice, bob);
-});
+    // After a reload Bob is still signed in and finds the same history.
+    await bob.page.reload();
+    await roomButton(bob.page, 'Alice').click();
+    await bob.page.locator('[data-testid=message]', { hasText: 'Hello Alice, edited' }).getByText('(edited)').waitFor();
+    await bob.page.getByText('This message was deleted.').waitFor();
+    await message(bob.page, 'I am here').waitFor();
+    await message(bob.page, 'Great').waitFor();
+    t.deepEqual(await bob.page.getByTestId('message-body').allTextContents(), ['Hello Alice, edited (edited)', 'I am here', 'Great']);
+    clean(t, alice, bob);
+  },
+);
 
 test.serial('text is text: markup in a message, a display name and a bio is shown as typed, nothing runs, the CSP holds', async (t) => {
   const [alice, bob] = await twoInDirect(t);
@@ -189,10 +189,13 @@ test.serial('offline and back: the client says so, catches up with sync, and sen
   await send(bob.page, 'and now live again');
   await message(alice.page, 'and now live again').waitFor({ timeout: UI_MS });
   t.is(await message(alice.page, 'typed while offline').count(), 1);
-  t.deepEqual(
-    await bob.page.getByTestId('message-body').allTextContents(),
-    ['hi Bob', 'sent while you were away (1)', 'sent while you were away (2)', 'typed while offline', 'and now live again'],
-  );
+  t.deepEqual(await bob.page.getByTestId('message-body').allTextContents(), [
+    'hi Bob',
+    'sent while you were away (1)',
+    'sent while you were away (2)',
+    'typed while offline',
+    'and now live again',
+  ]);
   clean(t, alice, bob);
 });
 
@@ -276,7 +279,9 @@ test.serial('profile: a new name, bio and uploaded avatar are shown; on a phone-
   await page.locator('.file-button input[type=file]').setInputFiles({ name: 'me.png', mimeType: 'image/png', buffer: Buffer.from(png, 'base64') });
   const avatar = page.getByRole('dialog').locator('.avatar-large img');
   await avatar.waitFor({ timeout: UI_MS });
-  await page.waitForFunction((img) => (img as HTMLImageElement).complete && (img as HTMLImageElement).naturalWidth === 96, await avatar.elementHandle(), { timeout: UI_MS });
+  await page.waitForFunction((img) => (img as HTMLImageElement).complete && (img as HTMLImageElement).naturalWidth === 96, await avatar.elementHandle(), {
+    timeout: UI_MS,
+  });
   await shot(page, 'profile');
   await page.keyboard.press('Escape');
   await page.locator('.me-name').getByText('Alice Liddell').waitFor();
@@ -338,34 +343,42 @@ test.serial('history loads as the user scrolls up, in order, with the view kept 
   clean(t, alice, bob);
 });
 
-test.serial('the API docs page: Swagger UI lists every operation of the document and opens them with their details, under its CSP, loading nothing from elsewhere', async (t) => {
-  const gateway = gateways[0]!;
-  const context = await browser.newContext({ baseURL: gateway });
-  t.teardown(() => context.close());
-  const page = await context.newPage();
-  const seen = { problems: [] as string[], dialogs: [] as string[] };
-  watch(seen, page);
-  const origins = new Set<string>();
-  page.on('request', (request) => origins.add(new URL(request.url()).origin));
-  const openapi = (await (await fetch(`${gateway}/api/openapi.json`)).json()) as { paths: Record<string, Record<string, unknown>> };
-  const operations = Object.values(openapi.paths).flatMap((item) => Object.keys(item).filter((key) => ['get', 'put', 'post', 'patch', 'delete'].includes(key)));
+test.serial(
+  'the API docs page: Swagger UI lists every operation of the document and opens them with their details, under its CSP, loading nothing from elsewhere',
+  async (t) => {
+    const gateway = gateways[0]!;
+    const context = await browser.newContext({ baseURL: gateway });
+    t.teardown(() => context.close());
+    const page = await context.newPage();
+    const seen = { problems: [] as string[], dialogs: [] as string[] };
+    watch(seen, page);
+    const origins = new Set<string>();
+    page.on('request', (request) => origins.add(new URL(request.url()).origin));
+    const openapi = (await (await fetch(`${gateway}/api/openapi.json`)).json()) as { paths: Record<string, Record<string, unknown>> };
+    const operations = Object.values(openapi.paths).flatMap((item) =>
+      Object.keys(item).filter((key) => ['get', 'put', 'post', 'patch', 'delete'].includes(key)),
+    );
 
-  await page.goto('/api/docs');
-  await page.getByRole('heading', { name: /Chat platform API/ }).waitFor({ timeout: UI_MS });
-  const blocks = page.locator('.opblock');
-  await blocks.nth(operations.length - 1).waitFor({ timeout: UI_MS });
-  t.is(await blocks.count(), operations.length);
-  // Opened, an operation shows its parameters, body and responses with highlighted examples: the parts most likely
-  // to want inline styles or scripts. A few are enough (rendering them all takes the better part of a minute).
-  const opened = 4;
-  for (let i = 0; i < opened; i++) await page.locator('.opblock-summary-control').nth(i).click();
-  await page.locator('.responses-table').nth(opened - 1).waitFor({ timeout: UI_MS });
-  t.true((await page.locator('.opblock-body .highlight-code').count()) >= opened);
+    await page.goto('/api/docs');
+    await page.getByRole('heading', { name: /Chat platform API/ }).waitFor({ timeout: UI_MS });
+    const blocks = page.locator('.opblock');
+    await blocks.nth(operations.length - 1).waitFor({ timeout: UI_MS });
+    t.is(await blocks.count(), operations.length);
+    // Opened, an operation shows its parameters, body and responses with highlighted examples: the parts most likely
+    // to want inline styles or scripts. A few are enough (rendering them all takes the better part of a minute).
+    const opened = 4;
+    for (let i = 0; i < opened; i++) await page.locator('.opblock-summary-control').nth(i).click();
+    await page
+      .locator('.responses-table')
+      .nth(opened - 1)
+      .waitFor({ timeout: UI_MS });
+    t.true((await page.locator('.opblock-body .highlight-code').count()) >= opened);
 
-  t.deepEqual([...origins], [new URL(gateway).origin]);
-  t.deepEqual(seen.problems, [], 'page errors or CSP violations');
-  t.deepEqual(seen.dialogs, []);
-});
+    t.deepEqual([...origins], [new URL(gateway).origin]);
+    t.deepEqual(seen.problems, [], 'page errors or CSP violations');
+    t.deepEqual(seen.dialogs, []);
+  },
+);
 
 test.serial('every refusal is a sentence: a taken username, a wrong password, then 429 with how long to wait', async (t) => {
   const [first, second] = await Promise.all([person(t, 0, 'Carol'), person(t, 1, 'Dave')]);

@@ -20,14 +20,14 @@ test('when a field is refused, the sentence names the field and the reason', asy
   t.is(describeError(error), 'Username: must be at least 3 characters.');
 });
 
-test('when the answer is not the contract\'s shape, the error still says what kind of failure it is', async (t) => {
+test("when the answer is not the contract's shape, the error still says what kind of failure it is", async (t) => {
   const error = await answer(502, '<html>Bad gateway</html>');
   t.is(error.code, 'unavailable');
   t.true(error.transient);
   t.regex(describeError(error), /unavailable/);
 });
 
-test('a conflict keeps the server\'s own message, which says what is taken', async (t) => {
+test("a conflict keeps the server's own message, which says what is taken", async (t) => {
   const error = await answer(409, { error: { code: 'conflict', message: 'This username is already taken' }, requestId: 'r' });
   t.false(error.transient);
   t.is(describeError(error), 'This username is already taken');

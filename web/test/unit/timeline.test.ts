@@ -14,7 +14,10 @@ const msg = (seq: number, extra: Partial<ChatMessage> = {}): ChatMessage => ({
 
 test('when pages, live messages and a sync overlap, the timeline is ascending with one message per seq', (t) => {
   const merged = mergeMessages([msg(3), msg(4)], [msg(1), msg(2), msg(3), msg(5), msg(4)]);
-  t.deepEqual(merged.map((m) => m.seq), [1, 2, 3, 4, 5]);
+  t.deepEqual(
+    merged.map((m) => m.seq),
+    [1, 2, 3, 4, 5],
+  );
 });
 
 test('when two copies of a message meet, the tombstone wins over an edit and a later edit over an earlier one, whatever the order', (t) => {
@@ -30,11 +33,14 @@ test('when two copies of a message meet, the tombstone wins over an edit and a l
 
 test('when a message is deleted, it stays in place as an empty tombstone', (t) => {
   const after = markDeleted([msg(1), msg(2), msg(3)], 2);
-  t.deepEqual(after.map((m) => [m.seq, m.body, m.deleted ?? false]), [
-    [1, 'body 1', false],
-    [2, '', true],
-    [3, 'body 3', false],
-  ]);
+  t.deepEqual(
+    after.map((m) => [m.seq, m.body, m.deleted ?? false]),
+    [
+      [1, 'body 1', false],
+      [2, '', true],
+      [3, 'body 3', false],
+    ],
+  );
 });
 
 test('the "new messages" divider goes before the first message after the read marker that someone else wrote', (t) => {
@@ -45,8 +51,14 @@ test('the "new messages" divider goes before the first message after the read ma
   t.is(dividerBefore(messages, null, 'me'), null);
 });
 
-test('a pending send is settled by my confirmed message with its clientMsgId, not by anyone else\'s', (t) => {
+test("a pending send is settled by my confirmed message with its clientMsgId, not by anyone else's", (t) => {
   const pending: PendingMessage[] = ['a', 'b'].map((clientMsgId) => ({ clientMsgId, roomId: 'r', body: clientMsgId, status: 'sending', createdAt: '' }));
-  t.deepEqual(settlePending(pending, [msg(1, { authorId: 'me', clientMsgId: 'a' })], 'me').map((p) => p.clientMsgId), ['b']);
-  t.deepEqual(settlePending(pending, [msg(1, { authorId: 'bob', clientMsgId: 'a' })], 'me').map((p) => p.clientMsgId), ['a', 'b']);
+  t.deepEqual(
+    settlePending(pending, [msg(1, { authorId: 'me', clientMsgId: 'a' })], 'me').map((p) => p.clientMsgId),
+    ['b'],
+  );
+  t.deepEqual(
+    settlePending(pending, [msg(1, { authorId: 'bob', clientMsgId: 'a' })], 'me').map((p) => p.clientMsgId),
+    ['a', 'b'],
+  );
 });

@@ -29,28 +29,41 @@ export const SIDECAR_ENV = { DAPR_HOST_IP: '127.0.0.1' } as const;
  * script the dapr CLI runs (scripts/cli-run-files.ts).
  */
 export const LOOPBACK_LISTEN_ARGS = [
-  '--dapr-listen-addresses', '127.0.0.1',
-  '--dapr-internal-grpc-listen-address', '127.0.0.1',
-  '--metrics-listen-address', '127.0.0.1',
+  '--dapr-listen-addresses',
+  '127.0.0.1',
+  '--dapr-internal-grpc-listen-address',
+  '127.0.0.1',
+  '--metrics-listen-address',
+  '127.0.0.1',
 ] as const;
 
 export function sidecarArgs(spec: SidecarSpec): string[] {
   return [
-    '--app-id', spec.appId,
-    '--dapr-http-port', String(spec.httpPort),
-    '--dapr-grpc-port', String(spec.grpcPort),
+    '--app-id',
+    spec.appId,
+    '--dapr-http-port',
+    String(spec.httpPort),
+    '--dapr-grpc-port',
+    String(spec.grpcPort),
     ...(spec.internalGrpcPort ? ['--dapr-internal-grpc-port', String(spec.internalGrpcPort)] : []),
-    '--metrics-port', String(spec.metricsPort),
-    '--resources-path', spec.resourcesPath,
-    '--config', spec.configPath,
-    '--log-level', spec.logLevel ?? 'warn',
+    '--metrics-port',
+    String(spec.metricsPort),
+    '--resources-path',
+    spec.resourcesPath,
+    '--config',
+    spec.configPath,
+    '--log-level',
+    spec.logLevel ?? 'warn',
     ...LOOPBACK_LISTEN_ARGS,
     // No placement or scheduler: this platform uses no actors, workflows or jobs.
-    '--placement-host-address', '',
+    '--placement-host-address',
+    '',
     ...(spec.appPort
       ? [
-          '--app-port', String(spec.appPort),
-          '--app-protocol', 'http',
+          '--app-port',
+          String(spec.appPort),
+          '--app-protocol',
+          'http',
           ...(spec.appHealthCheck ? ['--enable-app-health-check', '--app-health-check-path', '/healthz', '--app-health-probe-interval', '1'] : []),
         ]
       : []),

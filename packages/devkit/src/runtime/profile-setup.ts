@@ -47,7 +47,9 @@ export interface ProfileComponent {
 /** The Component resources of a profile folder. */
 export function readProfileComponents(resourcesPath: string, env: Record<string, string | undefined> = {}): ProfileComponent[] {
   const found: ProfileComponent[] = [];
-  for (const file of readdirSync(resourcesPath).filter((f) => /\.ya?ml$/.test(f)).sort()) {
+  for (const file of readdirSync(resourcesPath)
+    .filter((f) => /\.ya?ml$/.test(f))
+    .sort()) {
     for (const document of parseAllDocuments(readFileSync(join(resourcesPath, file), 'utf8'))) {
       const resource = document.toJS() as {
         kind?: string;

@@ -30,11 +30,7 @@ export interface RunTemplate {
 export const RUN_TEMPLATE_PATH = join(REPO_ROOT, 'dapr.yaml');
 
 /** The daprd command line of a template app, as npm start runs it, with the components at `paths`. */
-export function templateSidecarSpec(
-  template: RunTemplate,
-  app: RunTemplateApp,
-  paths: { resourcesPath: string; configPath: string },
-): SidecarSpec {
+export function templateSidecarSpec(template: RunTemplate, app: RunTemplateApp, paths: { resourcesPath: string; configPath: string }): SidecarSpec {
   return {
     appId: app.appID,
     appPort: app.appPort,

@@ -318,10 +318,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     async stop() {
       const all = [...instances];
       instances.length = 0;
-      await Promise.all([
-        ...all.map((i) => i.daprd.stop()),
-        ...Object.values(callerSidecars).map((c) => c.daprd.stop()),
-      ]);
+      await Promise.all([...all.map((i) => i.daprd.stop()), ...Object.values(callerSidecars).map((c) => c.daprd.stop())]);
       await Promise.all(all.map((i) => i.app.stop()));
       slot.release();
     },
@@ -331,7 +328,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     const wanted = options.services ?? ALL_SERVICES;
     const plan: Array<[ServiceName, string]> = [];
     for (const name of wanted) {
-      const replicas = name === 'api-gateway' ? options.gatewayReplicas ?? 1 : name === 'chat-service' ? options.chatReplicas ?? 1 : 1;
+      const replicas = name === 'api-gateway' ? (options.gatewayReplicas ?? 1) : name === 'chat-service' ? (options.chatReplicas ?? 1) : 1;
       for (let i = 1; i <= replicas; i++) plan.push([name, i === 1 ? name : `${name}#${i}`]);
     }
     // allSettled: a failure must not leave a sibling still starting after stop().

@@ -71,11 +71,7 @@ export interface ManagedProcess {
   kill(): Promise<void>;
 }
 
-export function startProcess(
-  command: string,
-  args: string[],
-  options: { env: NodeJS.ProcessEnv; cwd: string; logFile: string },
-): ManagedProcess {
+export function startProcess(command: string, args: string[], options: { env: NodeJS.ProcessEnv; cwd: string; logFile: string }): ManagedProcess {
   mkdirSync(dirname(options.logFile), { recursive: true });
   const log = createWriteStream(options.logFile, { flags: 'a' });
   const child = spawn(command, args, { env: options.env, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });

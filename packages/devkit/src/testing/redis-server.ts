@@ -30,13 +30,20 @@ export async function startRedisServer(options: { command?: string; readyTimeout
   const dir = mkdtempSync(join(tmpdir(), 'chat-redis-'));
   const port = await freePort();
   const args = [
-    '--port', String(port),
-    '--bind', '127.0.0.1',
-    '--dir', dir,
-    '--appendonly', 'yes',
-    '--appendfsync', 'always',
-    '--save', '',
-    '--daemonize', 'no',
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--dir',
+    dir,
+    '--appendonly',
+    'yes',
+    '--appendfsync',
+    'always',
+    '--save',
+    '',
+    '--daemonize',
+    'no',
   ];
   const launch = async (): Promise<ManagedProcess> => {
     const proc = startProcess(options.command ?? 'redis-server', args, { env: process.env, cwd: dir, logFile: join(dir, 'redis.log') });

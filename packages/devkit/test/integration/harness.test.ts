@@ -19,9 +19,16 @@ test.serial('when the harness stops a platform, no app and no daprd it started i
     ...Object.values(platform.callerSidecars).map((c) => c.daprd.child.pid),
   ];
   t.is(pids.length, 5);
-  t.true(pids.every((pid) => !gone(pid)), 'all started');
+  t.true(
+    pids.every((pid) => !gone(pid)),
+    'all started',
+  );
   await platform.stop();
-  t.deepEqual(pids.filter((pid) => !gone(pid)), [], 'leftover processes');
+  t.deepEqual(
+    pids.filter((pid) => !gone(pid)),
+    [],
+    'leftover processes',
+  );
 });
 
 test.serial('when a service fails to start, the harness stops what it had started and says which log to read', async (t) => {
@@ -39,29 +46,32 @@ async function takenPort(t: ExecutionContext): Promise<number> {
   return (server.address() as AddressInfo).port;
 }
 
-test.serial('when another process takes a sidecar\'s port before daprd binds it, the harness starts that sidecar and its app again on fresh ports', async (t) => {
-  const taken = await takenPort(t);
-  const handedOut: number[] = [];
-  // The first sidecar HTTP port handed out is one that is already taken, as
-  // when another process binds a free port between the pick and daprd's bind.
-  let racy = true;
-  const pickPort = async (use: PortUse) => {
-    const port = use === 'dapr-http' && racy ? taken : await freePort();
-    if (use === 'dapr-http') racy = false;
-    handedOut.push(port);
-    return port;
-  };
-  const platform = await startPlatform({ services: ['profile-service'], pickPort });
-  t.teardown(() => platform.stop());
-  const profile = platform.instance('profile-service');
-  t.true(handedOut.includes(taken), 'the taken port was handed to daprd');
-  t.not(profile.daprHttpPort, taken);
-  // The app talks to its new sidecar: ready means it reached it.
-  const ready = await fetch(`${profile.url}/readyz`);
-  t.is(ready.status, 200);
-});
+test.serial(
+  "when another process takes a sidecar's port before daprd binds it, the harness starts that sidecar and its app again on fresh ports",
+  async (t) => {
+    const taken = await takenPort(t);
+    const handedOut: number[] = [];
+    // The first sidecar HTTP port handed out is one that is already taken, as
+    // when another process binds a free port between the pick and daprd's bind.
+    let racy = true;
+    const pickPort = async (use: PortUse) => {
+      const port = use === 'dapr-http' && racy ? taken : await freePort();
+      if (use === 'dapr-http') racy = false;
+      handedOut.push(port);
+      return port;
+    };
+    const platform = await startPlatform({ services: ['profile-service'], pickPort });
+    t.teardown(() => platform.stop());
+    const profile = platform.instance('profile-service');
+    t.true(handedOut.includes(taken), 'the taken port was handed to daprd');
+    t.not(profile.daprHttpPort, taken);
+    // The app talks to its new sidecar: ready means it reached it.
+    const ready = await fetch(`${profile.url}/readyz`);
+    t.is(ready.status, 200);
+  },
+);
 
-test.serial('when a caller sidecar\'s port is taken before daprd binds it, the harness starts it again on fresh ports', async (t) => {
+test.serial("when a caller sidecar's port is taken before daprd binds it, the harness starts it again on fresh ports", async (t) => {
   const taken = await takenPort(t);
   let racy = true;
   const pickPort = async (use: PortUse) => {

@@ -36,7 +36,11 @@ test('when a profile is added, it has the same component names and scopes as red
     const { components, kinds } = resources(profile);
     t.deepEqual([...components.keys()].sort(), [...reference.components.keys()].sort(), profile);
     for (const [name, { scopes }] of reference.components) t.deepEqual(components.get(name)?.scopes, scopes, `${profile}/${name} scopes`);
-    t.deepEqual(kinds.filter((k) => k !== 'Component'), ['Configuration', 'Resiliency'], profile);
+    t.deepEqual(
+      kinds.filter((k) => k !== 'Component'),
+      ['Configuration', 'Resiliency'],
+      profile,
+    );
   }
 });
 
@@ -47,12 +51,18 @@ test('when the setup reads a profile with the run env, envRef values are filled 
   t.true(events.fromEnv.has('durableName'));
   t.false(events.fromEnv.has('natsURL'));
   const mysql = readProfileComponents(join(profilesDir, 'mysql'), prepareRunEnv({ runDir: runEnv.runDir, profile: 'mysql', slot: 7 }).env);
-  t.like(mysql.find((c) => c.name === 'statestore'), { metadata: { tableName: 'chat_state_7', schemaName: 'test' } });
+  t.like(
+    mysql.find((c) => c.name === 'statestore'),
+    { metadata: { tableName: 'chat_state_7', schemaName: 'test' } },
+  );
 });
 
 test('when a topic is published, it belongs to events or to fanout, never both (one exchange, stream or subject per name)', (t) => {
   const fanout = new Set<string>(Object.values(FANOUT_TOPICS));
-  t.deepEqual(EVENT_TOPICS.filter((topic) => fanout.has(topic)), []);
+  t.deepEqual(
+    EVENT_TOPICS.filter((topic) => fanout.has(topic)),
+    [],
+  );
   t.is(allTopics().length, EVENT_TOPICS.length + fanout.size);
   for (const topic of allTopics()) t.regex(streamName(topic), /^platform_[A-Za-z0-9_-]+$/);
 });

@@ -159,10 +159,7 @@ export function createHttpApp(options: HttpAppOptions): {
         span.setTag('http.status_code', ctx.status);
         span.end();
         withSpanContext(span.context, () =>
-          state.log.info(
-            { method: ctx.method, path: ctx.path, status: ctx.status, ms: seconds * 1e3, caller: callerAppId, userId: state.userId },
-            'request',
-          ),
+          state.log.info({ method: ctx.method, path: ctx.path, status: ctx.status, ms: seconds * 1e3, caller: callerAppId, userId: state.userId }, 'request'),
         );
       }
     }
@@ -177,7 +174,9 @@ export function createHttpApp(options: HttpAppOptions): {
     });
   }
 
-  app.use(jsonBody({ ...(options.jsonLimitBytes ? { limitBytes: options.jsonLimitBytes } : {}), ...(options.isRawRoute ? { isRawRoute: options.isRawRoute } : {}) }));
+  app.use(
+    jsonBody({ ...(options.jsonLimitBytes ? { limitBytes: options.jsonLimitBytes } : {}), ...(options.isRawRoute ? { isRawRoute: options.isRawRoute } : {}) }),
+  );
 
   const router = createRouter();
   router.get('/healthz', (ctx) => {

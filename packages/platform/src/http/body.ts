@@ -23,7 +23,8 @@ export function parseJsonText(text: string, maxDepth = JSON_MAX_DEPTH): unknown 
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
-      if (c === 0x5c) i++; // backslash: skip the escaped character
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
       else if (c === 0x22) inString = false;
     } else if (c === 0x22) inString = true;
     else if (c === 0x7b || c === 0x5b) {
@@ -85,8 +86,7 @@ export async function readRawBody(ctx: Context, limitBytes: number): Promise<Buf
   return Buffer.concat(chunks, size);
 }
 
-const tooLarge = (limitBytes: number) =>
-  new AppError('payload_too_large', `The body is larger than ${Math.round(limitBytes / 1024)} KiB`);
+const tooLarge = (limitBytes: number) => new AppError('payload_too_large', `The body is larger than ${Math.round(limitBytes / 1024)} KiB`);
 
 const hasBody = (ctx: Context): boolean => {
   const length = ctx.get('content-length');

@@ -94,10 +94,12 @@ test('when MySQL refuses a write transiently (1467 on concurrent inserts), the w
       calls++;
       if (calls === 1) {
         res.writeHead(500, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({
-          errorCode: 'ERR_STATE_SAVE',
-          message: 'failed saving state in state store statestore: Error 1467 (HY000): Failed to read auto-increment value from storage engine',
-        }));
+        res.end(
+          JSON.stringify({
+            errorCode: 'ERR_STATE_SAVE',
+            message: 'failed saving state in state store statestore: Error 1467 (HY000): Failed to read auto-increment value from storage engine',
+          }),
+        );
       } else {
         res.writeHead(204).end();
       }

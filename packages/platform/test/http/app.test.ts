@@ -26,8 +26,7 @@ async function serve(t: { teardown: (fn: () => void) => void }, appApiToken?: st
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
-const post = (url: string, body: string, type = 'application/json') =>
-  fetch(url, { method: 'POST', body, headers: { 'content-type': type } });
+const post = (url: string, body: string, type = 'application/json') => fetch(url, { method: 'POST', body, headers: { 'content-type': type } });
 
 test('when the body is not valid JSON, the answer is 400 invalid_json in the contract shape with the request id', async (t) => {
   const url = await serve(t);

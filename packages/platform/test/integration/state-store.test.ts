@@ -49,9 +49,7 @@ test.serial('when a key is claimed with first-write twice, the second claim is a
 
 test.serial('when several first-writes race for one new key, exactly one wins and the others are StateConflictErrors', async (t) => {
   const k = key('race');
-  const results = await Promise.allSettled(
-    Array.from({ length: 3 }, (_, i) => sidecar.state.save(store, k, { writer: i }, { firstWrite: true })),
-  );
+  const results = await Promise.allSettled(Array.from({ length: 3 }, (_, i) => sidecar.state.save(store, k, { writer: i }, { firstWrite: true })));
   const won = results.flatMap((r, i) => (r.status === 'fulfilled' ? [i] : []));
   t.is(won.length, 1, JSON.stringify(results.map((r) => (r.status === 'rejected' ? String(r.reason) : 'ok'))));
   t.true(results.every((r) => r.status === 'fulfilled' || r.reason instanceof StateConflictError));

@@ -18,7 +18,10 @@ export type ClientAddressOf = (req: IncomingMessage) => string;
 /** Parses `TRUSTED_PROXIES` (comma-separated addresses and CIDR blocks); throws on a malformed entry. */
 export function parseTrustedProxies(raw: string): BlockList {
   const list = new BlockList();
-  for (const entry of raw.split(',').map((e) => e.trim()).filter(Boolean)) {
+  for (const entry of raw
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean)) {
     const [address = '', bits] = entry.split('/');
     const family = isIP(address);
     if (family === 0) throw new Error(`"${entry}" is not an IP address or CIDR block`);
@@ -46,7 +49,7 @@ export function clientAddressResolver(trusted: BlockList | undefined): ClientAdd
     let client = unmapped(req.socket.remoteAddress ?? '');
     if (!trusted || !isTrusted(client)) return client;
     const header = req.headers['x-forwarded-for'];
-    const hops = (Array.isArray(header) ? header.join(',') : header ?? '').split(',').map((h) => unmapped(h.trim()));
+    const hops = (Array.isArray(header) ? header.join(',') : (header ?? '')).split(',').map((h) => unmapped(h.trim()));
     for (let i = hops.length - 1; i >= 0; i--) {
       const hop = hops[i] ?? '';
       if (isIP(hop) === 0) break;

@@ -35,4 +35,3 @@ export interface BatchedSend {
   /** The sender's trace, continued by chat-service for this send. */
   traceparent?: string | undefined;
 }
-

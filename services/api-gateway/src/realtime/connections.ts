@@ -66,28 +66,35 @@ export function acceptConnections(deps: ConnectionDeps): { prune(): void } {
   // Per address first: a handshake costs a signature check even when its token is forged.
   io.use((socket, next) => {
     const taken = handshakes.take(deps.addressOf(socket.request));
-    next(taken.ok ? undefined : refusal('rate_limited', `Too many connection attempts from this address; retry in ${taken.retryAfterMs} ms`, { retryAfterMs: taken.retryAfterMs }));
+    next(
+      taken.ok
+        ? undefined
+        : refusal('rate_limited', `Too many connection attempts from this address; retry in ${taken.retryAfterMs} ms`, { retryAfterMs: taken.retryAfterMs }),
+    );
   });
   io.use((socket, next) => void authenticateSocket(socket, next));
   io.use((socket, next) => next(admit(socket)));
-  io.use((socket, next) =>
-    void joinRooms(socket).then(
-      // The presence entry is written before the connection is accepted: once
-      // a client sees `connect`, every replica counts this socket.
-      () =>
-        presence.reconcile(socket.data.userId, () => [...new Set([...presence.roomsOf(socket.data.userId), ...roomIdsOf(socket)])], 1).then(() => {
-          const rooms = roomIdsOf(socket);
-          next();
-          // A client that left during the handshake never connects (Socket.IO connects it on the next tick): undo its presence.
-          setImmediate(() => {
-            if (!socket.connected) void presence.reconcile(socket.data.userId, () => rooms);
-          });
-        }),
-      (error: unknown) => {
-        const ack = toAckError(error, logger);
-        next(refusal(ack.code === 'unauthenticated' ? 'unauthenticated' : 'unavailable', 'Could not load your rooms; retry shortly'));
-      },
-    ),
+  io.use(
+    (socket, next) =>
+      void joinRooms(socket).then(
+        // The presence entry is written before the connection is accepted: once
+        // a client sees `connect`, every replica counts this socket.
+        () =>
+          presence
+            .reconcile(socket.data.userId, () => [...new Set([...presence.roomsOf(socket.data.userId), ...roomIdsOf(socket)])], 1)
+            .then(() => {
+              const rooms = roomIdsOf(socket);
+              next();
+              // A client that left during the handshake never connects (Socket.IO connects it on the next tick): undo its presence.
+              setImmediate(() => {
+                if (!socket.connected) void presence.reconcile(socket.data.userId, () => rooms);
+              });
+            }),
+        (error: unknown) => {
+          const ack = toAckError(error, logger);
+          next(refusal(ack.code === 'unauthenticated' ? 'unauthenticated' : 'unavailable', 'Could not load your rooms; retry shortly'));
+        },
+      ),
   );
 
   /**

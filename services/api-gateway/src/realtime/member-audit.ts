@@ -97,9 +97,7 @@ export class MemberAudit {
     if (changedAt !== undefined && changedAt >= readAt) return;
     if (!membership.isNewer(roomId, userId, version)) return;
     const change = { roomId, userId };
-    membership.apply({ ...change, joined, version }, () =>
-      io.to(SOCKET_ROOMS.room(roomId)).emit(joined ? 'room:member_joined' : 'room:member_left', change),
-    );
+    membership.apply({ ...change, joined, version }, () => io.to(SOCKET_ROOMS.room(roomId)).emit(joined ? 'room:member_joined' : 'room:member_left', change));
     logger.warn({ roomId, userId, joined }, 'sockets moved to match the member list (a membership event was missed)');
   }
 }

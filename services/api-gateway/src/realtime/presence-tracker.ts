@@ -18,8 +18,7 @@ export interface PresenceTrackerDeps {
 }
 
 /** The ids of the rooms a socket is in. */
-export const roomIdsOf = (socket: RealtimeSocket): string[] =>
-  [...socket.rooms].filter((name) => name.startsWith('room:')).map((name) => name.slice(5));
+export const roomIdsOf = (socket: RealtimeSocket): string[] => [...socket.rooms].filter((name) => name.startsWith('room:')).map((name) => name.slice(5));
 
 export class PresenceTracker {
   /** Live sockets per user on this replica. */

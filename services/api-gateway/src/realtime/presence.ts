@@ -82,9 +82,11 @@ export class PresenceStore {
       () => this.write(userId, isLocal()),
     );
     this.chains.set(userId, run);
-    void run.finally(() => {
-      if (this.chains.get(userId) === run) this.chains.delete(userId);
-    }).catch(() => undefined);
+    void run
+      .finally(() => {
+        if (this.chains.get(userId) === run) this.chains.delete(userId);
+      })
+      .catch(() => undefined);
     return run;
   }
 
@@ -111,7 +113,6 @@ export class PresenceStore {
     return this.options.now?.() ?? Date.now();
   }
 }
-
 
 function liveEntries(record: PresenceRecord, now: number): Array<[string, number]> {
   const replicas = record && typeof record === 'object' && record.replicas && typeof record.replicas === 'object' ? record.replicas : {};

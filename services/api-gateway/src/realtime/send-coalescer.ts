@@ -52,7 +52,11 @@ export function coalescingSends(chat: ChatApi, options: SendCoalescerOptions = S
     }
     const batch = room.queued.splice(0, count);
     chat
-      .sendBatch(randomUUID(), roomId, batch.map((q) => q.send))
+      .sendBatch(
+        randomUUID(),
+        roomId,
+        batch.map((q) => q.send),
+      )
       .then(
         (results) =>
           batch.forEach((q, i) => {

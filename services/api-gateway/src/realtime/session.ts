@@ -25,11 +25,7 @@ export function tokenExpiresAt(token: string, now: number, fallbackMs: number): 
 }
 
 /** Verifies a token and answers who it belongs to and until when. */
-export async function verifyToken(
-  tokens: TokenVerifier,
-  token: unknown,
-  fallbackMs: number,
-): Promise<{ userId: string; expiresAt: number }> {
+export async function verifyToken(tokens: TokenVerifier, token: unknown, fallbackMs: number): Promise<{ userId: string; expiresAt: number }> {
   if (typeof token !== 'string' || token.length === 0) throw unauthenticated('An access token is required');
   const { userId } = await tokens.verify(token);
   const expiresAt = tokenExpiresAt(token, Date.now(), fallbackMs);

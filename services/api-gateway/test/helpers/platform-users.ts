@@ -28,13 +28,7 @@ export async function register(platform: Platform, prefix = 'rt'): Promise<TestU
 }
 
 /** Calls chat-service as the api-gateway, on behalf of `userId`; throws on a non-2xx answer. */
-export async function asGateway<T = unknown>(
-  platform: Platform,
-  userId: string,
-  method: string,
-  path: string,
-  body?: unknown,
-): Promise<T> {
+export async function asGateway<T = unknown>(platform: Platform, userId: string, method: string, path: string, body?: unknown): Promise<T> {
   const caller = platform.callerSidecars['api-gateway'];
   if (!caller) throw new Error("start the platform with callerSidecars: ['api-gateway']");
   const response = await fetch(`http://127.0.0.1:${caller.daprHttpPort}/v1.0/invoke/chat-service/method/${path}`, {

@@ -52,11 +52,14 @@ class FakeBus {
       if (!sub) return Promise.resolve();
       // Concurrent, unordered delivery, as from pub/sub.
       return new Promise<void>((resolve) => {
-        setTimeout(() => {
-          void Promise.resolve(
-            sub.handle({ id: randomUUID(), source: 'test', type: 'com.dapr.event.sent', topic, pubsubname: 'fanout', data: envelope }, logger),
-          ).finally(resolve);
-        }, Math.floor(Math.random() * 5));
+        setTimeout(
+          () => {
+            void Promise.resolve(
+              sub.handle({ id: randomUUID(), source: 'test', type: 'com.dapr.event.sent', topic, pubsubname: 'fanout', data: envelope }, logger),
+            ).finally(resolve);
+          },
+          Math.floor(Math.random() * 5),
+        );
       });
     });
     return Promise.all(deliveries).then(() => undefined);
@@ -109,7 +112,8 @@ export class FakeChat implements ChatApi {
 
   async send(caller: { userId: string }, roomId: string, input: { body: string; clientMsgId: string }) {
     const room = this.member(caller.userId, roomId);
-    if (input.body.trim().length === 0) throw new AppError('validation_failed', 'The request is not valid', { details: [{ path: 'body.body', message: 'must not be empty' }] });
+    if (input.body.trim().length === 0)
+      throw new AppError('validation_failed', 'The request is not valid', { details: [{ path: 'body.body', message: 'must not be empty' }] });
     const message: ChatMessage = {
       id: randomUUID(),
       roomId,

@@ -28,7 +28,14 @@ test('when the peer is a trusted proxy, the client is the right-most untrusted h
 
 test('when TRUSTED_PROXIES or RATE_LIMITS is malformed, start-up fails with the reason', (t) => {
   for (const bad of ['10.0.0.0/33', 'example.com', '10.0.0.1/x', '::1/129']) t.throws(() => parseTrustedProxies(bad), undefined, bad);
-  for (const bad of ['[]', '{"nope":{}}', '{"send":{"everyone":{"rate":1,"burst":1}}}', '{"send":{"user":{"rate":0,"burst":1}}}', '{"send":{"user":{"rate":1}}}', '{"send":{"user":{"rate":1,"burst":1,"x":1}}}']) {
+  for (const bad of [
+    '[]',
+    '{"nope":{}}',
+    '{"send":{"everyone":{"rate":1,"burst":1}}}',
+    '{"send":{"user":{"rate":0,"burst":1}}}',
+    '{"send":{"user":{"rate":1}}}',
+    '{"send":{"user":{"rate":1,"burst":1,"x":1}}}',
+  ]) {
     t.throws(() => parseRatePolicies(bad), undefined, bad);
   }
   t.deepEqual(parseRatePolicies('{"send":{"user":{"rate":100,"burst":200}}}'), { send: { user: { rate: 100, burst: 200 } } });
@@ -36,10 +43,13 @@ test('when TRUSTED_PROXIES or RATE_LIMITS is malformed, start-up fails with the 
 
 test('when a policy is used up, the request is refused with rate_limited and a whole-second Retry-After; per user and per address apart', async (t) => {
   let now = 0;
-  const limits = createRateLimits({ clientAddress: (req) => req.socket.remoteAddress ?? '', now: () => now, overrides: { send: { user: { rate: 1, burst: 2 } } } });
+  const limits = createRateLimits({
+    clientAddress: (req) => req.socket.remoteAddress ?? '',
+    now: () => now,
+    overrides: { send: { user: { rate: 1, burst: 2 } } },
+  });
   const send = limits.limit('send');
-  const call = (userId: string, address = '198.51.100.1') =>
-    send({ state: { userId }, req: request(address) } as never, async () => undefined);
+  const call = (userId: string, address = '198.51.100.1') => send({ state: { userId }, req: request(address) } as never, async () => undefined);
   await call('u1');
   await call('u1');
   const error = await t.throwsAsync(() => call('u1'));

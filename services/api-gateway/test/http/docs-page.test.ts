@@ -50,7 +50,7 @@ test('when /api/docs is asked for, it answers 200 HTML under a strict CSP, with 
   t.regex(html, /<div id="swagger-ui" data-openapi-url="\/api\/openapi\.json"><\/div>/);
 });
 
-test('when the page\'s files are asked for, each answers 200 with its content type, and they are the documented ones', async (t) => {
+test("when the page's files are asked for, each answers 200 with its content type, and they are the documented ones", async (t) => {
   const url = await startGatewayApp(t);
   const files = referencedFiles(await (await fetch(`${url}/api/docs`)).text());
   const documented = buildOpenApiDocument().paths['/api/docs/{file}']?.get?.parameters?.find((p) => 'name' in p && p.name === 'file');
@@ -71,7 +71,7 @@ test('when the page\'s files are asked for, each answers 200 with its content ty
   }
 });
 
-test('when Swagger UI\'s bundle is asked for, it is the installed swagger-ui-dist\'s file, gzipped when accepted', async (t) => {
+test("when Swagger UI's bundle is asked for, it is the installed swagger-ui-dist's file, gzipped when accepted", async (t) => {
   const url = await startGatewayApp(t);
   const installed = readFileSync(join(swaggerUiFolder(), 'swagger-ui-bundle.js'));
   const zipped = await rawGet(url, '/api/docs/swagger-ui-bundle.js', { 'accept-encoding': 'gzip' });
@@ -84,7 +84,7 @@ test('when Swagger UI\'s bundle is asked for, it is the installed swagger-ui-dis
   t.regex(start, /validatorUrl: null/, 'no validator on the internet is asked');
 });
 
-test('when a file name is unknown or tries to leave the folder in any encoding, the answer is 404 in the contract\'s error shape, never a file', async (t) => {
+test("when a file name is unknown or tries to leave the folder in any encoding, the answer is 404 in the contract's error shape, never a file", async (t) => {
   const url = await startGatewayApp(t);
   const attempts = [
     '/api/docs/package.json',

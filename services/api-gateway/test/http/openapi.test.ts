@@ -173,9 +173,18 @@ test('when the validator is given a broken document, it refuses it (so the check
 });
 
 test('when the document lists its operations, they are exactly the REST operations of docs/api.md, plus the additions marked as such', (t) => {
-  t.deepEqual(operations(doc).map(([key]) => key).sort(), Object.keys(EXPECTED).sort());
+  t.deepEqual(
+    operations(doc)
+      .map(([key]) => key)
+      .sort(),
+    Object.keys(EXPECTED).sort(),
+  );
   for (const [key, op] of operations(doc)) {
-    t.is(/An addition to the first version of the contract/.test(op.description), key in ADDITIONS, `${key} says whether it is an addition to the first version of the contract`);
+    t.is(
+      /An addition to the first version of the contract/.test(op.description),
+      key in ADDITIONS,
+      `${key} says whether it is an addition to the first version of the contract`,
+    );
   }
 });
 
@@ -191,8 +200,9 @@ test('when an operation needs an access token, it says bearerAuth and answers 40
       const unauthorized = op.responses['401'];
       t.truthy(unauthorized, `${key} lists 401`);
       t.deepEqual(unauthorized?.headers?.['WWW-Authenticate'], { $ref: '#/components/headers/WWWAuthenticate' }, key);
-      const codes = (unauthorized?.content?.['application/json']?.schema?.['allOf'] as Array<{ properties?: { error?: { properties?: { code?: { enum?: string[] } } } } }>)[1]
-        ?.properties?.error?.properties?.code?.enum;
+      const codes = (
+        unauthorized?.content?.['application/json']?.schema?.['allOf'] as Array<{ properties?: { error?: { properties?: { code?: { enum?: string[] } } } } }>
+      )[1]?.properties?.error?.properties?.code?.enum;
       t.true(codes?.includes('unauthenticated'), key);
     }
   }
@@ -203,8 +213,15 @@ test('when an operation lists its responses, the error statuses are exactly the 
     const expected = EXPECTED[key];
     if (!expected) continue;
     const errors = statusesOf(op).filter((status) => status >= 400 && !(key === 'GET /api/health' && status === 503));
-    t.deepEqual(errors.sort((a, b) => a - b), [...new Set(expected.errors)].sort((a, b) => a - b), key);
-    t.true(statusesOf(op).some((status) => status < 400), `${key} has a success response`);
+    t.deepEqual(
+      errors.sort((a, b) => a - b),
+      [...new Set(expected.errors)].sort((a, b) => a - b),
+      key,
+    );
+    t.true(
+      statusesOf(op).some((status) => status < 400),
+      `${key} has a success response`,
+    );
   }
 });
 
@@ -222,13 +239,14 @@ test('when any response is answered, it declares X-Request-Id; errors use the Er
   }
 });
 
-test('when the Error schema lists codes, they are exactly the platform\'s codes, and each status narrows to its own', (t) => {
+test("when the Error schema lists codes, they are exactly the platform's codes, and each status narrows to its own", (t) => {
   t.deepEqual([...(doc.components.schemas['ErrorCode']?.['enum'] as string[])].sort(), Object.keys(ERROR_STATUS).sort());
   for (const [key, op] of operations(doc)) {
     for (const [status, response] of Object.entries(op.responses)) {
       if (Number(status) < 400 || (key === 'GET /api/health' && status === '503')) continue;
-      const codes = ((response.content?.['application/json']?.schema?.['allOf'] as Array<{ properties: { error: { properties: { code: { enum: string[] } } } } }>)[1])
-        ?.properties.error.properties.code.enum;
+      const codes = (
+        response.content?.['application/json']?.schema?.['allOf'] as Array<{ properties: { error: { properties: { code: { enum: string[] } } } } }>
+      )[1]?.properties.error.properties.code.enum;
       for (const code of codes ?? []) t.is(Number(ERROR_STATUS[code as keyof typeof ERROR_STATUS]), Number(status), `${key} ${status} ${code}`);
     }
   }
@@ -294,7 +312,11 @@ test('when bodies are checked against the document, its limits are the ones of d
     ['ProfilePatch', { nickname: 'x' }, false],
     ['CreateRoomRequest', { name: 'general', visibility: 'public' }, true],
     ['CreateRoomRequest', { name: 'general', visibility: 'secret' }, false],
-    ['CreateRoomRequest', { name: 'general', visibility: 'private', memberIds: Array.from({ length: 101 }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`) }, false],
+    [
+      'CreateRoomRequest',
+      { name: 'general', visibility: 'private', memberIds: Array.from({ length: 101 }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`) },
+      false,
+    ],
     ['SendMessageRequest', { body: 'hi', clientMsgId: 'c-1' }, true],
     ['SendMessageRequest', { body: 'line one\nline two\ttabbed' }, true],
     ['SendMessageRequest', { body: 'x'.repeat(4000) }, true],
@@ -320,7 +342,12 @@ test('when list parameters are read, limits are 1–100 with default 50 and ids 
   t.like(messages.find((p) => p.name === 'before')?.schema ?? {}, { type: 'integer' });
   t.like(messages.find((p) => p.name === 'after')?.schema ?? {}, { type: 'integer' });
   t.like(params('GET /api/rooms/public').find((p) => p.name === 'limit')?.schema ?? {}, { minimum: 1, maximum: 100, default: 50 });
-  t.like(params('GET /api/profiles').find((p) => p.name === 'ids') ?? {}, { in: 'query', style: 'form', explode: false, schema: { maxItems: 100, minItems: 1 } });
+  t.like(params('GET /api/profiles').find((p) => p.name === 'ids') ?? {}, {
+    in: 'query',
+    style: 'form',
+    explode: false,
+    schema: { maxItems: 100, minItems: 1 },
+  });
 });
 
 test('when the avatar routes are read, uploads take png, jpeg or webp up to 1 MiB and downloads carry ETag with a 304', (t) => {
@@ -345,8 +372,10 @@ test('when the Socket.IO contract is read from x-socket-io, it has every event o
   t.like(socket.connectError, { message: 'unauthenticated' });
   t.deepEqual(Object.keys(socket.clientToServer).sort(), [...SOCKET_CLIENT_EVENTS, ...SOCKET_ADDITIONS.clientToServer].sort());
   t.deepEqual(Object.keys(socket.serverToClient).sort(), [...SOCKET_SERVER_EVENTS, ...SOCKET_ADDITIONS.serverToClient].sort());
-  for (const name of SOCKET_ADDITIONS.clientToServer) t.regex(socket.clientToServer[name]?.description ?? '', /An addition to the first version of the contract/);
-  for (const name of SOCKET_ADDITIONS.serverToClient) t.regex(socket.serverToClient[name]?.description ?? '', /An addition to the first version of the contract/);
+  for (const name of SOCKET_ADDITIONS.clientToServer)
+    t.regex(socket.clientToServer[name]?.description ?? '', /An addition to the first version of the contract/);
+  for (const name of SOCKET_ADDITIONS.serverToClient)
+    t.regex(socket.serverToClient[name]?.description ?? '', /An addition to the first version of the contract/);
   t.is(socket.clientToServer['typing']?.ack, null);
   const { rewritten, compile } = schemaChecker(doc);
   const events = (rewritten as unknown as { 'x-socket-io': typeof socket })['x-socket-io'];
@@ -402,20 +431,25 @@ function routesOf(router: Router<RequestState>): Map<string, boolean> {
   return out;
 }
 
-test('when the gateway\'s routers are built, every route they mount is in the document with the same authentication, and every landed area mounts all of its operations', (t) => {
+test("when the gateway's routers are built, every route they mount is in the document with the same authentication, and every landed area mounts all of its operations", (t) => {
   const documented = new Map(operations(doc).map(([key, op]) => [key, op.security.length > 0]));
   for (const [area, { router, owns }] of Object.entries(mountedAreas())) {
     const mounted = routesOf(router);
     for (const [key, authenticated] of mounted) {
       t.true(documented.has(key), `${area}: ${key} is mounted but not in the document (nor in docs/api.md)`);
-      if (documented.has(key)) t.is(authenticated, Boolean(documented.get(key)), `${area}: ${key} ${authenticated ? 'needs' : 'does not need'} a token, the document says otherwise`);
+      if (documented.has(key))
+        t.is(authenticated, Boolean(documented.get(key)), `${area}: ${key} ${authenticated ? 'needs' : 'does not need'} a token, the document says otherwise`);
     }
     const expected = [...documented.keys()].filter((key) => owns(key.slice(key.indexOf(' ') + 1)));
     if (mounted.size === 0) {
       t.log(`${area}: no routes mounted yet, ${expected.length} documented operations not compared`);
       continue;
     }
-    t.deepEqual(expected.filter((key) => !mounted.has(key)), [], `${area}: documented operations that are not mounted`);
+    t.deepEqual(
+      expected.filter((key) => !mounted.has(key)),
+      [],
+      `${area}: documented operations that are not mounted`,
+    );
   }
 });
 
@@ -430,7 +464,7 @@ const gatewayApp = () =>
     presence: { online: async () => new Set<string>() },
   });
 
-test('when the gateway\'s app is built, the routes its routers serve under /api are exactly the documented operations, and the others are the probes, the sidecar\'s and the web client\'s', (t) => {
+test("when the gateway's app is built, the routes its routers serve under /api are exactly the documented operations, and the others are the probes, the sidecar's and the web client's", (t) => {
   // router.routes() is a middleware that keeps its router (@koa/router sets `dispatch.router`).
   const routers = gatewayApp().middleware.flatMap((middleware) => {
     const router = (middleware as unknown as { router?: Router<RequestState> }).router;
@@ -438,17 +472,27 @@ test('when the gateway\'s app is built, the routes its routers serve under /api 
   });
   const served = [...new Set(routers.flatMap((router) => [...routesOf(router).keys()]))];
   const isApi = (key: string) => key.includes(' /api/');
-  t.deepEqual(served.filter(isApi).sort(), operations(doc).map(([key]) => key).sort());
+  t.deepEqual(
+    served.filter(isApi).sort(),
+    operations(doc)
+      .map(([key]) => key)
+      .sort(),
+  );
   t.deepEqual(served.filter((key) => !isApi(key)).sort(), NON_API_ROUTES);
 });
 
 test('when docs/api.md lists the operations, its table matches the document (operation and whether a token is needed)', (t) => {
   const index = readFileSync(new URL('../../../../docs/api.md', import.meta.url), 'utf8');
   const rows = [...index.matchAll(/^\| `(GET|PUT|POST|PATCH|DELETE) ([^`]+)` \| (token|public) \|/gm)].map((m) => `${m[1]} ${m[2]} ${m[3]}`);
-  t.deepEqual(rows.sort(), operations(doc).map(([key, op]) => `${key} ${op.security.length > 0 ? 'token' : 'public'}`).sort());
+  t.deepEqual(
+    rows.sort(),
+    operations(doc)
+      .map(([key, op]) => `${key} ${op.security.length > 0 ? 'token' : 'public'}`)
+      .sort(),
+  );
 });
 
-test('when the gateway\'s own app serves the docs, no token is needed, and its errors match the document\'s schemas', async (t) => {
+test("when the gateway's own app serves the docs, no token is needed, and its errors match the document's schemas", async (t) => {
   const gateway = gatewayApp().listen(0, '127.0.0.1');
   t.teardown(() => new Promise<void>((resolve) => gateway.close(() => resolve())));
   await new Promise<void>((resolve) => gateway.once('listening', () => resolve()));

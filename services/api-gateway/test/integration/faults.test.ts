@@ -71,7 +71,14 @@ test('when sidecars, services, a gateway replica and the broker are killed durin
 
   // Six members, three per replica, in two rooms (everyone is in both).
   const users = await Promise.all(Array.from({ length: 6 }, () => register(platform, 'storm')));
-  const roomIds = [await createRoom(platform, users[0]!, users.slice(1)), await createRoom(platform, users[1]!, users.filter((_, i) => i !== 1))];
+  const roomIds = [
+    await createRoom(platform, users[0]!, users.slice(1)),
+    await createRoom(
+      platform,
+      users[1]!,
+      users.filter((_, i) => i !== 1),
+    ),
+  ];
   for (const [i, user] of users.entries()) {
     clients.push(new StormClient({ user, urls, home: i % 2, roomIds, ackTimeoutMs: UPSTREAM_TIMEOUT_MS + ANSWER_SLACK_MS, pauseMs: 120 }));
   }
@@ -100,9 +107,17 @@ test('when sidecars, services, a gateway replica and the broker are killed durin
   phase('storm running');
 
   // 1. chat-service's sidecar dies; the supervisor starts it again.
-  await outage('the chat-service sidecar', () => platform.instance(APP_IDS.chat).daprd.kill(), () => platform.restartSidecar(APP_IDS.chat));
+  await outage(
+    'the chat-service sidecar',
+    () => platform.instance(APP_IDS.chat).daprd.kill(),
+    () => platform.restartSidecar(APP_IDS.chat),
+  );
   // 2. chat-service itself dies (its sidecar stays); the supervisor restarts it.
-  await outage('chat-service', () => platform.instance(APP_IDS.chat).app.kill(), () => platform.restartApp(APP_IDS.chat));
+  await outage(
+    'chat-service',
+    () => platform.instance(APP_IDS.chat).app.kill(),
+    () => platform.restartApp(APP_IDS.chat),
+  );
 
   // 3. One gateway replica dies, app and sidecar; its clients reconnect to the other and sync.
   const displaced = clients.filter((c) => c.replica === 1);
@@ -142,7 +157,11 @@ test('when sidecars, services, a gateway replica and the broker are killed durin
 
     // Then it dies, and comes back from its append-only file.
     const broker = redis;
-    await outage('the broker (Redis)', () => broker.kill(), () => broker.restart());
+    await outage(
+      'the broker (Redis)',
+      () => broker.kill(),
+      () => broker.restart(),
+    );
   }
 
   // The storm ends; what is in flight is resent until acknowledged.
@@ -158,7 +177,11 @@ test('when sidecars, services, a gateway replica and the broker are killed durin
   for (const roomId of roomIds) {
     const history = await readHistory(platform, users[0]!.id, roomId);
     const seqs = history.map((m) => m.seq);
-    t.deepEqual(seqs, Array.from({ length: seqs.length }, (_, i) => i + 1), `room ${roomId}: seq 1..N without gaps`);
+    t.deepEqual(
+      seqs,
+      Array.from({ length: seqs.length }, (_, i) => i + 1),
+      `room ${roomId}: seq 1..N without gaps`,
+    );
     const inRoom = [...acked.values()].filter((m) => m.roomId === roomId);
     t.is(history.length, inRoom.length, `room ${roomId}: as many messages as acknowledged`);
     const byKey = new Map(history.map((m) => [`${m.authorId}/${m.clientMsgId}`, m]));
@@ -201,12 +224,21 @@ test('when sidecars, services, a gateway replica and the broker are killed durin
     if (client.sessions.length === 1) {
       // Never disconnected: live delivery alone brought everything, in order.
       for (const roomId of roomIds) {
-        t.deepEqual(client.sessions[0]!.delivered.get(roomId), Array.from({ length: lastSeq.get(roomId)! }, (_, i) => i + 1));
+        t.deepEqual(
+          client.sessions[0]!.delivered.get(roomId),
+          Array.from({ length: lastSeq.get(roomId)! }, (_, i) => i + 1),
+        );
       }
     }
   }
-  t.true(clients.some((c) => c.sessions.length === 1), 'some members stayed connected throughout');
-  t.true(clients.some((c) => c.drops > 0), 'some members lost their replica');
+  t.true(
+    clients.some((c) => c.sessions.length === 1),
+    'some members stayed connected throughout',
+  );
+  t.true(
+    clients.some((c) => c.drops > 0),
+    'some members lost their replica',
+  );
 
   // Sends during the outages got a clear error within the gateway's timeout.
   const attempts = clients.flatMap((c) => c.attempts);
@@ -219,7 +251,9 @@ test('when sidecars, services, a gateway replica and the broker are killed durin
   }
   const codes = new Map<string, number>();
   for (const a of failures) codes.set(a.code ?? a.outcome, (codes.get(a.code ?? a.outcome) ?? 0) + 1);
-  t.log(`${attempts.length} send attempts, ${acked.size} acknowledged; refused: ${JSON.stringify([...codes])}; longest refusal ${Math.max(...failures.map((a) => a.ms))} ms`);
+  t.log(
+    `${attempts.length} send attempts, ${acked.size} acknowledged; refused: ${JSON.stringify([...codes])}; longest refusal ${Math.max(...failures.map((a) => a.ms))} ms`,
+  );
   // Nothing is left waiting in the outbox.
   const stats = await waitFor(
     async () => {
@@ -234,7 +268,7 @@ test('when sidecars, services, a gateway replica and the broker are killed durin
 
 async function readHistory(platform: Platform, userId: string, roomId: string): Promise<ChatMessage[]> {
   const out: ChatMessage[] = [];
-  for (let after = 0; ; ) {
+  for (let after = 0; ;) {
     const page = await asGateway<{ messages: ChatMessage[]; hasMore: boolean }>(platform, userId, 'GET', `rooms/${roomId}/messages?after=${after}&limit=100`);
     out.push(...page.messages);
     after = out.at(-1)?.seq ?? after;

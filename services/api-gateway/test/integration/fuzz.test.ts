@@ -47,9 +47,34 @@ const encode = (value: string): string => {
 
 /** Strings an attacker tries in a path segment or a value, beside arbitrary ones. */
 const hostile = fc.constantFrom(
-  '..', '.', '%2F..%2Fstats', '..%2F..%2Fstats', '%252F', '%00', '%C0%AE', '\u0000', '\uFFFF', '\uD800', 'stats', 'me', 'ME',
-  '9007199254740993', '-1', '1e308', 'NaN', '0x10', '1.5', '2147483648', ' ', '%20', '<script>', "' OR 1=1 --", '${jndi:x}',
-  '__proto__', 'constructor', 'a'.repeat(5_000),
+  '..',
+  '.',
+  '%2F..%2Fstats',
+  '..%2F..%2Fstats',
+  '%252F',
+  '%00',
+  '%C0%AE',
+  '\u0000',
+  '\uFFFF',
+  '\uD800',
+  'stats',
+  'me',
+  'ME',
+  '9007199254740993',
+  '-1',
+  '1e308',
+  'NaN',
+  '0x10',
+  '1.5',
+  '2147483648',
+  ' ',
+  '%20',
+  '<script>',
+  "' OR 1=1 --",
+  '${jndi:x}',
+  '__proto__',
+  'constructor',
+  'a'.repeat(5_000),
 );
 const segment = () =>
   fc.oneof(
@@ -61,39 +86,50 @@ const segment = () =>
   );
 const queryValue = fc.oneof(hostile, fc.string({ maxLength: 30 }), fc.integer().map(String), fc.bigInt().map(String));
 const queryString = fc
-  .array(fc.tuple(fc.oneof(fc.constantFrom('before', 'after', 'limit', 'query', 'ids', '__proto__'), fc.string({ maxLength: 10 })), queryValue, fc.boolean()), { maxLength: 4 })
+  .array(fc.tuple(fc.oneof(fc.constantFrom('before', 'after', 'limit', 'query', 'ids', '__proto__'), fc.string({ maxLength: 10 })), queryValue, fc.boolean()), {
+    maxLength: 4,
+  })
   .map((pairs) => pairs.map(([k, v, raw]) => `${encode(k)}=${raw ? v : encode(v)}`).join('&'));
 
 const deep = fc.integer({ min: 1, max: 3_000 }).map((n) => '['.repeat(n) + ']'.repeat(n));
 const body = () =>
   fc.oneof(
-  { weight: 4, arbitrary: fc.jsonValue({ maxDepth: 4 }).map((v) => JSON.stringify(v)) },
-  {
-    weight: 4,
-    arbitrary: fc
-      .record(
-        {
-          name: fc.oneof(fc.string({ maxLength: 80 }), hostile, fc.jsonValue()),
-          visibility: fc.constantFrom('public', 'private', 'PUBLIC', 1, null),
-          body: fc.oneof(fc.string({ maxLength: 200 }), hostile, fc.integer()),
-          seq: fc.oneof(fc.integer(), fc.double(), fc.constant(2 ** 53), fc.string()),
-          userId: fc.oneof(fc.constantFrom(user.id, other.id, randomUUID()), hostile),
-          role: fc.constantFrom('admin', 'member', 'owner', ''),
-          memberIds: fc.array(fc.oneof(fc.constant(other.id), hostile), { maxLength: 3 }),
-          displayName: fc.oneof(fc.string({ maxLength: 80 }), fc.jsonValue()),
-          bio: fc.string({ maxLength: 300 }),
-          clientMsgId: fc.oneof(fc.uuid(), hostile),
-          topic: fc.string({ maxLength: 100 }),
-        },
-        { requiredKeys: [] },
-      )
-      .map((v) => JSON.stringify(v)),
-  },
-  { weight: 1, arbitrary: deep },
-  { weight: 1, arbitrary: fc.constantFrom('{"__proto__":{"x":1}}', '{"constructor":{"prototype":{}}}', '{', 'null', '', '\u0000', '{"a":1}{"b":2}') },
-  { weight: 1, arbitrary: fc.string({ maxLength: 300 }) },
+    { weight: 4, arbitrary: fc.jsonValue({ maxDepth: 4 }).map((v) => JSON.stringify(v)) },
+    {
+      weight: 4,
+      arbitrary: fc
+        .record(
+          {
+            name: fc.oneof(fc.string({ maxLength: 80 }), hostile, fc.jsonValue()),
+            visibility: fc.constantFrom('public', 'private', 'PUBLIC', 1, null),
+            body: fc.oneof(fc.string({ maxLength: 200 }), hostile, fc.integer()),
+            seq: fc.oneof(fc.integer(), fc.double(), fc.constant(2 ** 53), fc.string()),
+            userId: fc.oneof(fc.constantFrom(user.id, other.id, randomUUID()), hostile),
+            role: fc.constantFrom('admin', 'member', 'owner', ''),
+            memberIds: fc.array(fc.oneof(fc.constant(other.id), hostile), { maxLength: 3 }),
+            displayName: fc.oneof(fc.string({ maxLength: 80 }), fc.jsonValue()),
+            bio: fc.string({ maxLength: 300 }),
+            clientMsgId: fc.oneof(fc.uuid(), hostile),
+            topic: fc.string({ maxLength: 100 }),
+          },
+          { requiredKeys: [] },
+        )
+        .map((v) => JSON.stringify(v)),
+    },
+    { weight: 1, arbitrary: deep },
+    { weight: 1, arbitrary: fc.constantFrom('{"__proto__":{"x":1}}', '{"constructor":{"prototype":{}}}', '{', 'null', '', '\u0000', '{"a":1}{"b":2}') },
+    { weight: 1, arbitrary: fc.string({ maxLength: 300 }) },
+  );
+const contentType = fc.constantFrom(
+  'application/json',
+  'application/json',
+  'application/json',
+  'text/plain',
+  'application/cloudevents+json',
+  'image/png',
+  '',
+  'application/json; charset=latin1',
 );
-const contentType = fc.constantFrom('application/json', 'application/json', 'application/json', 'text/plain', 'application/cloudevents+json', 'image/png', '', 'application/json; charset=latin1');
 const auth = fc.oneof(
   { weight: 8, arbitrary: fc.constant('user') },
   { weight: 1, arbitrary: fc.constant('none') },
@@ -136,7 +172,8 @@ async function runRest(c: RestCase): Promise<string | undefined> {
       signal: AbortSignal.timeout(DEADLINE_MS),
     });
   } catch (error) {
-    if ((error as Error).name === 'TypeError' && /URL|url|header/i.test(String((error as Error).message + (error as { cause?: Error }).cause?.message))) return undefined; // the client refused to send it
+    if ((error as Error).name === 'TypeError' && /URL|url|header/i.test(String((error as Error).message + (error as { cause?: Error }).cause?.message)))
+      return undefined; // the client refused to send it
     return `${c.method} ${url}: no answer (${(error as Error).name}: ${(error as Error).message})`;
   }
   const text = await response.text();
@@ -156,22 +193,22 @@ async function runRest(c: RestCase): Promise<string | undefined> {
 const SOCKET_EVENTS = ['message:send', 'message:edit', 'message:delete', 'sync', 'read', 'typing', 'auth:refresh', 'unknown:event', 'disconnect'];
 const socketPayload = () =>
   fc.oneof(
-  fc.jsonValue({ maxDepth: 4 }),
-  fc.record(
-    {
-      roomId: fc.oneof(fc.constant(roomId), fc.uuid(), hostile, fc.integer()),
-      body: fc.oneof(fc.string({ maxLength: 100 }), hostile, fc.jsonValue()),
-      clientMsgId: fc.oneof(fc.uuid(), hostile),
-      seq: fc.oneof(fc.integer(), fc.double(), fc.constant(2 ** 53), hostile),
-      afterSeq: fc.oneof(fc.integer(), fc.double(), fc.constant(2 ** 53 - 1), hostile),
-      limit: fc.oneof(fc.integer(), hostile),
-      typing: fc.oneof(fc.boolean(), hostile),
-      token: fc.oneof(hostile, fc.string()),
-    },
-    { requiredKeys: [] },
-  ),
-  fc.integer({ min: 1, max: 2_000 }).map((n) => JSON.parse('['.repeat(n) + ']'.repeat(n)) as unknown),
-);
+    fc.jsonValue({ maxDepth: 4 }),
+    fc.record(
+      {
+        roomId: fc.oneof(fc.constant(roomId), fc.uuid(), hostile, fc.integer()),
+        body: fc.oneof(fc.string({ maxLength: 100 }), hostile, fc.jsonValue()),
+        clientMsgId: fc.oneof(fc.uuid(), hostile),
+        seq: fc.oneof(fc.integer(), fc.double(), fc.constant(2 ** 53), hostile),
+        afterSeq: fc.oneof(fc.integer(), fc.double(), fc.constant(2 ** 53 - 1), hostile),
+        limit: fc.oneof(fc.integer(), hostile),
+        typing: fc.oneof(fc.boolean(), hostile),
+        token: fc.oneof(hostile, fc.string()),
+      },
+      { requiredKeys: [] },
+    ),
+    fc.integer({ min: 1, max: 2_000 }).map((n) => JSON.parse('['.repeat(n) + ']'.repeat(n)) as unknown),
+  );
 
 test('generated requests on every REST route and socket event: no 5xx, no hang, no crash', async (t) => {
   t.timeout(20 * 60_000);
@@ -226,7 +263,10 @@ test('generated requests on every REST route and socket event: no 5xx, no hang, 
           failures.push(`socket closed before ${event}`);
           return;
         }
-        const emit = s.socket as unknown as { emit: (e: string, ...a: unknown[]) => void; timeout: (ms: number) => { emitWithAck: (e: string, p: unknown) => Promise<unknown> } };
+        const emit = s.socket as unknown as {
+          emit: (e: string, ...a: unknown[]) => void;
+          timeout: (ms: number) => { emitWithAck: (e: string, p: unknown) => Promise<unknown> };
+        };
         if (!withAck || event === 'disconnect') {
           if (event !== 'disconnect') emit.emit(event, payload);
           continue;

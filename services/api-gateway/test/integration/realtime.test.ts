@@ -31,8 +31,7 @@ test.after.always(async () => {
 });
 
 const EVENT_MS = 15_000;
-const send = (socket: TestSocket, roomId: string, body: string) =>
-  socket.socket.emitWithAck('message:send', { roomId, body, clientMsgId: randomUUID() });
+const send = (socket: TestSocket, roomId: string, body: string) => socket.socket.emitWithAck('message:send', { roomId, body, clientMsgId: randomUUID() });
 
 async function connect(t: Parameters<typeof connectSocket>[0], replica: 0 | 1, user: TestUser) {
   return connectSocket(t, gateways[replica]!, user.token);
@@ -71,15 +70,22 @@ test.serial('when members send concurrently on both replicas, every client gets 
   const roomId = await createRoom(platform, users[0]!, users.slice(1));
   const sockets = await Promise.all(users.map((u, i) => connect(t, (i % 2) as 0 | 1, u)));
   const perSender = 15;
-  const acks = await Promise.all(
-    sockets.flatMap((s, i) => Array.from({ length: perSender }, (_, n) => send(s, roomId, `from ${i}: ${n}`))),
+  const acks = await Promise.all(sockets.flatMap((s, i) => Array.from({ length: perSender }, (_, n) => send(s, roomId, `from ${i}: ${n}`))));
+  t.true(
+    acks.every((ack) => ack.ok),
+    JSON.stringify(acks.find((ack) => !ack.ok)),
   );
-  t.true(acks.every((ack) => ack.ok), JSON.stringify(acks.find((ack) => !ack.ok)));
   const total = users.length * perSender;
   for (const socket of sockets) {
     await socket.next('message:new', (m) => m.seq === total, EVENT_MS);
-    const seqs = socket.received('message:new').filter((m) => m.roomId === roomId).map((m) => m.seq);
-    t.deepEqual(seqs, Array.from({ length: total }, (_, i) => i + 1));
+    const seqs = socket
+      .received('message:new')
+      .filter((m) => m.roomId === roomId)
+      .map((m) => m.seq);
+    t.deepEqual(
+      seqs,
+      Array.from({ length: total }, (_, i) => i + 1),
+    );
   }
 });
 
@@ -100,7 +106,10 @@ test.serial('when a user is added to a room, their live socket receives it witho
   await send(a, roomId, 'bob is gone');
   // Carol is on Bob's replica: once she has it, Bob would have had it too.
   await c.next('message:new', (m) => m.seq === 2, EVENT_MS);
-  t.deepEqual(b.received('message:new').map((m) => m.seq), [1]);
+  t.deepEqual(
+    b.received('message:new').map((m) => m.seq),
+    [1],
+  );
   // A private room the user left is one they may not even see.
   t.like(await b.socket.emitWithAck('sync', { roomId, afterSeq: 0 }), { ok: false, error: { code: 'not_found' } });
 });
@@ -129,7 +138,14 @@ test.serial('when messages are edited, deleted and read and the room renamed, ac
   t.like(await b.next('room:updated', undefined, EVENT_MS), { id: roomId, name: 'renamed' });
 
   const sync = await b.socket.emitWithAck('sync', { roomId, afterSeq: 0 });
-  t.like(sync, { ok: true, hasMore: false, messages: [{ seq: 1, body: 'first, edited' }, { seq: 2, deleted: true, body: '' }] });
+  t.like(sync, {
+    ok: true,
+    hasMore: false,
+    messages: [
+      { seq: 1, body: 'first, edited' },
+      { seq: 2, deleted: true, body: '' },
+    ],
+  });
 });
 
 test.serial('when a user types, members on the other replica see it, the typist never does, and it expires after 5 s', async (t) => {
@@ -148,8 +164,14 @@ test.serial('when a user types, members on the other replica see it, the typist 
   b.socket.emit('typing', { roomId, typing: true });
   t.deepEqual(await a.next('typing', undefined, EVENT_MS), { roomId, userId: bob.id, typing: true });
   t.deepEqual(await a2.next('typing', undefined, EVENT_MS), { roomId, userId: bob.id, typing: true });
-  t.deepEqual([...a.received('typing'), ...a2.received('typing')].filter((s) => s.userId === alice.id), []);
-  t.deepEqual(b.received('typing').filter((s) => s.userId === bob.id), []);
+  t.deepEqual(
+    [...a.received('typing'), ...a2.received('typing')].filter((s) => s.userId === alice.id),
+    [],
+  );
+  t.deepEqual(
+    b.received('typing').filter((s) => s.userId === bob.id),
+    [],
+  );
 });
 
 test.serial('when a user connects on two replicas, presence goes online once, and offline only when the last socket closes', async (t) => {
@@ -173,7 +195,11 @@ test.serial('when a user connects on two replicas, presence goes online once, an
       { userId: alice.id, status: 'offline' },
     ],
   );
-  t.deepEqual(s.received('presence').filter((p) => p.userId === alice.id), [], 'no shared room, no presence');
+  t.deepEqual(
+    s.received('presence').filter((p) => p.userId === alice.id),
+    [],
+    'no shared room, no presence',
+  );
 });
 
 test.serial('when a client reconnects after a disconnect, sync returns everything it missed, in order', async (t) => {
@@ -224,47 +250,53 @@ async function chatState(method: 'GET' | 'POST', key: string, value?: unknown): 
 /** A command whose ack comes back on the socket's own connection after everything the server sent it before. */
 const flush = (socket: TestSocket) => socket.socket.emitWithAck('read', { roomId: randomUUID(), seq: 1 });
 
-test.serial('when a member is removed while the store refuses their room index, delivery stops at once and a reconnect does not bring the room back', async (t) => {
-  const [alice, mallory, carol] = [await register(platform), await register(platform), await register(platform)];
-  const roomId = await createRoom(platform, alice, [mallory, carol]);
-  const a = await connect(t, 0, alice);
-  const m = await connect(t, 1, mallory);
-  const c = await connect(t, 1, carol);
-  const indexKey = `user:${mallory.id}:rooms`;
-  const staleIndex = await chatState('GET', indexKey);
-  t.truthy(staleIndex?.rooms?.[roomId]);
-  const redisKey = `chat-service||${indexKey}`;
-  const redis = (...args: string[]) => execFileSync('redis-cli', ['-n', platform.runEnv.env['PLATFORM_REDIS_DB']!, ...args], { encoding: 'utf8' });
-  if (platform.profile === 'redis') {
-    // The index becomes a Redis list: every read and write of it through the state store fails (WRONGTYPE).
-    redis('DEL', redisKey);
-    redis('RPUSH', redisKey, 'not a state item');
-  }
-  await asGateway(platform, alice.id, 'DELETE', `rooms/${roomId}/members/${mallory.id}`);
-  t.deepEqual(await m.next('room:member_left', undefined, EVENT_MS), { roomId, userId: mallory.id });
-  if (platform.profile === 'redis') {
-    const chatLog = platform.instance('chat-service').app.logFile;
-    const warned = () => readFileSync(chatLog, 'utf8').split('\n').some((line) => line.includes(roomId) && line.includes('derived copies not all updated'));
-    await waitFor(warned, { what: 'chat-service to log the index it could not write', timeoutMs: EVENT_MS });
-  }
-  await send(a, roomId, 'after the removal');
-  await c.next('message:new', (msg) => msg.body === 'after the removal', EVENT_MS);
-  await flush(m);
-  t.deepEqual(m.received('message:new'), []);
+test.serial(
+  'when a member is removed while the store refuses their room index, delivery stops at once and a reconnect does not bring the room back',
+  async (t) => {
+    const [alice, mallory, carol] = [await register(platform), await register(platform), await register(platform)];
+    const roomId = await createRoom(platform, alice, [mallory, carol]);
+    const a = await connect(t, 0, alice);
+    const m = await connect(t, 1, mallory);
+    const c = await connect(t, 1, carol);
+    const indexKey = `user:${mallory.id}:rooms`;
+    const staleIndex = await chatState('GET', indexKey);
+    t.truthy(staleIndex?.rooms?.[roomId]);
+    const redisKey = `chat-service||${indexKey}`;
+    const redis = (...args: string[]) => execFileSync('redis-cli', ['-n', platform.runEnv.env['PLATFORM_REDIS_DB']!, ...args], { encoding: 'utf8' });
+    if (platform.profile === 'redis') {
+      // The index becomes a Redis list: every read and write of it through the state store fails (WRONGTYPE).
+      redis('DEL', redisKey);
+      redis('RPUSH', redisKey, 'not a state item');
+    }
+    await asGateway(platform, alice.id, 'DELETE', `rooms/${roomId}/members/${mallory.id}`);
+    t.deepEqual(await m.next('room:member_left', undefined, EVENT_MS), { roomId, userId: mallory.id });
+    if (platform.profile === 'redis') {
+      const chatLog = platform.instance('chat-service').app.logFile;
+      const warned = () =>
+        readFileSync(chatLog, 'utf8')
+          .split('\n')
+          .some((line) => line.includes(roomId) && line.includes('derived copies not all updated'));
+      await waitFor(warned, { what: 'chat-service to log the index it could not write', timeoutMs: EVENT_MS });
+    }
+    await send(a, roomId, 'after the removal');
+    await c.next('message:new', (msg) => msg.body === 'after the removal', EVENT_MS);
+    await flush(m);
+    t.deepEqual(m.received('message:new'), []);
 
-  // Leave the index as a failed write leaves it: still naming the room.
-  if (platform.profile === 'redis') redis('DEL', redisKey);
-  await chatState('POST', indexKey, staleIndex);
-  m.close();
-  const again = await connect(t, 1, mallory);
-  await send(a, roomId, 'after the reconnect');
-  await c.next('message:new', (msg) => msg.body === 'after the reconnect', EVENT_MS);
-  await flush(again);
-  t.deepEqual(again.received('message:new'), []);
-  t.like(await again.socket.emitWithAck('sync', { roomId, afterSeq: 0 }), { ok: false, error: { code: 'not_found' } });
-  const listed = await asGateway<{ rooms: Array<{ id: string }> }>(platform, mallory.id, 'GET', 'rooms');
-  t.false(listed.rooms.some((room) => room.id === roomId));
-});
+    // Leave the index as a failed write leaves it: still naming the room.
+    if (platform.profile === 'redis') redis('DEL', redisKey);
+    await chatState('POST', indexKey, staleIndex);
+    m.close();
+    const again = await connect(t, 1, mallory);
+    await send(a, roomId, 'after the reconnect');
+    await c.next('message:new', (msg) => msg.body === 'after the reconnect', EVENT_MS);
+    await flush(again);
+    t.deepEqual(again.received('message:new'), []);
+    t.like(await again.socket.emitWithAck('sync', { roomId, afterSeq: 0 }), { ok: false, error: { code: 'not_found' } });
+    const listed = await asGateway<{ rooms: Array<{ id: string }> }>(platform, mallory.id, 'GET', 'rooms');
+    t.false(listed.rooms.some((room) => room.id === roomId));
+  },
+);
 
 test.serial('when a user floods sync and opens sockets past the cap, the excess is refused rate_limited and never reaches chat-service', async (t) => {
   const alice = await register(platform);
@@ -283,12 +315,17 @@ test.serial('when a user floods sync and opens sockets past the cap, the excess 
     what: 'chat-service to log the later request',
     timeoutMs: EVENT_MS,
   });
-  const syncs = readFileSync(log, 'utf8').split('\n').filter((line) => line.includes(`"path":"/rooms/${roomId}/messages"`));
+  const syncs = readFileSync(log, 'utf8')
+    .split('\n')
+    .filter((line) => line.includes(`"path":"/rooms/${roomId}/messages"`));
   t.is(syncs.length, 5);
 
   const more = await Promise.allSettled([1, 2, 3, 4].map(() => connect(t, 0, alice)));
   t.is(more.filter((o) => o.status === 'fulfilled').length, 2);
-  t.like(more.find((o) => o.status === 'rejected'), { reason: { message: 'rate_limited' } });
+  t.like(
+    more.find((o) => o.status === 'rejected'),
+    { reason: { message: 'rate_limited' } },
+  );
 });
 
 test.serial('when a gateway replica restarts, it sends its clients no event older than its start', async (t) => {
@@ -320,5 +357,8 @@ test.serial('when a gateway replica restarts, it sends its clients no event olde
   const b = await connect(t, 1, bob);
   await send(a, roomId, 'after the restart');
   t.like(await b.next('message:new', undefined, EVENT_MS), { seq: 7, body: 'after the restart' });
-  t.deepEqual(b.received('message:new').map((m) => m.seq), [7]);
+  t.deepEqual(
+    b.received('message:new').map((m) => m.seq),
+    [7],
+  );
 });

@@ -76,16 +76,24 @@ test.serial('when users chat through the gateway, every route reaches the chat-s
   t.like(sent, { status: 201, body: { roomId, seq: 1, authorId: bob.id, body: 'hello', clientMsgId: 'g-1' } });
   t.deepEqual((await api(bob, 'POST', `rooms/${roomId}/messages`, { body: 'hello', clientMsgId: 'g-1' })).body, sent.body);
   t.like(await api(bob, 'PATCH', `rooms/${roomId}/messages/1`, { body: 'hello!' }), { status: 200, body: { seq: 1, body: 'hello!' } });
-  t.deepEqual(await api(alice, 'GET', `rooms/${roomId}/messages?after=0&limit=10`).then((r) => r.body.messages.map((m: { body: string }) => m.body)), ['hello!']);
+  t.deepEqual(await api(alice, 'GET', `rooms/${roomId}/messages?after=0&limit=10`).then((r) => r.body.messages.map((m: { body: string }) => m.body)), [
+    'hello!',
+  ]);
   t.is((await api(alice, 'POST', `rooms/${roomId}/read`, { seq: 1 })).status, 204);
   t.like((await api(alice, 'GET', 'rooms')).body.rooms[0], { id: roomId, role: 'owner', unread: 0 });
-  t.like((await api(carol, 'GET', `rooms/public?query=gateway%20ROOM`)).body.rooms.find((r: { id: string }) => r.id === roomId), { id: roomId });
+  t.like(
+    (await api(carol, 'GET', `rooms/public?query=gateway%20ROOM`)).body.rooms.find((r: { id: string }) => r.id === roomId),
+    { id: roomId },
+  );
 
   // Errors keep the service's code and carry the gateway's request id.
   const refused = await api(carol, 'POST', `rooms/${roomId}/messages`, { body: 'not yet' }, { 'x-request-id': 'rooms-test-1' });
   t.like(refused, { status: 403, body: { error: { code: 'forbidden' }, requestId: 'rooms-test-1' } });
   t.is(refused.headers.get('x-request-id'), 'rooms-test-1');
-  t.like(await api(carol, 'POST', `rooms/${roomId}/messages`, { body: '' }), { status: 400, body: { error: { code: 'validation_failed', details: [{ path: 'body.body' }] } } });
+  t.like(await api(carol, 'POST', `rooms/${roomId}/messages`, { body: '' }), {
+    status: 400,
+    body: { error: { code: 'validation_failed', details: [{ path: 'body.body' }] } },
+  });
 
   t.like(await api(carol, 'POST', `rooms/${roomId}/join`), { status: 200, body: { id: roomId, memberCount: 3 } });
   t.like(await api(alice, 'PATCH', `rooms/${roomId}/members/${carol.id}`, { role: 'admin' }), { status: 200, body: { userId: carol.id, role: 'admin' } });

@@ -146,7 +146,19 @@ test.serial('class 3: numbers out of range in cursors, seqs and markers are 400,
 });
 
 test.serial('class 4: ids with encoded separators or dot segments never reach a service route', async (t) => {
-  const payloads = ['%2F..%2Fstats', '..%2F..%2Fstats', '%2e%2e%2fstats', '%252F..%252Fstats', '..', '.', 'stats', `${roomId}%2F..`, `${roomId}%00`, `${roomId.toUpperCase()}x`, '%C0%AE%C0%AE'];
+  const payloads = [
+    '%2F..%2Fstats',
+    '..%2F..%2Fstats',
+    '%2e%2e%2fstats',
+    '%252F..%252Fstats',
+    '..',
+    '.',
+    'stats',
+    `${roomId}%2F..`,
+    `${roomId}%00`,
+    `${roomId.toUpperCase()}x`,
+    '%C0%AE%C0%AE',
+  ];
   for (const id of payloads) {
     await refused(t, await api('GET', `/api/rooms/${id}`, owner.token), [400, 404], `room ${id}`);
     await refused(t, await api('GET', `/api/rooms/${id}/messages`, owner.token), [400, 404], `messages of ${id}`);

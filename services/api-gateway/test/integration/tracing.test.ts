@@ -100,12 +100,21 @@ test('when a message is sent through the gateway, one trace holds the request, c
   }).catch(() => undefined);
   const seen = tree(trace());
   t.log(`trace ${sent.traceId}:\n${seen}`);
-  t.deepEqual(missing().map(([service, kind, name]) => `${service}: ${kind} ${name.source}`), [], `missing from the trace:\n${seen}`);
+  t.deepEqual(
+    missing().map(([service, kind, name]) => `${service}: ${kind} ${name.source}`),
+    [],
+    `missing from the trace:\n${seen}`,
+  );
   t.deepEqual(detached().map(describe), [], `spans whose parent is not in the trace:\n${seen}`);
 
   // Every log line written for it names the trace.
   for (const label of ['api-gateway', 'chat-service']) {
-    const lines = readFileSync(platform.instance(label).app.logFile, 'utf8').split('\n').filter((line) => line.includes(`"traceId":"${sent.traceId}"`));
-    t.true(lines.some((line) => /"msg":"request"/.test(line)), `${label} logged the request with its trace id`);
+    const lines = readFileSync(platform.instance(label).app.logFile, 'utf8')
+      .split('\n')
+      .filter((line) => line.includes(`"traceId":"${sent.traceId}"`));
+    t.true(
+      lines.some((line) => /"msg":"request"/.test(line)),
+      `${label} logged the request with its trace id`,
+    );
   }
 });

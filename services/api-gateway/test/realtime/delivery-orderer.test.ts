@@ -75,7 +75,7 @@ test('when a gap stays open past the window, it is filled from history and order
   t.deepEqual(fetches, [['r1', 1, 3]]);
 });
 
-test('when history answers without a gap\'s messages past the hold time, the gap is skipped and later messages still go out', async (t) => {
+test("when history answers without a gap's messages past the hold time, the gap is skipped and later messages still go out", async (t) => {
   const { sequencer, emitted } = setup(t, { unreadableHoldMs: 150 });
   sequencer.push(message(1));
   sequencer.push(message(3));
@@ -139,7 +139,10 @@ test('when 200 messages arrive shuffled and concurrently, they are emitted exact
     ),
   );
   await waitFor(() => emitted.length === 200, { what: 'all 200 messages', timeoutMs: 5_000 });
-  t.deepEqual(emitted, Array.from({ length: 200 }, (_, i) => i + 1));
+  t.deepEqual(
+    emitted,
+    Array.from({ length: 200 }, (_, i) => i + 1),
+  );
 });
 
 test('when history cannot be read (chat-service down), the gap is held and filled by the message arriving late, in order', async (t) => {

@@ -23,9 +23,17 @@ test('when the gateway subscribes, it asks for every fanout topic on the fanout 
   const { subscriptions } = setup(0);
   t.deepEqual(
     subscriptions.map(({ pubsubname, topic, route }) => ({ pubsubname, topic, route })),
-    ['messages.created', 'message.updated', 'message.deleted', 'room.member_joined', 'room.member_left', 'room.updated', 'read.updated', 'typing', 'presence'].map(
-      (topic) => ({ pubsubname: 'fanout', topic, route: `/events/fanout/${topic}` }),
-    ),
+    [
+      'messages.created',
+      'message.updated',
+      'message.deleted',
+      'room.member_joined',
+      'room.member_left',
+      'room.updated',
+      'read.updated',
+      'typing',
+      'presence',
+    ].map((topic) => ({ pubsubname: 'fanout', topic, route: `/events/fanout/${topic}` })),
   );
 });
 
@@ -34,7 +42,10 @@ test('when an event is older than the replica start, it is acknowledged and neve
   const { handled, deliver } = setup(startedAt);
   t.is(await deliver('read.updated', { roomId: 'r', occurredAt: '2026-01-01T00:00:09.999Z', data: { roomId: 'r', userId: 'u', seq: 1 } }), 'SUCCESS');
   t.is(await deliver('read.updated', { roomId: 'r', occurredAt: '2026-01-01T00:00:10.000Z', data: { roomId: 'r', userId: 'u', seq: 2 } }), 'SUCCESS');
-  t.deepEqual(handled.map(([, e]) => (e.data as { seq: number }).seq), [2]);
+  t.deepEqual(
+    handled.map(([, e]) => (e.data as { seq: number }).seq),
+    [2],
+  );
 });
 
 test('when the same event is delivered twice, it is relayed once', async (t) => {

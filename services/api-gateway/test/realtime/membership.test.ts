@@ -30,7 +30,7 @@ const flush = async (socket: TestSocket) => {
   await (socket.socket.emitWithAck as (...args: unknown[]) => Promise<unknown>)('flush');
 };
 
-test('when a removal event is lost, the removed member stops receiving as soon as the room\'s next event is checked against the member list', async (t) => {
+test("when a removal event is lost, the removed member stops receiving as soon as the room's next event is checked against the member list", async (t) => {
   const rig = await startRig(t, { replicas: 2, settings: { membershipCheckMs: 100 } });
   const [alice, mallory, bob] = [user(), user(), user()];
   const roomId = rig.chat.createRoom([alice, mallory, bob]);
@@ -49,7 +49,7 @@ test('when a removal event is lost, the removed member stops receiving as soon a
   t.false(bodies(m2).includes('second after the removal'));
 });
 
-test('when an addition event is lost, the member\'s live sockets are put in the room at the room\'s next checked event', async (t) => {
+test("when an addition event is lost, the member's live sockets are put in the room at the room's next checked event", async (t) => {
   const rig = await startRig(t, { settings: { membershipCheckMs: 100 } });
   const [alice, carol] = [user(), user()];
   const roomId = rig.chat.createRoom([alice]);

@@ -44,7 +44,10 @@ test('when a room is quiet, a send goes out at once on its own', async (t) => {
   const coalesced = coalescingSends(chat);
   const sent = coalesced.send(caller('a'), 'room', { body: 'hi', clientMsgId: 'c1' });
   const call = await nextCall(1);
-  t.deepEqual(call.sends.map((s) => s.body), ['hi']);
+  t.deepEqual(
+    call.sends.map((s) => s.body),
+    ['hi'],
+  );
   call.answer([messageFor(call.sends[0]!, 1)]);
   t.is((await sent).seq, 1);
 });
@@ -57,15 +60,24 @@ test('when sends arrive while a call for the room is under way, they go out toge
   const later = ['two', 'three', 'four'].map((body, i) => coalesced.send(caller(i === 1 ? 'stranger' : 'a'), 'room', { body, clientMsgId: body }));
   const elsewhere = coalesced.send(caller('a'), 'other-room', { body: 'there', clientMsgId: 'x' });
   // Another room is not held up by this one.
-  t.deepEqual((await nextCall(2)).sends.map((s) => s.body), ['there']);
+  t.deepEqual(
+    (await nextCall(2)).sends.map((s) => s.body),
+    ['there'],
+  );
   t.is(calls.length, 2);
   firstCall.answer([messageFor(firstCall.sends[0]!, 1)]);
   await first;
   const batch = await nextCall(3);
-  t.deepEqual(batch.sends.map((s) => s.body), ['two', 'three', 'four']);
+  t.deepEqual(
+    batch.sends.map((s) => s.body),
+    ['two', 'three', 'four'],
+  );
   batch.answer([messageFor(batch.sends[0]!, 2), forbidden('Only members of this room can send messages'), messageFor(batch.sends[2]!, 3)]);
   const outcomes = await Promise.allSettled(later);
-  t.deepEqual(outcomes.map((o) => (o.status === 'fulfilled' ? o.value.seq : (o.reason as AppError).code)), [2, 'forbidden', 3]);
+  t.deepEqual(
+    outcomes.map((o) => (o.status === 'fulfilled' ? o.value.seq : (o.reason as AppError).code)),
+    [2, 'forbidden', 3],
+  );
   calls[1]!.answer([messageFor(calls[1]!.sends[0]!, 1)]);
   await elsewhere;
 });
@@ -87,7 +99,10 @@ test('when more is queued than one call may carry, it goes out in several calls,
     answer(call);
   }
   t.deepEqual(sizes, [3, 2, 1]);
-  t.deepEqual((await Promise.all(sends)).map((m) => m.seq), [1, 2, 3, 4, 5, 6, 7]);
+  t.deepEqual(
+    (await Promise.all(sends)).map((m) => m.seq),
+    [1, 2, 3, 4, 5, 6, 7],
+  );
 });
 
 test('when a call fails, its sends get the error and the sends queued behind it still go out', async (t) => {

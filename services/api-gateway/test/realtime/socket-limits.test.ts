@@ -95,7 +95,20 @@ test('when a client sends events the contract does not name, each is answered no
   const rig = await startRig(t);
   const alice = user();
   const a = await connectSocket(t, rig.urls[0]!, fakeToken(alice));
-  const names: unknown[] = ['nope', '__proto__', 'constructor', 'toString', 'hasOwnProperty', 'error', 'message:new', 'MESSAGE:SEND', 'sync ', 'x'.repeat(10_000), 7, 0];
+  const names: unknown[] = [
+    'nope',
+    '__proto__',
+    'constructor',
+    'toString',
+    'hasOwnProperty',
+    'error',
+    'message:new',
+    'MESSAGE:SEND',
+    'sync ',
+    'x'.repeat(10_000),
+    7,
+    0,
+  ];
   for (const name of names) {
     t.deepEqual(await raw(a, name, { roomId: 'r' }), { ok: false, error: { code: 'not_found', message: 'No such event' } }, String(name).slice(0, 20));
   }
@@ -161,7 +174,9 @@ for (const event of Object.keys(EVENT_CLASS) as EventName[]) {
       t.true(details.length >= 1 && details.length <= 21, `${what}: ${details.length} details`);
     }
     t.true(a.socket.connected);
-    t.like(await raw(a, event === 'auth:refresh' ? 'auth:refresh' : 'sync', validPayload(event === 'auth:refresh' ? event : 'sync', roomId, token)), { ok: true });
+    t.like(await raw(a, event === 'auth:refresh' ? 'auth:refresh' : 'sync', validPayload(event === 'auth:refresh' ? event : 'sync', roomId, token)), {
+      ok: true,
+    });
   });
 }
 

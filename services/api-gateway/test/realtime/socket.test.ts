@@ -51,9 +51,7 @@ test('when a user sends faster than 10 per second past a burst of 20, the excess
   const alice = user();
   const roomId = chat.createRoom([alice]);
   const a = await connectSocket(t, urls[0]!, fakeToken(alice));
-  const acks = await Promise.all(
-    Array.from({ length: 25 }, (_, i) => a.socket.emitWithAck('message:send', { roomId, body: `m${i}`, clientMsgId: `c${i}` })),
-  );
+  const acks = await Promise.all(Array.from({ length: 25 }, (_, i) => a.socket.emitWithAck('message:send', { roomId, body: `m${i}`, clientMsgId: `c${i}` })));
   const refused = acks.filter((ack) => !ack.ok);
   t.true(refused.length >= 4 && refused.length <= 5, `${refused.length} refused`);
   t.like(refused[0], { ok: false, error: { code: 'rate_limited' } });
@@ -74,7 +72,10 @@ test('when messages are edited, deleted, read and synced, acks answer and member
   t.deepEqual(await a.next('read'), { roomId, userId: bob, seq: 3 });
   const sync = await b.socket.emitWithAck('sync', { roomId, afterSeq: 1, limit: 1 });
   t.like(sync, { ok: true, hasMore: true, messages: [{ seq: 2, body: 'edited' }] });
-  t.deepEqual(b.received('message:new').map((m) => m.seq), [1, 2, 3]);
+  t.deepEqual(
+    b.received('message:new').map((m) => m.seq),
+    [1, 2, 3],
+  );
   // An edit never overtakes the message it edits.
   const order = b.received('message:updated').length === 1 && b.received('message:new').length === 3;
   t.true(order);
@@ -93,8 +94,14 @@ test('when a user types, the other members see it and the typist does not; it en
   // Bob types too; Alice sees it, and sees nothing of her own typing on either socket.
   b.socket.emit('typing', { roomId, typing: true });
   t.deepEqual(await a.next('typing'), { roomId, userId: bob, typing: true });
-  t.deepEqual(a.received('typing').filter((s) => s.userId === alice), []);
-  t.deepEqual(a2.received('typing').filter((s) => s.userId === alice), []);
+  t.deepEqual(
+    a.received('typing').filter((s) => s.userId === alice),
+    [],
+  );
+  t.deepEqual(
+    a2.received('typing').filter((s) => s.userId === alice),
+    [],
+  );
   t.like(await a.socket.emitWithAck('typing', { roomId: 'elsewhere', typing: true }), { ok: false, error: { code: 'forbidden' } });
 });
 
@@ -112,7 +119,10 @@ test('when a member is added, their live socket gets the room without reconnecti
   t.deepEqual(await b.next('room:member_left'), { roomId, userId: bob });
   await a.socket.emitWithAck('message:send', { roomId, body: 'bye', clientMsgId: 'c2' });
   await a.next('message:new', (m) => m.seq === 2);
-  t.deepEqual(b.received('message:new').map((m) => m.seq), [1]);
+  t.deepEqual(
+    b.received('message:new').map((m) => m.seq),
+    [1],
+  );
 });
 
 test('when users share a room, presence goes online with the first socket and offline with the last, across replicas', async (t) => {

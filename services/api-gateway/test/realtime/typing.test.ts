@@ -10,7 +10,10 @@ test('when typing: true is not refreshed, typing: false is relayed by itself aft
   const started = Date.now();
   relay.apply({ roomId: 'r', userId: 'u', typing: true });
   await waitFor(() => seen.length === 2, { what: 'the indicator to expire', timeoutMs: 2_000 });
-  t.like(seen, [{ roomId: 'r', userId: 'u', typing: true }, { roomId: 'r', userId: 'u', typing: false }]);
+  t.like(seen, [
+    { roomId: 'r', userId: 'u', typing: true },
+    { roomId: 'r', userId: 'u', typing: false },
+  ]);
   t.true(seen[1]!.at - started >= 95);
   t.is(relay.active, 0);
 });
@@ -22,7 +25,10 @@ test('when typing: false arrives, the expiry is cancelled and nothing more is re
   relay.apply({ roomId: 'r', userId: 'u', typing: true });
   relay.apply({ roomId: 'r', userId: 'u', typing: false });
   t.is(relay.active, 0);
-  t.deepEqual(seen.map((s) => s.typing), [true, false]);
+  t.deepEqual(
+    seen.map((s) => s.typing),
+    [true, false],
+  );
 });
 
 test('when a client repeats typing: true, only the first and a periodic refresh are published', (t) => {

@@ -107,14 +107,10 @@ export function createLimiter(limit: number) {
   };
 }
 
-export function createPasswordHasher(
-  params: ScryptParams = DEFAULT_SCRYPT,
-  options: { concurrency?: number } = {},
-): PasswordHasher {
+export function createPasswordHasher(params: ScryptParams = DEFAULT_SCRYPT, options: { concurrency?: number } = {}): PasswordHasher {
   const concurrency = Math.max(1, options.concurrency ?? availableParallelism());
   const limit = createLimiter(concurrency);
-  const derive = (password: Buffer, salt: Buffer, hashParams: ScryptParams, length?: number) =>
-    limit(() => scryptAsync(password, salt, hashParams, length));
+  const derive = (password: Buffer, salt: Buffer, hashParams: ScryptParams, length?: number) => limit(() => scryptAsync(password, salt, hashParams, length));
   const hasher: PasswordHasher = {
     params,
     concurrency,

@@ -51,8 +51,7 @@ export const tooManyAttempts = (retryAfterSeconds: number): AppError =>
   new AppError('rate_limited', 'Too many failed attempts; try again later', { retryAfterSeconds });
 
 /** Counter key of an account: its user id when it exists, else a digest of the login given. */
-export const accountKey = (userId: string | undefined, login: string): string =>
-  userId ? `acct:${userId}` : `login:${digest(login.trim().toLowerCase())}`;
+export const accountKey = (userId: string | undefined, login: string): string => (userId ? `acct:${userId}` : `login:${digest(login.trim().toLowerCase())}`);
 
 const digest = (value: string) => createHash('sha256').update(value).digest('hex').slice(0, 40);
 

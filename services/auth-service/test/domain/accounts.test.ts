@@ -77,7 +77,10 @@ test('when publishing user.registered fails, the registration is undone and the 
   const name = unique();
   env.events.failNext = true;
   await t.throwsAsync(env.accounts.register({ username: name, email: `${name}@example.com`, password }, env.ctx()));
-  t.deepEqual(env.kv.keys().filter((k) => !k.startsWith('attempts:')), []);
+  t.deepEqual(
+    env.kv.keys().filter((k) => !k.startsWith('attempts:')),
+    [],
+  );
   const again = await env.accounts.register({ username: name, email: `${name}@example.com`, password }, env.ctx());
   t.is(again.user.username, name);
 });
@@ -278,7 +281,10 @@ test('when a key is appended to the key set, new tokens use it and the JWKS list
   const { result } = await registered(env);
   t.is(jwt.decode(result.accessToken, { complete: true })?.header.kid, env.keys.records[1]!.kid);
   const jwks = await env.accounts.jwks();
-  t.deepEqual(jwks.keys.map((k) => k.kid), env.keys.records.map((r) => r.kid));
+  t.deepEqual(
+    jwks.keys.map((k) => k.kid),
+    env.keys.records.map((r) => r.kid),
+  );
   for (const key of jwks.keys) t.deepEqual(Object.keys(key).sort(), ['alg', 'crv', 'kid', 'kty', 'use', 'x', 'y']);
 });
 
@@ -300,8 +306,7 @@ test('when one address probes which names and emails are taken, it learns no mor
   const env = buildAccounts({ registrationsPerAddress: 3 });
   const taken = [];
   for (let i = 0; i < 3; i++) taken.push((await registered(env)).name);
-  const probe = (address: string, username: string, email: string) =>
-    codeOf(env.accounts.register({ username, email, password }, env.ctx(address)));
+  const probe = (address: string, username: string, email: string) => codeOf(env.accounts.register({ username, email, password }, env.ctx(address)));
   // Taken usernames, taken emails in other cases, fresh names: each counts, and past the limit nothing is told.
   const outcomes = [
     await probe('198.51.100.40', taken[0]!, `${unique()}@example.com`),

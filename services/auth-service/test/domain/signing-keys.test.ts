@@ -7,7 +7,10 @@ test('when the secret holds several keys, the newest (last) signs and every publ
   const records = [signingKeyRecord(), signingKeyRecord()];
   const { keys, skipped } = parseSigningKeys(JSON.stringify(records));
   t.is(keys.signing.kid, records[1]!.kid);
-  t.deepEqual(keys.publicKeys.map((k) => k.kid), records.map((r) => r.kid));
+  t.deepEqual(
+    keys.publicKeys.map((k) => k.kid),
+    records.map((r) => r.kid),
+  );
   t.like(keys.publicKeys[0], { kty: 'EC', crv: 'P-256', alg: 'ES256', use: 'sig' });
   t.false('d' in keys.publicKeys[0]!);
   t.deepEqual(skipped, []);

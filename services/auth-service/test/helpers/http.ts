@@ -39,24 +39,21 @@ export function apiClient(baseUrl: string, localAddress = freshAddress(), client
     if (options.token) headers['authorization'] = `Bearer ${options.token}`;
     const started = performance.now();
     return new Promise((resolve, reject) => {
-      const req = request(
-        { host: url.hostname, port: url.port, path: url.pathname + url.search, method, headers, localAddress, agent: false },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
-            let body: unknown;
-            try {
-              body = text ? JSON.parse(text) : undefined;
-            } catch {
-              body = text;
-            }
-            resolve({ status: res.statusCode ?? 0, headers: res.headers, body, ms: performance.now() - started });
-          });
-          res.on('error', reject);
-        },
-      );
+      const req = request({ host: url.hostname, port: url.port, path: url.pathname + url.search, method, headers, localAddress, agent: false }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let body: unknown;
+          try {
+            body = text ? JSON.parse(text) : undefined;
+          } catch {
+            body = text;
+          }
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body, ms: performance.now() - started });
+        });
+        res.on('error', reject);
+      });
       req.setTimeout(clientOptions.timeoutMs ?? 30_000, () => req.destroy(new Error(`${method} ${path} timed out`)));
       req.on('error', reject);
       req.end(payload);

@@ -33,9 +33,7 @@ export function memoryKeys(records = [signingKeyRecord()]): SigningKeySource & {
 }
 
 /** The account use cases over in-memory ports, with a clock the test moves. */
-export function buildAccounts(
-  options: Partial<Omit<ThrottleLimits, 'registrationWindowSeconds'>> & { logN?: number } = {},
-) {
+export function buildAccounts(options: Partial<Omit<ThrottleLimits, 'registrationWindowSeconds'>> & { logN?: number } = {}) {
   const clock = { now: Date.parse('2026-01-01T00:00:00Z') };
   const now = () => clock.now;
   const kv = new MemoryKv(now);

@@ -109,7 +109,10 @@ test.serial('when a user registers, the answer is 201 with the user and tokens, 
   t.is(response.headers['cache-control'], 'no-store');
   t.truthy(response.headers['x-request-id']);
   t.regex(refreshToken, /^[A-Za-z0-9_-]{43}$/);
-  t.like(jwt.decode(accessToken, { complete: true }), { header: { alg: 'ES256', kid: signingKeys()[0]!.kid }, payload: { sub: user.id, iss: 'chat-platform', aud: 'chat-platform-api' } });
+  t.like(jwt.decode(accessToken, { complete: true }), {
+    header: { alg: 'ES256', kid: signingKeys()[0]!.kid },
+    payload: { sub: user.id, iss: 'chat-platform', aud: 'chat-platform-api' },
+  });
 
   // The store holds a hash with its parameters, never the password; the refresh token only as its SHA-256.
   const record = await stored(`user:${user.id}`);
@@ -127,7 +130,13 @@ test.serial('when a user registers, the answer is 201 with the user and tokens, 
   // The event that profile-service builds the profile from, in its contract shape.
   const event = await waitFor(() => registeredEvents().find((e) => e.data['userId'] === user.id), { what: 'the user.registered event' });
   t.like(event, { source: 'auth-service' });
-  t.deepEqual(event.data, { userId: user.id, username: name.toLowerCase(), email: `${name.toLowerCase()}@example.com`, displayName: 'Reg Ister', createdAt: user.createdAt });
+  t.deepEqual(event.data, {
+    userId: user.id,
+    username: name.toLowerCase(),
+    email: `${name.toLowerCase()}@example.com`,
+    displayName: 'Reg Ister',
+    createdAt: user.createdAt,
+  });
 });
 
 test.serial('when displayName is left out, the event carries the username as displayName', async (t) => {
@@ -145,16 +154,17 @@ test.serial('when registration fields break the rules, the answer is 400 listing
   const response = await client.post('/api/auth/register', { username: 'a!', email: 'not-an-email', password: 'short', extra: 1 });
   t.is(response.status, 400);
   t.like(response.body, { error: { code: 'validation_failed' } });
-  t.deepEqual(
-    response.body.error.details.map((d: { path: string }) => d.path).sort(),
-    ['body.email', 'body.extra', 'body.password', 'body.username'],
-  );
+  t.deepEqual(response.body.error.details.map((d: { path: string }) => d.path).sort(), ['body.email', 'body.extra', 'body.password', 'body.username']);
   t.truthy(response.body.requestId);
 
   const name = newName();
   const same = await client.post('/api/auth/register', { username: name, email: `${name}@example.com`, password: `${name}@example.com` });
   t.deepEqual(withoutRequestId(same.body), {
-    error: { code: 'validation_failed', message: 'The request is not valid', details: [{ path: 'body.password', message: 'must not be the same as the username or email' }] },
+    error: {
+      code: 'validation_failed',
+      message: 'The request is not valid',
+      details: [{ path: 'body.password', message: 'must not be the same as the username or email' }],
+    },
     requestId: undefined,
   });
   t.is((await client.post('/api/auth/register', { username: 'x'.repeat(33), email: 'a@b.co', password: PASSWORD })).status, 400);
@@ -184,7 +194,7 @@ test.serial('when two registrations of the same username race, exactly one wins 
   t.like(loser.body, { error: { code: 'conflict', message: 'This username is already taken' } });
   t.is((await stored(`username:${name}`)).userId, winner.body.user.id);
   if (onRedis()) {
-    await waitFor(() => registeredEvents().some((e) => e.data['userId'] === winner.body.user.id), { what: 'the winner\'s event' });
+    await waitFor(() => registeredEvents().some((e) => e.data['userId'] === winner.body.user.id), { what: "the winner's event" });
     t.is(registeredEvents().filter((e) => e.data['username'] === name).length, 1);
   }
   // The loser's email was given back (or never taken).
@@ -264,7 +274,7 @@ test.serial('when a stranger fails on an account until refused, the owner at ano
   secrets.add(owner.body.accessToken).add(owner.body.refreshToken);
 });
 
-test.serial('when many addresses guess one account, strangers are slowed to the slow lane while the owner\'s known address logs in', async (t) => {
+test.serial("when many addresses guess one account, strangers are slowed to the slow lane while the owner's known address logs in", async (t) => {
   const { name, client: owner } = await register();
   const first = await owner.post('/api/auth/login', { login: name, password: PASSWORD });
   t.is(first.status, 200);
@@ -303,7 +313,11 @@ test.serial('when one address fails too often, it gets 429 whatever X-Client-IP 
   let answer = await attacker.post('/api/auth/login', { login: newName('ghost'), password: 'x' });
   for (let i = 0; i < LIMITS.perAddress && answer.status === 401; i++) {
     // A header the gateway must overwrite with the socket's address.
-    answer = await attacker.post('/api/auth/login', { login: newName('ghost'), password: 'x' }, { headers: { 'x-client-ip': `10.9.${i}.1`, 'x-forwarded-for': `10.8.${i}.1` } });
+    answer = await attacker.post(
+      '/api/auth/login',
+      { login: newName('ghost'), password: 'x' },
+      { headers: { 'x-client-ip': `10.9.${i}.1`, 'x-forwarded-for': `10.8.${i}.1` } },
+    );
   }
   t.is(answer.status, 429);
   t.truthy(answer.headers['retry-after']);
@@ -359,10 +373,13 @@ test.serial('when a refresh token is unknown or malformed, the answer is 401; a 
   const client = api();
   t.is((await client.post('/api/auth/refresh', { refreshToken: 'A'.repeat(43) })).status, 401);
   t.is((await client.post('/api/auth/refresh', { refreshToken: 'nope' })).status, 401);
-  t.like(await client.post('/api/auth/refresh', {}), { status: 400, body: { error: { code: 'validation_failed', details: [{ path: 'body.refreshToken', message: 'is required' }] } } });
+  t.like(await client.post('/api/auth/refresh', {}), {
+    status: 400,
+    body: { error: { code: 'validation_failed', details: [{ path: 'body.refreshToken', message: 'is required' }] } },
+  });
 });
 
-test.serial('when a user logs out, the answer is 204 and that refresh token is revoked; the user\'s other session lives on', async (t) => {
+test.serial("when a user logs out, the answer is 204 and that refresh token is revoked; the user's other session lives on", async (t) => {
   const { refreshToken, client, name } = await register();
   const other = (await client.post('/api/auth/login', { login: name, password: PASSWORD })).body;
   secrets.add(other.accessToken).add(other.refreshToken);
@@ -386,51 +403,54 @@ test.serial('when the access token is valid, /me answers 200 with the user, what
   t.deepEqual(response.body, { user });
 });
 
-test.serial('when the access token is missing, malformed, forged, alg none, expired or for another issuer or audience, /me answers 401 with WWW-Authenticate', async (t) => {
-  const { user, accessToken, client } = await register();
-  const [real] = signingKeys();
-  const realKey = createPrivateKey(real!.privateKeyPem);
-  const forgerKey = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
-  const now = Math.floor(Date.now() / 1000);
-  const claims = { sub: user.id, iat: now, jti: randomUUID() };
-  const options = { algorithm: 'ES256' as const, keyid: real!.kid, issuer: 'chat-platform', audience: 'chat-platform-api', expiresIn: 900 };
-  const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+test.serial(
+  'when the access token is missing, malformed, forged, alg none, expired or for another issuer or audience, /me answers 401 with WWW-Authenticate',
+  async (t) => {
+    const { user, accessToken, client } = await register();
+    const [real] = signingKeys();
+    const realKey = createPrivateKey(real!.privateKeyPem);
+    const forgerKey = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
+    const now = Math.floor(Date.now() / 1000);
+    const claims = { sub: user.id, iat: now, jti: randomUUID() };
+    const options = { algorithm: 'ES256' as const, keyid: real!.kid, issuer: 'chat-platform', audience: 'chat-platform-api', expiresIn: 900 };
+    const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
 
-  // The control: a token the test signs with the real key and the right claims passes, so the refusals below are about the claims.
-  const control = jwt.sign(claims, realKey, options);
-  t.is((await client.get('/api/auth/me', { token: control })).status, 200);
+    // The control: a token the test signs with the real key and the right claims passes, so the refusals below are about the claims.
+    const control = jwt.sign(claims, realKey, options);
+    t.is((await client.get('/api/auth/me', { token: control })).status, 200);
 
-  const refused: Record<string, string | undefined> = {
-    'no token': undefined,
-    'not a JWT': 'garbage',
-    'forged signature with the real kid': jwt.sign(claims, forgerKey, options),
-    'unknown kid': jwt.sign(claims, forgerKey, { ...options, keyid: randomUUID() }),
-    'alg none': `${b64({ alg: 'none', typ: 'JWT' })}.${b64({ ...claims, iss: 'chat-platform', aud: 'chat-platform-api', exp: now + 900 })}.`,
-    'alg none with the real kid': `${b64({ alg: 'none', kid: real!.kid })}.${b64({ ...claims, iss: 'chat-platform', aud: 'chat-platform-api', exp: now + 900 })}.`,
-    'HS256 with the public key as secret': (() => {
-      const head = `${b64({ alg: 'HS256', typ: 'JWT', kid: real!.kid })}.${b64({ ...claims, iss: 'chat-platform', aud: 'chat-platform-api', exp: now + 900 })}`;
-      const publicPem = createPublicKey(realKey).export({ type: 'spki', format: 'pem' });
-      return `${head}.${createHmac('sha256', publicPem).update(head).digest('base64url')}`;
-    })(),
-    expired: jwt.sign({ ...claims, iat: now - 3600 }, realKey, { ...options, expiresIn: 60 }),
-    'wrong issuer': jwt.sign(claims, realKey, { ...options, issuer: 'evil' }),
-    'wrong audience': jwt.sign(claims, realKey, { ...options, audience: 'another-api' }),
-    'payload swapped': (() => {
-      const [h, , s] = accessToken.split('.');
-      return `${h}.${b64({ ...claims, sub: randomUUID(), iss: 'chat-platform', aud: 'chat-platform-api', exp: now + 900 })}.${s}`;
-    })(),
-  };
-  for (const [label, token] of Object.entries(refused)) {
-    const response = await client.get('/api/auth/me', token === undefined ? {} : { headers: { authorization: `Bearer ${token}` } });
-    t.is(response.status, 401, label);
-    t.is(response.headers['www-authenticate'], 'Bearer', label);
-    t.like(response.body, { error: { code: 'unauthenticated' } }, label);
-  }
-});
+    const refused: Record<string, string | undefined> = {
+      'no token': undefined,
+      'not a JWT': 'garbage',
+      'forged signature with the real kid': jwt.sign(claims, forgerKey, options),
+      'unknown kid': jwt.sign(claims, forgerKey, { ...options, keyid: randomUUID() }),
+      'alg none': `${b64({ alg: 'none', typ: 'JWT' })}.${b64({ ...claims, iss: 'chat-platform', aud: 'chat-platform-api', exp: now + 900 })}.`,
+      'alg none with the real kid': `${b64({ alg: 'none', kid: real!.kid })}.${b64({ ...claims, iss: 'chat-platform', aud: 'chat-platform-api', exp: now + 900 })}.`,
+      'HS256 with the public key as secret': (() => {
+        const head = `${b64({ alg: 'HS256', typ: 'JWT', kid: real!.kid })}.${b64({ ...claims, iss: 'chat-platform', aud: 'chat-platform-api', exp: now + 900 })}`;
+        const publicPem = createPublicKey(realKey).export({ type: 'spki', format: 'pem' });
+        return `${head}.${createHmac('sha256', publicPem).update(head).digest('base64url')}`;
+      })(),
+      expired: jwt.sign({ ...claims, iat: now - 3600 }, realKey, { ...options, expiresIn: 60 }),
+      'wrong issuer': jwt.sign(claims, realKey, { ...options, issuer: 'evil' }),
+      'wrong audience': jwt.sign(claims, realKey, { ...options, audience: 'another-api' }),
+      'payload swapped': (() => {
+        const [h, , s] = accessToken.split('.');
+        return `${h}.${b64({ ...claims, sub: randomUUID(), iss: 'chat-platform', aud: 'chat-platform-api', exp: now + 900 })}.${s}`;
+      })(),
+    };
+    for (const [label, token] of Object.entries(refused)) {
+      const response = await client.get('/api/auth/me', token === undefined ? {} : { headers: { authorization: `Bearer ${token}` } });
+      t.is(response.status, 401, label);
+      t.is(response.headers['www-authenticate'], 'Bearer', label);
+      t.like(response.body, { error: { code: 'unauthenticated' } }, label);
+    }
+  },
+);
 
 // --- POST /api/auth/password ----------------------------------------------------
 
-test.serial('when the password is changed, the answer is 204, every other session is revoked and the caller\'s own lives on', async (t) => {
+test.serial("when the password is changed, the answer is 204, every other session is revoked and the caller's own lives on", async (t) => {
   const { name, accessToken, refreshToken, client } = await register();
   const other = (await api().post('/api/auth/login', { login: name, password: PASSWORD })).body;
   secrets.add(other.accessToken).add(other.refreshToken);
@@ -515,7 +535,10 @@ test.serial('when a second signing key is added and the auth-service restarts, n
   });
   t.true(Date.now() - took < 6_000, `took ${Date.now() - took} ms`);
   t.is((await before.client.get('/api/auth/me', { token: before.accessToken })).status, 200);
-  t.deepEqual((await api().get('/api/auth/jwks')).body.keys.map((k: { kid: string }) => k.kid), [keys[0].kid, added.kid]);
+  t.deepEqual(
+    (await api().get('/api/auth/jwks')).body.keys.map((k: { kid: string }) => k.kid),
+    [keys[0].kid, added.kid],
+  );
 });
 
 // --- Logs ----------------------------------------------------------------------------------

@@ -130,7 +130,11 @@ export function createMembership(ctx: ChatContext, records: RoomRecords) {
       const room = toRoom(head);
       // The member list exists: the members' sockets join whatever happens to the indexes.
       await deriveThenAnnounce(
-        [indexRoom(userId, id, 'owner'), ...others.map((m) => indexRoom(m, id, 'member')), ...(input.visibility === 'public' ? [listInDirectory(id, input.name)] : [])],
+        [
+          indexRoom(userId, id, 'owner'),
+          ...others.map((m) => indexRoom(m, id, 'member')),
+          ...(input.visibility === 'public' ? [listInDirectory(id, input.name)] : []),
+        ],
         [event('room.created', id, userId, room), ...[userId, ...others].map((m) => membershipEvent('room.member_joined', id, userId, m, list.version))],
       );
       return room;
@@ -169,11 +173,7 @@ export function createMembership(ctx: ChatContext, records: RoomRecords) {
     async list(userId: string): Promise<MyRoom[]> {
       const index = (await store.get<UserRooms>(keys.userRooms(userId)))?.value.rooms ?? {};
       const ids = Object.keys(index);
-      const found = await store.getMany<unknown>([
-        ...ids.map(keys.head),
-        ...ids.map(keys.members),
-        ...ids.map((id) => keys.readMarker(id, userId)),
-      ]);
+      const found = await store.getMany<unknown>([...ids.map(keys.head), ...ids.map(keys.members), ...ids.map((id) => keys.readMarker(id, userId))]);
       const rooms: MyRoom[] = [];
       for (const id of ids) {
         const head = found.get(keys.head(id))?.value as RoomHead | undefined;
@@ -269,7 +269,7 @@ export function createMembership(ctx: ChatContext, records: RoomRecords) {
       const { list, changed } = await changeMembers(roomId, (current) => {
         const entry = current.members[userId];
         if (!entry) throw notFound('This user is not a member of the room');
-        if (entry.role === 'owner') throw forbidden('The owner\'s role cannot be changed');
+        if (entry.role === 'owner') throw forbidden("The owner's role cannot be changed");
         if (entry.role === role) return undefined;
         return { ...current, members: { ...current.members, [userId]: { ...entry, role } } };
       });

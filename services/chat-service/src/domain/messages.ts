@@ -67,7 +67,11 @@ export function createMessages(ctx: ChatContext) {
       let seqs: number[] = [];
       if (after !== undefined) seqs = range(after + 1, after + limit);
       else if (before !== undefined) seqs = range(before - limit, before - 1);
-      let { view, found } = await read(roomId, userId, seqs.map((seq) => keys.message(roomId, seq)));
+      let { view, found } = await read(
+        roomId,
+        userId,
+        seqs.map((seq) => keys.message(roomId, seq)),
+      );
       requireMember(view, 'read its messages');
       const head = view.head.value;
       const end = head.lastSeq;
@@ -95,9 +99,7 @@ export function createMessages(ctx: ChatContext) {
         const { editedAt: _previous, ...rest } = message;
         return { ...rest, body, editedAt: ctx.now().toISOString() };
       });
-      await ctx.publisher.publish([
-        { topic: 'message.updated', roomId, occurredAt: edited.editedAt ?? edited.createdAt, actorId: userId, data: edited },
-      ]);
+      await ctx.publisher.publish([{ topic: 'message.updated', roomId, occurredAt: edited.editedAt ?? edited.createdAt, actorId: userId, data: edited }]);
       return edited;
     },
 
@@ -117,9 +119,7 @@ export function createMessages(ctx: ChatContext) {
         return { id, roomId: room, seq: at, authorId, body: '', createdAt, deleted: true, ...(clientMsgId === undefined ? {} : { clientMsgId }) };
       });
       if (changed) {
-        await ctx.publisher.publish([
-          { topic: 'message.deleted', roomId, occurredAt: ctx.now().toISOString(), actorId: userId, data: { roomId, seq } },
-        ]);
+        await ctx.publisher.publish([{ topic: 'message.deleted', roomId, occurredAt: ctx.now().toISOString(), actorId: userId, data: { roomId, seq } }]);
       }
     },
 

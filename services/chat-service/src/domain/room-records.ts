@@ -47,7 +47,7 @@ export function createRoomRecords(ctx: ChatContext) {
       return {
         ...head,
         memberCount: Object.keys(list.members).length,
-        ownerId: head.kind === 'dm' ? null : owner ?? head.ownerId,
+        ownerId: head.kind === 'dm' ? null : (owner ?? head.ownerId),
         membersVersion: list.version,
         updatedAt: nowIso(),
       };

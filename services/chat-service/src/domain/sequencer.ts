@@ -247,7 +247,12 @@ export class MessageSequencer {
       }
       this.stats.commits++;
       this.stats.messages += fresh.length;
-      this.outbox.committed(roomId, fresh, next, open.map((p) => p.trace));
+      this.outbox.committed(
+        roomId,
+        fresh,
+        next,
+        open.map((p) => p.trace),
+      );
       // What left the head is stored for good; forget it.
       const oldestKept = next.window[0]?.seq ?? next.lastSeq + 1;
       for (const seq of lane.materializing.keys()) if (seq < oldestKept) lane.materializing.delete(seq);
@@ -262,7 +267,12 @@ export class MessageSequencer {
       );
       for (const message of fresh) lane.materializing.set(message.seq, materialized);
       const committed = open;
-      void this.afterCommit(roomId, fresh, materialized, open.map((p) => p.trace))
+      void this.afterCommit(
+        roomId,
+        fresh,
+        materialized,
+        open.map((p) => p.trace),
+      )
         .catch((error: unknown) => this.ctx.logger.error({ roomId, err: error }, 'after-commit work failed'))
         .finally(() => {
           committed.forEach((pending, i) => {
@@ -297,7 +307,7 @@ export class MessageSequencer {
             return [{ topic: 'read.updated', roomId, occurredAt, actorId: userId, data: { roomId, userId, seq }, trace }];
           }
         } catch (error) {
-          this.ctx.logger.warn({ roomId, userId, err: { message: (error as Error).message } }, 'could not move the sender\'s read marker');
+          this.ctx.logger.warn({ roomId, userId, err: { message: (error as Error).message } }, "could not move the sender's read marker");
         }
         return [];
       }),
@@ -331,8 +341,7 @@ export async function advanceReadMarker(ctx: Pick<ChatContext, 'store'>, roomId:
   return result.changed ? previous : undefined;
 }
 
-const idemKey = (m: { roomId: string; authorId: string; clientMsgId?: string | undefined }) =>
-  keys.idempotency(m.roomId, m.authorId, m.clientMsgId ?? '');
+const idemKey = (m: { roomId: string; authorId: string; clientMsgId?: string | undefined }) => keys.idempotency(m.roomId, m.authorId, m.clientMsgId ?? '');
 
 /** The keys a committed message is stored under. */
 function materialization(message: Message): Array<{ key: string; value: unknown }> {

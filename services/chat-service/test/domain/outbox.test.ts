@@ -26,8 +26,7 @@ async function room(chat: Chat, members: string[]): Promise<string> {
 }
 
 const head = (chat: Chat, roomId: string) => chat.store.dump<RoomHead>(keys.head(roomId))!;
-const listed = (chat: Chat, roomId: string) =>
-  Boolean(chat.store.dump<OutboxShard>(keys.outboxShard(outboxShardOf(roomId)))?.rooms[roomId]);
+const listed = (chat: Chat, roomId: string) => Boolean(chat.store.dump<OutboxShard>(keys.outboxShard(outboxShardOf(roomId)))?.rooms[roomId]);
 /** Seqs of every message.created the broker took, duplicates included. */
 const createdSeqs = (chat: Chat, roomId: string) =>
   chat.publisher.events.filter((e) => e.topic === 'message.created' && e.roomId === roomId).map((e) => (e.data as Message).seq);
@@ -50,7 +49,10 @@ test('when the broker is down, sends are still acknowledged, and once it is back
   const roomId = await room(chat, [author, uid()]);
   chat.publisher.down = true;
   const acked = await Promise.all(oneTo(20).map((n) => chat.sequencer.send({ roomId, authorId: author, body: `m${n}`, clientMsgId: `c${n}` })));
-  t.deepEqual(acked.map((m) => m.seq).sort((a, b) => a - b), oneTo(20));
+  t.deepEqual(
+    acked.map((m) => m.seq).sort((a, b) => a - b),
+    oneTo(20),
+  );
   t.like(head(chat, roomId), { lastSeq: 20, publishedSeq: 0 });
   t.true(listed(chat, roomId), 'the room is in the index before its first commit');
   await until(() => chat.publisher.refused > 0, 'a refused publish');
@@ -83,7 +85,10 @@ test('when a replica dies between its commits and their publish, a replica that 
   t.deepEqual(distinctSorted(createdSeqs(chat, roomId)), oneTo(9));
   t.is(restarted.outbox.stats.takenOver, 9);
   const bodies = chat.publisher.events.filter((e) => e.topic === 'message.created').map((e) => (e.data as Message).body);
-  t.deepEqual(bodies, oneTo(9).map((n) => `m${n}`));
+  t.deepEqual(
+    bodies,
+    oneTo(9).map((n) => `m${n}`),
+  );
 });
 
 test('when another replica is still within its grace, a sweep leaves its pending messages to it', async (t) => {
@@ -120,7 +125,10 @@ test('when two replicas send into one room, the marker rides on the commits, rea
   }
   await Promise.all(sends);
   await until(() => head(chat, roomId).publishedSeq === total, 'the marker to reach lastSeq', 10_000);
-  t.deepEqual(createdSeqs(chat, roomId).sort((a, b) => a - b), oneTo(total));
+  t.deepEqual(
+    createdSeqs(chat, roomId).sort((a, b) => a - b),
+    oneTo(total),
+  );
   const commits = chat.sequencer.stats.commits + other.sequencer.stats.commits;
   const markerWrites = chat.outbox.stats.markerWrites + other.outbox.stats.markerWrites;
   const markerConflicts = chat.outbox.stats.markerConflicts + other.outbox.stats.markerConflicts;

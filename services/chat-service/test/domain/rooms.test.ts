@@ -55,7 +55,10 @@ test('when members are removed, admins remove members, only the owner removes ad
   t.is(await codeOf(chat.rooms.kick(uid(), room.id, member)), 'not_found');
   t.is(await codeOf(chat.rooms.kick(admin, room.id, member)), 'ok');
   t.is(await codeOf(chat.rooms.kick(owner, room.id, admin2)), 'ok');
-  t.deepEqual((await chat.rooms.members(owner, room.id)).members.map((m) => m.userId), [owner, admin, member2]);
+  t.deepEqual(
+    (await chat.rooms.members(owner, room.id)).members.map((m) => m.userId),
+    [owner, admin, member2],
+  );
   t.deepEqual(await chat.rooms.list(member), []);
 });
 
@@ -67,7 +70,10 @@ test('when both users open their dm at once, they get one room with both as memb
   t.deepEqual(fromA, fromB);
   t.like(fromA, { id: dmRoomId(a, b), kind: 'dm', ownerId: null, memberCount: 2, visibility: 'private', name: '' });
   t.deepEqual(await chat.rooms.openDm(a, b), fromA);
-  t.deepEqual((await chat.rooms.members(a, fromA.id)).members.map((m) => m.role), ['member', 'member']);
+  t.deepEqual(
+    (await chat.rooms.members(a, fromA.id)).members.map((m) => m.role),
+    ['member', 'member'],
+  );
   t.is(chat.publisher.events.filter((e) => e.topic === 'room.created').length, 1);
   t.is(await codeOf(chat.rooms.leave(a, fromA.id)), 'forbidden');
   t.is(await codeOf(chat.rooms.update(a, fromA.id, { name: 'x' })), 'forbidden');
@@ -127,10 +133,13 @@ test('when read markers move, they only move forward and never past the last mes
   await chat.messages.markRead(reader, room.id, 99);
   t.like((await chat.rooms.list(reader))[0], { unread: 0 });
   const reads = chat.publisher.events.filter((e) => e.topic === 'read.updated' && (e.data as { userId: string }).userId === reader);
-  t.deepEqual(reads.map((e) => e.data), [
-    { roomId: room.id, userId: reader, seq: 3 },
-    { roomId: room.id, userId: reader, seq: 5 },
-  ]);
+  t.deepEqual(
+    reads.map((e) => e.data),
+    [
+      { roomId: room.id, userId: reader, seq: 3 },
+      { roomId: room.id, userId: reader, seq: 5 },
+    ],
+  );
 });
 
 test('when everyone leaves a public room, the next to join becomes its owner', async (t) => {
@@ -174,7 +183,10 @@ for (const [what, failing] of [
   ['their room index', (userId: string, _roomId: string) => (key: string) => key === `user:${userId}:rooms`],
   ['their read marker', (userId: string, roomId: string) => (key: string) => key === `read:${roomId}:${userId}`],
   ['the room head', (_userId: string, roomId: string) => (key: string) => key === `room:${roomId}`],
-  ['every derived copy', (userId: string, roomId: string) => (key: string) => key !== `members:${roomId}` && key.includes(userId.slice(0, 8)) || key === `room:${roomId}`],
+  [
+    'every derived copy',
+    (userId: string, roomId: string) => (key: string) => (key !== `members:${roomId}` && key.includes(userId.slice(0, 8))) || key === `room:${roomId}`,
+  ],
 ] as const) {
   test(`when a member is removed while ${what} cannot be written, the removal stands, member_left goes out and no read shows them the room`, async (t) => {
     const chat = memoryChat();
@@ -198,7 +210,7 @@ for (const [what, failing] of [
   });
 }
 
-test('when the owner leaves while the successor\'s index cannot be written, the successor is listed as owner from the member list', async (t) => {
+test("when the owner leaves while the successor's index cannot be written, the successor is listed as owner from the member list", async (t) => {
   let clock = Date.parse('2026-01-01T00:00:00Z');
   const chat = memoryChat();
   chat.ctx.now = () => new Date((clock += 1_000));
@@ -269,5 +281,8 @@ test('when a user hears member_joined about themselves, the room is already in t
     { userId: owner, roomId: dm.id },
     { userId: other, roomId: dm.id },
   ];
-  t.deepEqual(seenAtEvent, expected.map((e) => ({ ...e, listed: true })));
+  t.deepEqual(
+    seenAtEvent,
+    expected.map((e) => ({ ...e, listed: true })),
+  );
 });

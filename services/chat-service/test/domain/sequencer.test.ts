@@ -23,13 +23,16 @@ test('when senders on two replicas race into one room, seq is 1..N without gaps 
     Array.from({ length: 120 }, (_, i) => i + 1),
   );
   const history: Message[] = [];
-  for (let after = 0; ; ) {
+  for (let after = 0; ;) {
     const page = await chat.messages.history(users[0]!, room.id, { after, limit: 50 });
     history.push(...page.messages);
     after = page.messages.at(-1)?.seq ?? after;
     if (!page.hasMore) break;
   }
-  t.deepEqual(history, [...acked].sort((a, b) => a.seq - b.seq));
+  t.deepEqual(
+    history,
+    [...acked].sort((a, b) => a.seq - b.seq),
+  );
   t.true(chat.store.conflicts > 0, 'the two replicas did race for the head');
 });
 
@@ -108,11 +111,14 @@ test('when sends to one room are made together (a batch from the gateway), one h
   const room = await roomWith(chat, users);
   const before = chat.sequencer.stats.commits;
   const acked = await Promise.all(Array.from({ length: 20 }, (_, i) => chat.sequencer.send({ roomId: room.id, authorId: users[i % 2]!, body: `m${i}` })));
-  t.deepEqual(acked.map((m) => m.seq), Array.from({ length: 20 }, (_, i) => i + 1));
+  t.deepEqual(
+    acked.map((m) => m.seq),
+    Array.from({ length: 20 }, (_, i) => i + 1),
+  );
   t.is(chat.sequencer.stats.commits - before, 1);
 });
 
-test('when a sender was up to date, their send moves their marker without read.updated; when it passes others\' messages, read.updated goes out', async (t) => {
+test("when a sender was up to date, their send moves their marker without read.updated; when it passes others' messages, read.updated goes out", async (t) => {
   const chat = memoryChat();
   const [alice, bob] = [uid(), uid()];
   const room = await roomWith(chat, [alice, bob]);

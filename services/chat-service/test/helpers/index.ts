@@ -13,11 +13,7 @@ export const silent = createLogger({ name: 'test', level: 'silent' });
  * A chat domain over in-memory adapters. `replica()` builds another instance
  * over the same store and publisher, as a second chat-service replica.
  */
-export function memoryChat(
-  options: Partial<SequencerOptions> = {},
-  store: MemoryStateStore = createMemoryStateStore(),
-  outbox: Partial<OutboxOptions> = {},
-) {
+export function memoryChat(options: Partial<SequencerOptions> = {}, store: MemoryStateStore = createMemoryStateStore(), outbox: Partial<OutboxOptions> = {}) {
   const publisher = createMemoryPublisher();
   const ctx: ChatContext = { store, publisher, logger: silent, now: () => new Date(), newId: randomUUID };
   const sequencerOptions = { batchMax: 32, windowSize: 8, deadlineMs: 10_000, ...options };

@@ -174,16 +174,26 @@ export async function startChatHarness(options: PlatformOptions = {}): Promise<C
       callerPort: httpPort,
       async user() {
         const username = `chat_${randomUUID().slice(0, 12).replace('-', '')}`;
-        const reply = await request(`${platform.gatewayUrl}/api/auth/register`, 'POST', {}, {
-          username,
-          email: `${username}@example.test`,
-          password: `pw-${randomUUID()}`,
-        });
+        const reply = await request(
+          `${platform.gatewayUrl}/api/auth/register`,
+          'POST',
+          {},
+          {
+            username,
+            email: `${username}@example.test`,
+            password: `pw-${randomUUID()}`,
+          },
+        );
         if (reply.status !== 201) throw new Error(`register answered ${reply.status}: ${JSON.stringify(reply.body)}`);
         return { id: reply.body.user.id, username, token: reply.body.accessToken };
       },
       call(user, method, path, body, headers = {}) {
-        return request(`${platform.gatewayUrl}/api/${path.replace(/^\//, '')}`, method, { ...(user ? { authorization: `Bearer ${user.token}` } : {}), ...headers }, body);
+        return request(
+          `${platform.gatewayUrl}/api/${path.replace(/^\//, '')}`,
+          method,
+          { ...(user ? { authorization: `Bearer ${user.token}` } : {}), ...headers },
+          body,
+        );
       },
       internal(userId, method, path, body, headers = {}) {
         return request(

@@ -78,17 +78,23 @@ test('when 8 senders on two replicas send 500 messages into one room, seq is exa
   t.is(repeats.length, 100);
   for (const { original, repeat } of repeats) t.deepEqual(repeat, original);
   const seqs = acknowledged.map((m) => m.seq).sort((a, b) => a - b);
-  t.deepEqual(seqs, Array.from({ length: 500 }, (_, i) => i + 1));
+  t.deepEqual(
+    seqs,
+    Array.from({ length: 500 }, (_, i) => i + 1),
+  );
 
   const history: Message[] = [];
-  for (let after = 0; ; ) {
+  for (let after = 0; ;) {
     const page = await h.internal(senders[3], 'GET', `rooms/${roomId}/messages?after=${after}&limit=100`);
     t.is(page.status, 200);
     history.push(...(page.body.messages as Message[]));
     after = history.at(-1)?.seq ?? after;
     if (!page.body.hasMore) break;
   }
-  t.deepEqual(history, [...acknowledged].sort((a, b) => a.seq - b.seq));
+  t.deepEqual(
+    history,
+    [...acknowledged].sort((a, b) => a.seq - b.seq),
+  );
   t.is(new Set(history.map((m) => m.clientMsgId)).size, 500);
 
   // Every message's event reached the broker (the stand-in gateway replica got each seq).
@@ -135,8 +141,14 @@ test('when 8 senders on two replicas send 500 messages into one room, seq is exa
       `(${((100 * markerWrites) / commits).toFixed(1)}% of commits), of which lost races ${outbox.reduce((sum, o) => sum + o.markerConflicts, 0)}`,
   );
   t.true(markerWrites <= commits / 4, `${markerWrites} relay head writes for ${commits} commits`);
-  t.true(stats.every((s) => s.messages > 0), 'both replicas committed messages');
-  t.is(stats.reduce((sum, s) => sum + s.messages, 0), 500);
+  t.true(
+    stats.every((s) => s.messages > 0),
+    'both replicas committed messages',
+  );
+  t.is(
+    stats.reduce((sum, s) => sum + s.messages, 0),
+    500,
+  );
   // At least the 100 resends; daprd itself resends a call that timed out (a
   // very loaded machine), which the clientMsgId also turns into a repeat.
   t.true(stats.reduce((sum, s) => sum + s.repeats, 0) >= 100);

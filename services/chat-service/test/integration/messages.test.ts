@@ -91,7 +91,10 @@ test('when the same clientMsgId is sent again by the same user, the first messag
   const theirs = await send(other, roomId, { body: 'mine', clientMsgId: 'same' });
   t.like(theirs, { status: 201, body: { seq: 2, authorId: other.id } });
   const history = await h.call(author, 'GET', `rooms/${roomId}/messages`);
-  t.deepEqual(history.body.messages.map((m: { seq: number }) => m.seq), [1, 2]);
+  t.deepEqual(
+    history.body.messages.map((m: { seq: number }) => m.seq),
+    [1, 2],
+  );
 });
 
 test('when a body breaks the rules, the send answers 400 naming body.body', async (t) => {
@@ -100,9 +103,15 @@ test('when a body breaks the rules, the send answers 400 naming body.body', asyn
   for (const body of ['', '   \n ', 'x'.repeat(4001), 'bell\u0007', 'nul\u0000', 42]) {
     const reply = await send(author, roomId, { body });
     t.is(reply.status, 400, JSON.stringify(body));
-    t.deepEqual(reply.body.error.details.map((d: { path: string }) => d.path), ['body.body']);
+    t.deepEqual(
+      reply.body.error.details.map((d: { path: string }) => d.path),
+      ['body.body'],
+    );
   }
-  t.like(await send(author, roomId, { body: 'ok', clientMsgId: 'x'.repeat(65) }), { status: 400, body: { error: { details: [{ path: 'body.clientMsgId' }] } } });
+  t.like(await send(author, roomId, { body: 'ok', clientMsgId: 'x'.repeat(65) }), {
+    status: 400,
+    body: { error: { details: [{ path: 'body.clientMsgId' }] } },
+  });
   t.like(await send(author, roomId, { body: 'ok', extra: true }), { status: 400, body: { error: { details: [{ path: 'body.extra' }] } } });
   t.like(await send(author, roomId, { body: `${'é'.repeat(4000)}` }), { status: 201 });
   t.like(await h.call(author, 'POST', `rooms/${roomId}/messages`, 'not json'), { status: 400, body: { error: { code: 'invalid_json' } } });
@@ -210,7 +219,9 @@ test('when a reader marks messages read, the marker only moves forward, stops at
   t.is((await h.call(reader, 'POST', `rooms/${roomId}/read`, { seq: 1000 })).status, 204);
   t.is(await unread(), 0);
   const byReader = (seq: number) => (e: RecordedEvent) =>
-    inRoom('fanout', 'read.updated', roomId)(e) && (e.data.data as { userId: string; seq: number }).seq === seq && (e.data.data as { userId: string }).userId === reader.id;
+    inRoom('fanout', 'read.updated', roomId)(e) &&
+    (e.data.data as { userId: string; seq: number }).seq === seq &&
+    (e.data.data as { userId: string }).userId === reader.id;
   const read = await h.event(byReader(3), 'read');
   t.deepEqual(read.data.data, { roomId, userId: reader.id, seq: 3 });
   await h.event(byReader(4), 'read to the end');

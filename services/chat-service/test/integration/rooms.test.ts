@@ -43,10 +43,7 @@ test('when a user creates a channel, it answers 201 with the room, the caller ow
   const detail = await h.call(a, 'GET', `rooms/${room.id}`);
   const { members, ...rest } = detail.body;
   t.deepEqual(rest, room);
-  t.deepEqual(memberRoles(members), [
-    { userId: owner.id, role: 'owner' },
-    ...[a.id, b.id].sort().map((userId) => ({ userId, role: 'member' })),
-  ]);
+  t.deepEqual(memberRoles(members), [{ userId: owner.id, role: 'owner' }, ...[a.id, b.id].sort().map((userId) => ({ userId, role: 'member' }))]);
   for (const member of [owner, a, b]) {
     const joined = await h.event((e) => inRoom('fanout', 'room.member_joined', room.id)(e) && about(member)(e), 'member_joined');
     t.deepEqual(joined.data.data, { roomId: room.id, userId: member.id });
@@ -61,10 +58,7 @@ test('when a create body breaks the rules, it answers 400 validation_failed nami
   const reply = await h.call(owner, 'POST', 'rooms', { name: '   ', visibility: 'secret', memberIds: ['nope', owner.id, owner.id], extra: 1 });
   t.is(reply.status, 400);
   t.is(reply.body.error.code, 'validation_failed');
-  t.deepEqual(
-    reply.body.error.details.map((d: { path: string }) => d.path).sort(),
-    ['body.extra', 'body.memberIds[0]', 'body.name', 'body.visibility'],
-  );
+  t.deepEqual(reply.body.error.details.map((d: { path: string }) => d.path).sort(), ['body.extra', 'body.memberIds[0]', 'body.name', 'body.visibility']);
   t.like(await h.call(owner, 'POST', 'rooms', { name: 'x'.repeat(65), visibility: 'public' }), {
     status: 400,
     body: { error: { code: 'validation_failed', details: [{ path: 'body.name', message: 'must be at most 64 characters' }] } },
@@ -142,10 +136,16 @@ test('when public rooms are discovered, only public ones match the name filter, 
   await createRoom(owner, { name: `Gamma ${tag}`, visibility: 'private' });
   const found = await h.call(visitor, 'GET', `rooms/public?query=${tag.toUpperCase()}`);
   t.is(found.status, 200);
-  t.deepEqual(found.body.rooms.map((r: { id: string }) => r.id), [second.id, first.id]);
+  t.deepEqual(
+    found.body.rooms.map((r: { id: string }) => r.id),
+    [second.id, first.id],
+  );
   t.like(found.body.rooms[0], { kind: 'channel', visibility: 'public', name: `beta ${tag}` });
   const limited = await h.call(visitor, 'GET', `rooms/public?query=${tag}&limit=1`);
-  t.deepEqual(limited.body.rooms.map((r: { id: string }) => r.id), [second.id]);
+  t.deepEqual(
+    limited.body.rooms.map((r: { id: string }) => r.id),
+    [second.id],
+  );
   t.like(await h.call(visitor, 'GET', 'rooms/public?limit=0'), { status: 400, body: { error: { details: [{ path: 'query.limit' }] } } });
   t.like(await h.call(visitor, 'GET', `rooms/public?query=${'q'.repeat(65)}`), { status: 400, body: { error: { details: [{ path: 'query.query' }] } } });
 });
@@ -179,7 +179,10 @@ test('when a user joins, public rooms take them, private rooms and dms answer 40
   t.like(await h.call(joiner, 'POST', `rooms/${closed.id}/join`), { status: 404, body: { error: { code: 'not_found' } } });
   const dm = (await h.call(owner, 'POST', 'dms', { userId: friend.id })).body;
   t.like(await h.call(joiner, 'POST', `rooms/${dm.id}/join`), { status: 404 });
-  t.like((await h.call(joiner, 'GET', 'rooms')).body.rooms.find((r: { id: string }) => r.id === open.id), { role: 'member', unread: 0 });
+  t.like(
+    (await h.call(joiner, 'GET', 'rooms')).body.rooms.find((r: { id: string }) => r.id === open.id),
+    { role: 'member', unread: 0 },
+  );
 });
 
 test('when members leave, the owner hands over to the oldest admin or member, and members hear member_left', async (t) => {
@@ -248,7 +251,10 @@ test('when two users ask for their dm at once, both get the same room, every tim
   t.like(fromA.body, { kind: 'dm', visibility: 'private', ownerId: null, memberCount: 2, name: '', topic: '' });
   t.deepEqual((await h.call(a, 'POST', 'dms', { userId: b.id })).body, fromA.body);
   const roomId = fromA.body.id as string;
-  t.deepEqual(memberRoles((await h.call(b, 'GET', `rooms/${roomId}`)).body.members), [a.id, b.id].sort().map((userId) => ({ userId, role: 'member' })));
+  t.deepEqual(
+    memberRoles((await h.call(b, 'GET', `rooms/${roomId}`)).body.members),
+    [a.id, b.id].sort().map((userId) => ({ userId, role: 'member' })),
+  );
   t.like(await h.call(a, 'POST', `rooms/${roomId}/leave`), { status: 403 });
   t.like(await h.call(a, 'POST', `rooms/${roomId}/members`, { userId: c.id }), { status: 403 });
   t.like(await h.call(a, 'PATCH', `rooms/${roomId}`, { name: 'ours' }), { status: 403 });

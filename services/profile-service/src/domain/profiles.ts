@@ -29,8 +29,7 @@ export interface ProfilePatch {
 }
 
 export type AvatarRead =
-  | { status: 'not_modified'; etag: string; contentType: ImageType }
-  | { status: 'ok'; etag: string; contentType: ImageType; bytes: Buffer };
+  { status: 'not_modified'; etag: string; contentType: ImageType } | { status: 'ok'; etag: string; contentType: ImageType; bytes: Buffer };
 
 export type RegistrationOutcome = 'created' | 'completed' | 'duplicate';
 

@@ -1,12 +1,4 @@
-import {
-  COMPONENTS,
-  createHttpApp,
-  finishApp,
-  mountSubscriptions,
-  sidecarReadiness,
-  type Logger,
-  type Sidecar,
-} from '@chat/platform';
+import { COMPONENTS, createHttpApp, finishApp, mountSubscriptions, sidecarReadiness, type Logger, type Sidecar } from '@chat/platform';
 import type { ProfileService } from '../domain/profiles.js';
 import { AVATAR_UPLOAD_PATH, profileRoutes } from './routes/profiles.js';
 import { profileSubscriptions } from './subscriptions.js';

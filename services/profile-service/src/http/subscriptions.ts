@@ -19,7 +19,10 @@ export function profileSubscriptions(service: ProfileService): TopicSubscription
       async handle(event, log) {
         const user = parseUserRegistered(event.data);
         const outcome = await service.registerUser(user);
-        log.info({ userId: user.userId, outcome }, outcome === 'duplicate' ? 'user.registered seen before; nothing to do' : 'profile created from user.registered');
+        log.info(
+          { userId: user.userId, outcome },
+          outcome === 'duplicate' ? 'user.registered seen before; nothing to do' : 'profile created from user.registered',
+        );
         return 'SUCCESS';
       },
     },

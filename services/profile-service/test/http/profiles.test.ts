@@ -158,7 +158,12 @@ test('when an avatar is exactly 1 MiB it is stored; 1 MiB + 1 byte is 413', asyn
   const { call } = await withAlice(t);
   const ok = await call('/profiles/me/avatar', { method: 'PUT', userId: 'u-alice', body: pngOfSize(1024 * 1024), headers: { 'content-type': 'image/png' } });
   t.is(ok.status, 200);
-  const tooBig = await call('/profiles/me/avatar', { method: 'PUT', userId: 'u-alice', body: pngOfSize(1024 * 1024 + 1), headers: { 'content-type': 'image/png' } });
+  const tooBig = await call('/profiles/me/avatar', {
+    method: 'PUT',
+    userId: 'u-alice',
+    body: pngOfSize(1024 * 1024 + 1),
+    headers: { 'content-type': 'image/png' },
+  });
   t.is(tooBig.status, 413);
   t.like(await tooBig.json(), { error: { code: 'payload_too_large' } });
 });
@@ -228,7 +233,15 @@ const deliver = (call: Awaited<ReturnType<typeof withApp>>['call'], data: unknow
   call('/events/user-registered', {
     method: 'POST',
     caller: '',
-    body: JSON.stringify({ id: 'e1', source: 'auth-service', type: 'com.dapr.event.sent', topic: 'user.registered', pubsubname: 'events', specversion: '1.0', data }),
+    body: JSON.stringify({
+      id: 'e1',
+      source: 'auth-service',
+      type: 'com.dapr.event.sent',
+      topic: 'user.registered',
+      pubsubname: 'events',
+      specversion: '1.0',
+      data,
+    }),
     headers: { 'content-type': 'application/cloudevents+json' },
   });
 

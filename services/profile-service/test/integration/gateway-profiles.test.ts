@@ -52,8 +52,7 @@ function api(path: string, session: Session | undefined, init: RequestInit = {})
 const patch = (session: Session, body: unknown) =>
   api('/me', session, { method: 'PATCH', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
 
-const upload = (session: Session, body: Buffer, type: string) =>
-  api('/me/avatar', session, { method: 'PUT', body, headers: { 'content-type': type } });
+const upload = (session: Session, body: Buffer, type: string) => api('/me/avatar', session, { method: 'PUT', body, headers: { 'content-type': type } });
 
 /** The stored profile (the batch read answers stored profiles only, never race defaults). */
 const waitStored = (session: Session) =>
@@ -128,13 +127,19 @@ test('when a PATCH races user.registered, it is kept, and the late event complet
   t.is(early.status, 200);
   t.like(await early.json(), { bio: 'written before the event', displayName: session.user.username });
   // The registration event arrives (again) now.
-  await publishEvent(platform, gatewaySidecar(), 'user.registered', {
-    userId: session.user.id,
-    username: session.user.username,
-    email: session.user.email,
-    displayName: 'From Signup',
-    createdAt: session.user.createdAt,
-  }, randomUUID());
+  await publishEvent(
+    platform,
+    gatewaySidecar(),
+    'user.registered',
+    {
+      userId: session.user.id,
+      username: session.user.username,
+      email: session.user.email,
+      displayName: 'From Signup',
+      createdAt: session.user.createdAt,
+    },
+    randomUUID(),
+  );
   const completed = await waitFor(
     async () => {
       const body = (await (await api('/me', session)).json()) as { displayName: string };
@@ -190,7 +195,10 @@ test('when PATCH /me is valid, it answers the profile, stores it, and profile.up
   t.true(profile.updatedAt > session.user.createdAt);
   t.deepEqual(await (await api('/me', session)).json(), profile);
   const { settings: _settings, ...publicProfile } = profile;
-  const event = await tap.next((e) => (e.data as { userId?: string; bio?: string }).userId === session.user.id && (e.data as { bio?: string }).bio === 'Line one\nline two', 'profile.updated after the PATCH');
+  const event = await tap.next(
+    (e) => (e.data as { userId?: string; bio?: string }).userId === session.user.id && (e.data as { bio?: string }).bio === 'Line one\nline two',
+    'profile.updated after the PATCH',
+  );
   t.deepEqual(event.data, publicProfile);
   const partial = await patch(session, { settings: { theme: 'light' } });
   t.like(await partial.json(), { settings: { theme: 'light', notifications: 'mentions' } }, 'settings left out keep their value');
@@ -237,7 +245,11 @@ test('when PATCH /me is not JSON, too large or of another type, it is 400 invali
   const invalid = await api('/me', session, { method: 'PATCH', body: '{"bio":', headers: { 'content-type': 'application/json' } });
   t.is(invalid.status, 400);
   t.like(await invalid.json(), { error: { code: 'invalid_json' } });
-  const large = await api('/me', session, { method: 'PATCH', body: JSON.stringify({ bio: 'x'.repeat(65 * 1024) }), headers: { 'content-type': 'application/json' } });
+  const large = await api('/me', session, {
+    method: 'PATCH',
+    body: JSON.stringify({ bio: 'x'.repeat(65 * 1024) }),
+    headers: { 'content-type': 'application/json' },
+  });
   t.is(large.status, 413);
   t.like(await large.json(), { error: { code: 'payload_too_large' } });
   const form = await api('/me', session, { method: 'PATCH', body: 'bio=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
@@ -331,7 +343,13 @@ test.serial('when 100 profiles are read with ?ids=, they come in order from one 
   // Registered users, created fast: their events published straight onto the bus.
   await Promise.all(
     ids.map((id, i) =>
-      publishEvent(platform, gatewaySidecar(), 'user.registered', { userId: id, username: `batch${i}-${id.slice(0, 6)}`, email: `${id}@example.test`, displayName: `Batch ${i}`, createdAt: new Date().toISOString() }, randomUUID()),
+      publishEvent(
+        platform,
+        gatewaySidecar(),
+        'user.registered',
+        { userId: id, username: `batch${i}-${id.slice(0, 6)}`, email: `${id}@example.test`, displayName: `Batch ${i}`, createdAt: new Date().toISOString() },
+        randomUUID(),
+      ),
     ),
   );
   const query = [...ids, session.user.id].join(',');
@@ -346,14 +364,20 @@ test.serial('when 100 profiles are read with ?ids=, they come in order from one 
   const response = await api(`?ids=${query}`, session);
   t.is(response.status, 200);
   const { profiles } = (await response.json()) as { profiles: Array<Record<string, unknown>> };
-  t.deepEqual(profiles.map((p) => p['userId']), [...ids, session.user.id]);
+  t.deepEqual(
+    profiles.map((p) => p['userId']),
+    [...ids, session.user.id],
+  );
   t.false(profiles.some((p) => 'settings' in p));
   await waitFor(async () => (await count('bulk_get')) > bulkBefore, { what: 'daprd to count the bulk read' });
   t.is((await count('bulk_get')) - bulkBefore, 1, 'one bulk state read');
   t.is((await count('get')) - getBefore, 0, 'no single-key reads');
 
   const some = await api(`?ids=${randomUUID()},${session.user.id}`, session);
-  t.deepEqual(((await some.json()) as { profiles: Array<{ userId: string }> }).profiles.map((p) => p.userId), [session.user.id]);
+  t.deepEqual(
+    ((await some.json()) as { profiles: Array<{ userId: string }> }).profiles.map((p) => p.userId),
+    [session.user.id],
+  );
   const tooMany = await api(`?ids=${[...ids, session.user.id, randomUUID()].join(',')}`, session);
   t.is(tooMany.status, 400);
   t.like(await tooMany.json(), { error: { code: 'validation_failed', details: [{ path: 'query.ids' }] } });

@@ -38,11 +38,16 @@ function asGateway(path: string, init: RequestInit & { userId?: string } = {}) {
 
 const newUser = () => {
   const id = randomUUID();
-  return { userId: id, username: `u${id.slice(0, 8)}`, email: `${id.slice(0, 8)}@example.test`, displayName: null as string | null, createdAt: new Date().toISOString() };
+  return {
+    userId: id,
+    username: `u${id.slice(0, 8)}`,
+    email: `${id.slice(0, 8)}@example.test`,
+    displayName: null as string | null,
+    createdAt: new Date().toISOString(),
+  };
 };
 
-const register = (user: ReturnType<typeof newUser>, id: string = randomUUID()) =>
-  publishEvent(platform, gatewayPort(), 'user.registered', user, id);
+const register = (user: ReturnType<typeof newUser>, id: string = randomUUID()) => publishEvent(platform, gatewayPort(), 'user.registered', user, id);
 
 const waitProfile = (userId: string) =>
   waitFor(
@@ -82,10 +87,10 @@ test.serial('when the same user.registered is delivered twice, the second change
   const patched = (await (await asGateway('profiles/me', { method: 'PATCH', userId: user.userId, ...json({ bio: 'kept' }) })).json()) as object;
   // A redelivery, and a second publication of the same registration.
   await register({ ...user, displayName: 'Other Name' });
-  await waitFor(
-    () => appLog(platform.instance('profile-service')).some((l) => l['userId'] === user.userId && l['outcome'] === 'duplicate'),
-    { what: 'the duplicate to be handled', timeoutMs: 10_000 },
-  );
+  await waitFor(() => appLog(platform.instance('profile-service')).some((l) => l['userId'] === user.userId && l['outcome'] === 'duplicate'), {
+    what: 'the duplicate to be handled',
+    timeoutMs: 10_000,
+  });
   t.deepEqual(await (await asGateway('profiles/me', { userId: user.userId })).json(), patched);
 });
 
@@ -96,10 +101,10 @@ test.serial('when user.registered is malformed, it is dropped with a log line an
   const retriesBefore = await daprCounter(instance, 'dapr_component_pubsub_ingress_count', { ...labels, process_status: 'retry' });
   const eventId = `malformed-${randomUUID()}`;
   await register({ ...newUser(), username: 'X' }, eventId);
-  const line = await waitFor(
-    () => appLog(instance).find((l) => l['eventId'] === eventId && l['msg'] === 'dropping a malformed event'),
-    { what: 'the drop log line', timeoutMs: 10_000 },
-  );
+  const line = await waitFor(() => appLog(instance).find((l) => l['eventId'] === eventId && l['msg'] === 'dropping a malformed event'), {
+    what: 'the drop log line',
+    timeoutMs: 10_000,
+  });
   t.like(line, { level: 'warn', topic: 'user.registered', err: { code: 'validation_failed' } });
   await waitFor(async () => (await daprCounter(instance, 'dapr_component_pubsub_ingress_count', { ...labels, process_status: 'drop' })) === dropsBefore + 1, {
     what: 'the sidecar to count the drop',
@@ -130,7 +135,10 @@ test.serial('when a profile is patched, the change is stored and profile.updated
   const profile = (await response.json()) as Record<string, unknown>;
   t.like(profile, { displayName: 'Zoë 😀', settings: { theme: 'dark', notifications: 'all' } });
   t.deepEqual(await (await asGateway('profiles/me', { userId: user.userId })).json(), profile);
-  const event = await tap.next((e) => (e.data as { displayName?: string }).displayName === 'Zoë 😀' && (e.data as { userId: string }).userId === user.userId, 'profile.updated');
+  const event = await tap.next(
+    (e) => (e.data as { displayName?: string }).displayName === 'Zoë 😀' && (e.data as { userId: string }).userId === user.userId,
+    'profile.updated',
+  );
   const { settings: _settings, ...publicProfile } = profile;
   t.like(event, { topic: 'profile.updated', source: 'profile-service' });
   t.deepEqual(event.data, publicProfile);
@@ -176,7 +184,12 @@ test.serial('when an SVG is declared as PNG, or the image is 1 MiB + 1 byte, the
   const svg = await asGateway('profiles/me/avatar', { method: 'PUT', userId: user.userId, body: IMAGES.svg, headers: { 'content-type': 'image/png' } });
   t.is(svg.status, 415);
   t.like(await svg.json(), { error: { code: 'unsupported_media_type' } });
-  const big = await asGateway('profiles/me/avatar', { method: 'PUT', userId: user.userId, body: pngOfSize(1024 * 1024 + 1), headers: { 'content-type': 'image/png' } });
+  const big = await asGateway('profiles/me/avatar', {
+    method: 'PUT',
+    userId: user.userId,
+    body: pngOfSize(1024 * 1024 + 1),
+    headers: { 'content-type': 'image/png' },
+  });
   t.is(big.status, 413);
   t.like(await big.json(), { error: { code: 'payload_too_large' } });
   t.false(existsSync(join(platform.runEnv.env['PLATFORM_AVATARS_DIR'] ?? '', user.userId)));
@@ -186,17 +199,21 @@ test.serial('when 100 profiles are read in one batch, the sidecar performs one b
   const users = Array.from({ length: 100 }, newUser);
   await Promise.all(users.map((u) => register(u)));
   const ids = users.map((u) => u.userId).join(',');
-  await waitFor(
-    async () => ((await (await asGateway(`profiles?ids=${ids}`)).json()) as { profiles: unknown[] }).profiles.length === 100,
-    { what: '100 profiles to exist', timeoutMs: 20_000, intervalMs: 100 },
-  );
+  await waitFor(async () => ((await (await asGateway(`profiles?ids=${ids}`)).json()) as { profiles: unknown[] }).profiles.length === 100, {
+    what: '100 profiles to exist',
+    timeoutMs: 20_000,
+    intervalMs: 100,
+  });
   const instance = platform.instance('profile-service');
   const count = (operation: string) => daprCounter(instance, 'dapr_component_state_count', { app_id: 'profile-service', operation });
   const [bulkBefore, getBefore] = [await count('bulk_get'), await count('get')];
   const response = await asGateway(`profiles?ids=${ids}`);
   t.is(response.status, 200);
   const { profiles } = (await response.json()) as { profiles: Array<{ userId: string }> };
-  t.deepEqual(profiles.map((p) => p.userId), users.map((u) => u.userId));
+  t.deepEqual(
+    profiles.map((p) => p.userId),
+    users.map((u) => u.userId),
+  );
   await waitFor(async () => (await count('bulk_get')) > bulkBefore, { what: 'the bulk read to be counted' });
   t.is((await count('bulk_get')) - bulkBefore, 1);
   t.is((await count('get')) - getBefore, 0);

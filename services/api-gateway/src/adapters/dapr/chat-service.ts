@@ -47,11 +47,7 @@ export function createDaprChatApi(sidecar: Sidecar, options: { timeoutMs: number
       await call<unknown>(caller, `${room(roomId)}/messages/${seq}`, 'DELETE');
     },
     async history(caller, roomId, afterSeq, limit) {
-      const page = await call<{ messages: ChatMessage[]; hasMore: boolean }>(
-        caller,
-        `${room(roomId)}/messages?after=${afterSeq}&limit=${limit}`,
-        'GET',
-      );
+      const page = await call<{ messages: ChatMessage[]; hasMore: boolean }>(caller, `${room(roomId)}/messages?after=${afterSeq}&limit=${limit}`, 'GET');
       return { messages: page?.messages ?? [], hasMore: Boolean(page?.hasMore) };
     },
     async markRead(caller, roomId, seq) {

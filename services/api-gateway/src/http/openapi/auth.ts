@@ -52,7 +52,7 @@ export const authPaths: Paths = {
       parameters: commonParameters(),
       requestBody: { description: 'The credentials.', required: true, content: jsonContent(schemaRef('LoginRequest')) },
       responses: {
-        200: ok('The user and the new session\'s tokens.', schemaRef('AuthSession')),
+        200: ok("The user and the new session's tokens.", schemaRef('AuthSession')),
         ...standardErrors({
           auth: false,
           body: true,
@@ -104,7 +104,7 @@ export const authPaths: Paths = {
       tags: TAG,
       security: PUBLIC,
       parameters: commonParameters(),
-      requestBody: { description: 'The session\'s refresh token.', required: true, content: jsonContent(schemaRef('RefreshTokenRequest')) },
+      requestBody: { description: "The session's refresh token.", required: true, content: jsonContent(schemaRef('RefreshTokenRequest')) },
       responses: {
         204: empty('The session is ended.'),
         ...standardErrors({

@@ -81,10 +81,7 @@ export function errorResponse(status: number, description: string, codes: string
     headers: withRequestId(headers),
     content: jsonContent(
       {
-        allOf: [
-          schemaRef('Error'),
-          { type: 'object', properties: { error: { type: 'object', properties: { code: { enum: codes } } } } },
-        ],
+        allOf: [schemaRef('Error'), { type: 'object', properties: { error: { type: 'object', properties: { code: { enum: codes } } } } }],
       },
       example,
     ),
@@ -128,7 +125,7 @@ export function standardErrors(options: StandardErrors): Record<string, Response
   Object.assign(out, options.more ?? {});
   out[429] ??= errorResponse(429, 'Too many requests from this client or for this account; wait `Retry-After` seconds.');
   out[500] = errorResponse(500, 'An unexpected failure; the message never reveals internals.');
-  out[503] = errorResponse(503, 'A service behind the gateway, or its sidecar, is down or did not answer within the gateway\'s timeout.');
+  out[503] = errorResponse(503, "A service behind the gateway, or its sidecar, is down or did not answer within the gateway's timeout.");
   return Object.fromEntries(Object.entries(out).sort(([a], [b]) => Number(a) - Number(b)));
 }
 

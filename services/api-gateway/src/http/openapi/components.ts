@@ -60,7 +60,9 @@ const NAMED: Record<string, TSchema> = {
 /** A contract schema where the document uses it: a reference when it is a named one, else with its named parts as references. */
 export const jsonSchema = (schema: TSchema): Schema => contract.toJsonSchema(schema, { named: NAMED, refRoot: true });
 
-const schemas: Record<string, Schema> = Object.fromEntries(Object.entries(NAMED).map(([name, schema]) => [name, contract.toJsonSchema(schema, { named: NAMED })]));
+const schemas: Record<string, Schema> = Object.fromEntries(
+  Object.entries(NAMED).map(([name, schema]) => [name, contract.toJsonSchema(schema, { named: NAMED })]),
+);
 
 const parameters: Record<string, Parameter> = {
   XRequestIdIn: {
@@ -77,7 +79,7 @@ const parameters: Record<string, Parameter> = {
     name: 'seq',
     in: 'path',
     required: true,
-    description: 'The message\'s `seq` in the room.',
+    description: "The message's `seq` in the room.",
     schema: jsonSchema(contract.PathParams.seq),
   },
 };
@@ -89,7 +91,8 @@ const headers: Record<string, Header> = {
     schema: { type: 'string' },
   },
   XTraceId: {
-    description: "The W3C trace this request started (32 hex digits): every service's spans and log lines for it carry it. A client's `traceparent` is not continued.",
+    description:
+      "The W3C trace this request started (32 hex digits): every service's spans and log lines for it carry it. A client's `traceparent` is not continued.",
     required: true,
     schema: { type: 'string', pattern: '^[0-9a-f]{32}$' },
   },

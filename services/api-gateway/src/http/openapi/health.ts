@@ -79,7 +79,7 @@ export const healthPaths: Paths = {
       operationId: 'getDocsFile',
       summary: 'A script, style or icon of the docs page',
       description:
-        'The files `GET /api/docs` loads: Swagger UI\'s own, and the script that starts it. They are revalidated on every load (`ETag`, `304`). ' +
+        "The files `GET /api/docs` loads: Swagger UI's own, and the script that starts it. They are revalidated on every load (`ETag`, `304`). " +
         'Any other name, or a name that tries to reach another folder (`..`, an encoded `/`): `404`. No access token needed. ' +
         'An addition to the first version of the contract.',
       tags: ['Docs'],
@@ -88,7 +88,7 @@ export const healthPaths: Paths = {
         name: 'file',
         in: 'path',
         required: true,
-        description: 'The file\'s name.',
+        description: "The file's name.",
         schema: { type: 'string', enum: [...DOCS_FILES] },
       }),
       responses: {

@@ -22,7 +22,7 @@ export const profilePaths: Paths = {
       security: BEARER,
       parameters: commonParameters(),
       responses: {
-        200: ok('The caller\'s profile.', schemaRef('Profile')),
+        200: ok("The caller's profile.", schemaRef('Profile')),
         ...standardErrors({ auth: true, body: false }),
       },
     },
@@ -86,10 +86,10 @@ export const profilePaths: Paths = {
   '/api/profiles/{userId}/avatar': {
     get: {
       operationId: 'getAvatar',
-      summary: 'A user\'s avatar image',
+      summary: "A user's avatar image",
       description:
         'The image uploaded with `PUT /api/profiles/me/avatar`, with its content type (and `X-Content-Type-Options: nosniff`). ' +
-        'Public, unlike the other profile routes: an avatar is shown wherever its user appears, so `avatarUrl` works as a plain `<img src>`. The URL carries the image\'s content hash (`?v=`), so a new upload is a new URL. ' +
+        "Public, unlike the other profile routes: an avatar is shown wherever its user appears, so `avatarUrl` works as a plain `<img src>`. The URL carries the image's content hash (`?v=`), so a new upload is a new URL. " +
         'It carries an `ETag`: send it back in `If-None-Match` to get `304 Not Modified` while the image is unchanged. ' +
         'A user without an uploaded image (none, or an external `https:` `avatarUrl`): `404`.',
       tags: TAG,
@@ -123,7 +123,7 @@ export const profilePaths: Paths = {
   '/api/profiles/{userId}': {
     get: {
       operationId: 'getProfile',
-      summary: 'A user\'s public profile',
+      summary: "A user's public profile",
       description: `The public profile (without \`settings\`) of any user.\n\n${EXISTS_FROM_REGISTRATION}`,
       tags: TAG,
       security: BEARER,

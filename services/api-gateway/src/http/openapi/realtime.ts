@@ -35,25 +35,22 @@ const broadcast = (name: SocketBroadcast, description: string): ServerEvent => (
 const COMMANDS: Record<SocketCommand, string> = {
   'message:send':
     'Sends a message, like `POST /api/rooms/{roomId}/messages` with the same rules (members only, body 1–4000 characters after trimming, no control characters but newline and tab). ' +
-      '`clientMsgId` is required here: re-sending it (e.g. after a reconnect) acks the first message again, never a second one.',
-  'message:edit':
-    'Edits a message, like `PATCH /api/rooms/{roomId}/messages/{seq}` (author only).',
-  'message:delete':
-    'Deletes a message (leaves a tombstone), like `DELETE /api/rooms/{roomId}/messages/{seq}` (author, owner or admin).',
+    '`clientMsgId` is required here: re-sending it (e.g. after a reconnect) acks the first message again, never a second one.',
+  'message:edit': 'Edits a message, like `PATCH /api/rooms/{roomId}/messages/{seq}` (author only).',
+  'message:delete': 'Deletes a message (leaves a tombstone), like `DELETE /api/rooms/{roomId}/messages/{seq}` (author, owner or admin).',
   sync:
     'Catch-up after a reconnect: the messages with `seq > afterSeq`, ascending, at most `limit` (1–100, default 50); `hasMore` = there are newer ones still (ask again from the last `seq`). ' +
-      'Members only.',
-  read:
-    'Moves the caller\'s read marker, like `POST /api/rooms/{roomId}/read` (only forward).',
+    'Members only.',
+  read: "Moves the caller's read marker, like `POST /api/rooms/{roomId}/read` (only forward).",
   typing:
-    'Tells the room\'s other members that the caller is (or stopped) typing. No acknowledgement is needed (one is answered when a callback is given); a `typing: true` expires by itself after 5 seconds, so repeat it while typing goes on.',
+    "Tells the room's other members that the caller is (or stopped) typing. No acknowledgement is needed (one is answered when a callback is given); a `typing: true` expires by itself after 5 seconds, so repeat it while typing goes on.",
   'auth:refresh':
     'An addition to the first version of the contract: swaps a fresh access token (of the same user) into the live connection, so that it is not closed when the old token expires. Send it after each `POST /api/auth/refresh`.',
 };
 
 /** What each broadcast says. */
 const BROADCASTS: Record<SocketBroadcast, string> = {
-  'message:new': 'A new message in one of the user\'s rooms, in `seq` order per room.',
+  'message:new': "A new message in one of the user's rooms, in `seq` order per room.",
   'message:updated': 'A message was edited.',
   'message:deleted': 'A message became a tombstone.',
   typing: 'A member is (or stopped) typing. Never echoed to the sender; a `typing: true` expires by itself after 5 seconds.',
@@ -61,7 +58,7 @@ const BROADCASTS: Record<SocketBroadcast, string> = {
   'room:member_joined': 'A user joined or was added to a room.',
   'room:member_left': 'A user left or was removed from a room.',
   'room:updated': 'A room changed (name, topic).',
-  read: 'A member\'s read marker moved forward.',
+  read: "A member's read marker moved forward.",
   'auth:expired':
     'An addition to the first version of the contract: the access token of this connection expired, and the server closes the connection right after this event. Reconnect with a fresh token (or send `auth:refresh` before it expires).',
 };
@@ -107,5 +104,9 @@ function summarize(schema: Schema): string {
   if (typeof ref === 'string') return `\`${ref.split('/').pop()}\``;
   const properties = schema['properties'] as Record<string, unknown> | undefined;
   const required = new Set((schema['required'] as string[] | undefined) ?? []);
-  return properties ? `\`{${Object.keys(properties).map((key) => (required.has(key) ? key : `${key}?`)).join(', ')}}\`` : '';
+  return properties
+    ? `\`{${Object.keys(properties)
+        .map((key) => (required.has(key) ? key : `${key}?`))
+        .join(', ')}}\``
+    : '';
 }

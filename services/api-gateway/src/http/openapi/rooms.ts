@@ -11,7 +11,7 @@ const notVisible: Response = errorResponse(404, 'The room does not exist, or it 
 const notMemberOfPublic: Response = errorResponse(403, 'The room is public but the caller is not a member (join it first).');
 
 const MESSAGE_ACCESS =
-  'Only members read or write a room\'s messages: a non-member of a public room gets `403`; ' + SEE_RULE.charAt(0).toLowerCase() + SEE_RULE.slice(1);
+  "Only members read or write a room's messages: a non-member of a public room gets `403`; " + SEE_RULE.charAt(0).toLowerCase() + SEE_RULE.slice(1);
 
 const BODY_RULE =
   '`body`: 1–4000 characters after trimming leading and trailing white space (the stored body is trimmed); control characters other than newline and tab are refused.';
@@ -22,13 +22,13 @@ export const roomPaths: Paths = {
       operationId: 'listMyRooms',
       summary: 'My rooms',
       description:
-        'Every room the caller is a member of (channels and `dm`s), most recent activity first (`updatedAt` descending), each with the caller\'s `role` and `unread` count ' +
-        '(messages after the caller\'s read marker, `lastSeq` minus the marker).',
+        "Every room the caller is a member of (channels and `dm`s), most recent activity first (`updatedAt` descending), each with the caller's `role` and `unread` count " +
+        "(messages after the caller's read marker, `lastSeq` minus the marker).",
       tags: ROOMS,
       security: BEARER,
       parameters: commonParameters(),
       responses: {
-        200: ok('The caller\'s rooms.', schemaRef('MyRoomList')),
+        200: ok("The caller's rooms.", schemaRef('MyRoomList')),
         ...standardErrors({ auth: true, body: false }),
       },
     },
@@ -138,7 +138,9 @@ export const roomPaths: Paths = {
           auth: true,
           body: true,
           validation: '`validation_failed`: `roomId` is not a valid id.',
-          more: { 404: errorResponse(404, 'The room does not exist, or it is not public (private rooms and `dm`s take members only through an owner or admin).') },
+          more: {
+            404: errorResponse(404, 'The room does not exist, or it is not public (private rooms and `dm`s take members only through an owner or admin).'),
+          },
         }),
       },
     },
@@ -148,7 +150,7 @@ export const roomPaths: Paths = {
       operationId: 'leaveRoom',
       summary: 'Leave a room',
       description:
-        'The caller stops being a member; the room\'s other members receive `room:member_left`. When the owner leaves, the oldest admin (else the oldest member) becomes the owner. ' +
+        "The caller stops being a member; the room's other members receive `room:member_left`. When the owner leaves, the oldest admin (else the oldest member) becomes the owner. " +
         'Leaving a public room the caller is not in changes nothing (also `204`). A `dm` cannot be left (`403`). ' +
         SEE_RULE,
       tags: ROOMS,
@@ -195,8 +197,8 @@ export const roomPaths: Paths = {
       operationId: 'setMemberRole',
       summary: 'Make a member an admin, or an admin a member',
       description:
-        'An addition to the first version of the contract (which has the `admin` role but no way to grant it), served by the gateway: owner only. Sets the member\'s `role` to `admin` or `member`; ' +
-        'setting the role a member already has changes nothing. The owner\'s own role cannot be changed (`403`). ' +
+        "An addition to the first version of the contract (which has the `admin` role but no way to grant it), served by the gateway: owner only. Sets the member's `role` to `admin` or `member`; " +
+        "setting the role a member already has changes nothing. The owner's own role cannot be changed (`403`). " +
         SEE_RULE,
       tags: ROOMS,
       security: BEARER,
@@ -258,7 +260,7 @@ export const roomPaths: Paths = {
         ...standardErrors({
           auth: true,
           body: true,
-          validation: '`validation_failed`: `userId` is missing or not a valid id, is the caller\'s own id, or an unknown field was sent.',
+          validation: "`validation_failed`: `userId` is missing or not a valid id, is the caller's own id, or an unknown field was sent.",
           more: { 404: errorResponse(404, 'No user has this `userId`.') },
         }),
       },
@@ -267,7 +269,7 @@ export const roomPaths: Paths = {
   '/api/rooms/{roomId}/messages': {
     get: {
       operationId: 'listMessages',
-      summary: 'A page of a room\'s history',
+      summary: "A page of a room's history",
       description:
         'Messages ascending by `seq` (tombstones of deleted messages included, so a page can be shorter than its `seq` span only at the ends of the history). ' +
         'Cursors are `seq` values and exclusive:\n\n' +
@@ -308,7 +310,8 @@ export const roomPaths: Paths = {
         ...standardErrors({
           auth: true,
           body: false,
-          validation: '`validation_failed`: `limit` is not an integer in 1–100, `before`/`after` is not a non-negative integer, both are given, or `roomId` is not a valid id.',
+          validation:
+            '`validation_failed`: `limit` is not an integer in 1–100, `before`/`after` is not a non-negative integer, both are given, or `roomId` is not a valid id.',
           more: { 403: notMemberOfPublic, 404: notVisible },
         }),
       },
@@ -320,7 +323,7 @@ export const roomPaths: Paths = {
         `Appends a message; it gets the room's next \`seq\`. ${BODY_RULE}\n\n` +
         'Idempotency: the same `clientMsgId` from the same user in the same room returns the first message again (`201`, same `id` and `seq`), never a second one, ' +
         'so a client may retry a send whose answer it did not receive. Send a fresh `clientMsgId` (a UUID) per message.\n\n' +
-        'Every connected member of the room, the sender\'s other sockets included, receives `message:new`, in `seq` order per room. ' +
+        "Every connected member of the room, the sender's other sockets included, receives `message:new`, in `seq` order per room. " +
         MESSAGE_ACCESS,
       tags: MESSAGES,
       security: BEARER,
@@ -392,8 +395,8 @@ export const roomPaths: Paths = {
       operationId: 'markRead',
       summary: 'Move my read marker',
       description:
-        'Sets the caller\'s read marker in the room to `seq`, which sets `unread` in `GET /api/rooms` to `lastSeq - seq`. The marker only moves forward: ' +
-        'a `seq` at or below the current marker changes nothing (still `204`), and a `seq` above the room\'s `lastSeq` moves it to `lastSeq`. ' +
+        "Sets the caller's read marker in the room to `seq`, which sets `unread` in `GET /api/rooms` to `lastSeq - seq`. The marker only moves forward: " +
+        "a `seq` at or below the current marker changes nothing (still `204`), and a `seq` above the room's `lastSeq` moves it to `lastSeq`. " +
         'Members receive `read` `{roomId, userId, seq}` when it moves. ' +
         MESSAGE_ACCESS,
       tags: MESSAGES,

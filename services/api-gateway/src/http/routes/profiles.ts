@@ -1,12 +1,5 @@
 import type Router from '@koa/router';
-import {
-  createRouter,
-  APP_IDS,
-  AppError,
-  readRawBody,
-  type AppContext,
-  type RequestState,
-} from '@chat/platform';
+import { createRouter, APP_IDS, AppError, readRawBody, type AppContext, type RequestState } from '@chat/platform';
 import { ProfileIdsQuery } from '@chat/contract';
 import { forward, type ForwardOptions } from '../forward.js';
 import { forwardedQuery, validateParams } from '../params.js';

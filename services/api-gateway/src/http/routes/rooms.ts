@@ -8,7 +8,6 @@ import type { RouteDeps } from './deps.js';
 
 const isId = (value: unknown): value is string => typeof value === 'string' && UUID_PATTERN.test(value);
 
-
 interface Member {
   userId: string;
   role: string;
@@ -61,9 +60,7 @@ export function roomsRoutes(deps: RouteDeps): Router<RequestState> {
     if (Array.isArray(memberIds) && memberIds.length <= 100 && memberIds.every(isId)) {
       const unknown = new Set(await users.unknownUsers(ctx, [...new Set(memberIds)]));
       if (unknown.size > 0) {
-        throw validationFailed(
-          memberIds.flatMap((id, i) => (unknown.has(id) ? [{ path: `body.memberIds[${i}]`, message: 'names no user' }] : [])),
-        );
+        throw validationFailed(memberIds.flatMap((id, i) => (unknown.has(id) ? [{ path: `body.memberIds[${i}]`, message: 'names no user' }] : [])));
       }
     }
     await toChat(ctx, 'rooms', withBody(ctx));

@@ -83,7 +83,11 @@ test('when tokens keep coming, the JWKS is fetched once and served from the cach
 test('when a token says alg none, it is refused', async (t) => {
   const { verifier, key } = setup();
   const payload = { sub: 'user-1', iss: ISSUER, aud: AUDIENCE, exp: 4_102_444_800 };
-  for (const header of [{ alg: 'none', typ: 'JWT' }, { alg: 'none', kid: key.kid }, { alg: 'NONE', kid: key.kid }]) {
+  for (const header of [
+    { alg: 'none', typ: 'JWT' },
+    { alg: 'none', kid: key.kid },
+    { alg: 'NONE', kid: key.kid },
+  ]) {
     t.deepEqual(await refusal(verifier.verify(`${b64(header)}.${b64(payload)}.`)), UNAUTHENTICATED);
   }
 });
@@ -128,8 +132,20 @@ test('when the token has expired (beyond the clock tolerance), it is refused; wi
 
 test('when a token has no subject or no expiry, it is refused', async (t) => {
   const { verifier, key, clock } = setup();
-  const noSub = jwt.sign({ iat: Math.floor(clock.now / 1000) }, key.privateKey, { algorithm: 'ES256', keyid: key.kid, issuer: ISSUER, audience: AUDIENCE, expiresIn: 900 });
-  const noExp = jwt.sign({ iat: Math.floor(clock.now / 1000) }, key.privateKey, { algorithm: 'ES256', keyid: key.kid, issuer: ISSUER, audience: AUDIENCE, subject: 'u' });
+  const noSub = jwt.sign({ iat: Math.floor(clock.now / 1000) }, key.privateKey, {
+    algorithm: 'ES256',
+    keyid: key.kid,
+    issuer: ISSUER,
+    audience: AUDIENCE,
+    expiresIn: 900,
+  });
+  const noExp = jwt.sign({ iat: Math.floor(clock.now / 1000) }, key.privateKey, {
+    algorithm: 'ES256',
+    keyid: key.kid,
+    issuer: ISSUER,
+    audience: AUDIENCE,
+    subject: 'u',
+  });
   t.deepEqual(await refusal(verifier.verify(noSub)), UNAUTHENTICATED);
   t.deepEqual(await refusal(verifier.verify(noExp)), UNAUTHENTICATED);
 });

@@ -29,10 +29,7 @@ type Op =
 
 const MAX_TRIES = 6;
 
-export function createDaprAttemptCounter(
-  sidecar: Sidecar,
-  options: { store?: string; now?: () => number } = {},
-): AttemptCounter {
+export function createDaprAttemptCounter(sidecar: Sidecar, options: { store?: string; now?: () => number } = {}): AttemptCounter {
   const store = options.store ?? COMPONENTS.stateStore;
   const now = options.now ?? Date.now;
   const queues = new Map<string, Op[]>();

@@ -43,7 +43,10 @@ test('when 50 attempts on one key arrive at once, exactly the limit is allowed, 
   const counter = createDaprAttemptCounter(fake.sidecar, { now });
   const results = await Promise.all(Array.from({ length: 50 }, () => counter.reserve('ip:127.0.0.1', 10, 60)));
   t.is(results.filter((r) => r.allowed).length, 10);
-  t.deepEqual(results.find((r) => !r.allowed), { allowed: false, retryAfterSeconds: 60 });
+  t.deepEqual(
+    results.find((r) => !r.allowed),
+    { allowed: false, retryAfterSeconds: 60 },
+  );
   t.true(fake.calls.save <= 3, `${fake.calls.save} writes`);
   t.deepEqual(fake.kv.get('attempts:ip:127.0.0.1')?.value, { count: 10, resetAt: 1_060_000 });
 });

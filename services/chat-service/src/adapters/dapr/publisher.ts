@@ -135,9 +135,15 @@ export function createDaprPublisher(options: PublisherOptions): EventPublisher &
       );
     }
     for (const event of others) {
-      publications.push({ trace: event.trace, publication: { pubsub: COMPONENTS.events, topic: domainTopic(event.topic), payloads: [domainOf(event)], events: [event] } });
+      publications.push({
+        trace: event.trace,
+        publication: { pubsub: COMPONENTS.events, topic: domainTopic(event.topic), payloads: [domainOf(event)], events: [event] },
+      });
       if (REALTIME.has(event.topic)) {
-        publications.push({ trace: event.trace, publication: { pubsub: COMPONENTS.fanout, topic: event.topic, payloads: [envelopeOf(event)], events: [event] } });
+        publications.push({
+          trace: event.trace,
+          publication: { pubsub: COMPONENTS.fanout, topic: event.topic, payloads: [envelopeOf(event)], events: [event] },
+        });
       }
     }
     // In the trace of the request that caused the event (see ChatEvent.trace).

@@ -88,7 +88,10 @@ export function createDaprStateStore(options: DaprStateStoreOptions): KeyValueSt
       if (items.length === 0) return;
       const absent = await saveOptions({ ifAbsent: true });
       try {
-        await sidecar.state.saveMany(store, items.map(({ key, value }) => ({ key, value, ...absent })));
+        await sidecar.state.saveMany(
+          store,
+          items.map(({ key, value }) => ({ key, value, ...absent })),
+        );
       } catch (error) {
         if (!(error instanceof StateConflictError)) throw error;
         // Some keys exist already. Whether the others were written depends on

@@ -5,26 +5,10 @@
  */
 import type Router from '@koa/router';
 import type { Context } from 'koa';
-import {
-  createRouter,
-  AppError,
-  USER_ID_HEADER,
-  allowCallers,
-  readRawBody,
-  requireUserId,
-  validationFailed,
-  type RequestState,
-} from '@chat/platform';
+import { createRouter, AppError, USER_ID_HEADER, allowCallers, readRawBody, requireUserId, validationFailed, type RequestState } from '@chat/platform';
 import { IMAGE_TYPES, LIMITS, type RegisteredUser } from '../../domain/profile.js';
 import type { ProfileService } from '../../domain/profiles.js';
-import {
-  VOUCHED_CREATED_AT_HEADER,
-  VOUCHED_USERNAME_HEADER,
-  isUserId,
-  parseIds,
-  parsePatch,
-  parseVouched,
-} from '../validation.js';
+import { VOUCHED_CREATED_AT_HEADER, VOUCHED_USERNAME_HEADER, isUserId, parseIds, parsePatch, parseVouched } from '../validation.js';
 
 /** The raw-body route: avatar bytes, not JSON. */
 export const AVATAR_UPLOAD_PATH = '/profiles/me/avatar';

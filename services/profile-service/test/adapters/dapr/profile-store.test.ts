@@ -45,7 +45,12 @@ test('when avatar bytes are stored, they travel base64-encoded, named for locals
   t.deepEqual(calls, [
     {
       api: 'binding',
-      args: ['avatars', 'create', IMAGES.png.toString('base64'), { fileName: 'u-1/abc.png', key: 'u-1/abc.png', decodeBase64: 'true', contentType: 'image/png' }],
+      args: [
+        'avatars',
+        'create',
+        IMAGES.png.toString('base64'),
+        { fileName: 'u-1/abc.png', key: 'u-1/abc.png', decodeBase64: 'true', contentType: 'image/png' },
+      ],
     },
   ]);
 });

@@ -3,17 +3,29 @@ import { createWriteStream, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname } from 'node:path';
 
-/** A free TCP port on loopback, as the OS hands it out. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
+/**
+ * Ports this process has handed out: the OS may hand a port out again once
+ * it is closed, and an instance's app and its daprd picked the same one
+ * (daprd: "the 'dapr-http-port' argument value ... conflicts with 'app-port'").
+ */
+const handedOut = new Set<number>();
+
+/** A free TCP port on loopback, as the OS hands it out, never one this process handed out before. */
+export async function freePort(): Promise<number> {
+  for (;;) {
+    const port = await new Promise<number>((resolve, reject) => {
+      const server = createServer();
+      server.unref();
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => {
+        const { port: taken } = server.address() as { port: number };
+        server.close(() => resolve(taken));
+      });
     });
-  });
+    if (handedOut.has(port)) continue;
+    handedOut.add(port);
+    return port;
+  }
 }
 
 export class TimeoutError extends Error {

@@ -201,7 +201,19 @@ async function main() {
   );
 
   const gateways = apps.filter((a) => a.appID === 'api-gateway');
-  await waitUntil('GET /api/health to answer 200', async () => (await fetch(`http://127.0.0.1:${gateways[0]!.appPort}/api/health`)).ok, 30_000);
+  // Every service ready behind the gateway: on a cold, busy 2-core machine that took more than 30 s (CI).
+  let health = '';
+  await waitUntil(
+    'GET /api/health to answer 200',
+    async () => {
+      const response = await fetch(`http://127.0.0.1:${gateways[0]!.appPort}/api/health`);
+      health = await response.text();
+      return response.ok;
+    },
+    120_000,
+  ).catch((error: unknown) => {
+    throw new Error(`${(error as Error).message}; it last answered ${health}`);
+  });
   say(`profile ${profile}: ${apps.length} apps and ${apps.length} sidecars healthy in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   for (const gateway of gateways) say(`gateway: http://127.0.0.1:${gateway.appPort}  (health: /api/health, docs: /api/docs)`);
   say('Ctrl-C stops everything.');

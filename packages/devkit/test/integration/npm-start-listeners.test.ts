@@ -32,9 +32,18 @@ test('when npm start runs, every socket its processes listen on is on loopback, 
   ).catch((error: Error) => {
     throw new Error(`${error.message}; its last lines:\n${output.slice(-30).join('\n')}`);
   });
-  tree = processTree(npm.pid!);
-  const open = listeners(tree);
+  // Healthy means each sidecar's HTTP API answers; its other listeners (gRPC, internal gRPC, metrics) may open a
+  // moment later on a busy machine, so the count is awaited, not read once.
+  let open: ReturnType<typeof listeners> = [];
   const byCommand = (name: string) => open.filter((l) => l.command.startsWith(name));
+  await waitFor(
+    () => {
+      tree = processTree(npm.pid!);
+      open = listeners(tree);
+      return byCommand('daprd').length >= 5 * 4 && byCommand('node').length >= 5;
+    },
+    { what: 'every daprd (4 sockets each) and every app to listen', timeoutMs: 30_000, intervalMs: 200 },
+  ).catch(() => undefined);
   t.true(byCommand('daprd').length >= 5 * 4, `every daprd listens (${byCommand('daprd').length} sockets)`);
   t.true(byCommand('node').length >= 5, `every app listens (${byCommand('node').length} sockets)`);
   const wide = open.filter((l) => !isLoopback(l.address));

@@ -1,13 +1,13 @@
 /**
  * History pages through real sidecars: the time of a 50-message page in a
  * room of 1,000 messages and in a room of 100,000, which must be within 20%
- * of each other (a page is one bulk read of its own keys, whatever the room
- * holds). chat-service with its daprd on the Redis profile, called as the
+ * of each other (a page is one bulk read of its own blocks, whatever the
+ * room holds). chat-service with its daprd on the Redis profile, called as the
  * gateway calls it (an app-less `api-gateway` sidecar).
  *
  * The rooms are made through the API; their messages are then written
- * straight into the chat-service's keys through its sidecar, in
- * transactions of 1,000 (the layout of services/chat-service/src/domain/keys.ts),
+ * straight into the chat-service's message blocks through its sidecar, in
+ * transactions of about 1,000 messages (services/chat-service/src/domain/message-blocks.ts),
  * and the room head is moved to the last seq. Seeded keys are deleted at the end.
  *
  *   node --import tsx bench/chat-history.ts [--rounds 200] [--big 100000]
@@ -22,6 +22,7 @@ import { parseArgs } from 'node:util';
 import { APP_IDS, COMPONENTS, createSidecar, USER_ID_HEADER } from '@chat/platform';
 import { REPO_ROOT, startPlatform, waitFor } from '@chat/devkit/testing';
 import { keys } from '@chat/chat-service/domain/keys';
+import { BLOCK_SIZE, blockKeys, type MessageBlock } from '@chat/chat-service/domain/message-blocks';
 import type { Message, RoomHead } from '@chat/chat-service/domain/model';
 
 const { values: args } = parseArgs({
@@ -29,7 +30,8 @@ const { values: args } = parseArgs({
 });
 const ROUNDS = Number(args.rounds);
 const SIZES = [Number(args.small), Number(args.big)] as const;
-const CHUNK = 1_000;
+/** Seeded messages per transaction: whole blocks. */
+const CHUNK = 32 * BLOCK_SIZE;
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
@@ -75,19 +77,22 @@ try {
     const roomId = (await call('POST', 'rooms', { name: `history ${size}`, visibility: 'private' })).id as string;
     const started = performance.now();
     const base = Date.now() - size * 1000;
+    const message = (seq: number): Message => ({
+      id: randomUUID(),
+      roomId,
+      seq,
+      authorId: user,
+      body: `message ${seq} of a long history, with a few more words to be of a realistic size`,
+      createdAt: new Date(base + seq * 1000).toISOString(),
+    });
     for (let from = 1; from <= size; from += CHUNK) {
       const ops = [];
-      for (let seq = from; seq < Math.min(from + CHUNK, size + 1); seq++) {
-        const message: Message = {
-          id: randomUUID(),
-          roomId,
-          seq,
-          authorId: user,
-          body: `message ${seq} of a long history, with a few more words to be of a realistic size`,
-          createdAt: new Date(base + seq * 1000).toISOString(),
-        };
-        ops.push({ operation: 'upsert' as const, key: keys.message(roomId, seq), value: message });
-        seeded.push(keys.message(roomId, seq));
+      for (let start = from; start < Math.min(from + CHUNK, size + 1); start += BLOCK_SIZE) {
+        const block: MessageBlock = { messages: [] };
+        for (let seq = start; seq < Math.min(start + BLOCK_SIZE, size + 1); seq++) block.messages.push(message(seq));
+        const key = blockKeys(roomId, [start])[0]!;
+        ops.push({ operation: 'upsert' as const, key, value: block });
+        seeded.push(key);
       }
       await chatSidecar.state.transaction(COMPONENTS.stateStore, ops);
     }

@@ -1,5 +1,5 @@
 import { unavailable, type Logger } from '@chat/platform';
-import { StateConflictError, type EventPublisher, type KeyValueStore } from './ports.js';
+import { StateConflictError, type EventPublisher, type KeyValueStore, type Versioned } from './ports.js';
 
 /** What every use case is given. */
 export interface ChatContext {
@@ -14,16 +14,20 @@ export interface ChatContext {
  * Read-modify-write of one key under its ETag, retried when another writer
  * got there first. `change` gets the current value (undefined when the key
  * does not exist) and returns the next one, or undefined to leave it as it
- * is. Resolves with the value the key holds afterwards.
+ * is. Resolves with the value the key holds afterwards. `known`, when the
+ * caller read the key already (null: it was absent), saves the first read.
  */
 export async function updateKey<T>(
   store: KeyValueStore,
   key: string,
   change: (current: T | undefined) => T | undefined,
-  maxAttempts = 40,
+  options: { maxAttempts?: number; known?: Versioned<T> | null | undefined } = {},
 ): Promise<{ value: T | undefined; changed: boolean }> {
+  const { maxAttempts = 40 } = options;
+  let known = options.known;
   for (let attempt = 0; attempt < maxAttempts; attempt++) {
-    const current = await store.get<T>(key);
+    const current = known === undefined ? await store.get<T>(key) : (known ?? undefined);
+    known = undefined;
     const next = change(current ? current.value : undefined);
     if (next === undefined) return { value: current?.value, changed: false };
     try {

@@ -11,8 +11,10 @@ export const keys = {
   head: (roomId: string) => `room:${roomId}`,
   /** MemberList. */
   members: (roomId: string) => `members:${roomId}`,
-  /** Message `seq` of a room; created only if absent, then changed under its ETag. */
-  message: (roomId: string, seq: number) => `msg:${roomId}:${seq}`,
+  /** MessageBlock `n` of a room: seqs n×BLOCK_SIZE+1 … (n+1)×BLOCK_SIZE (message-blocks.ts); merged under its ETag. */
+  messageBlock: (roomId: string, n: number) => `msgs:${roomId}:${n}`,
+  /** Message `seq`, one key per message: how messages were stored before blocks; read only, where a block lacks the message. */
+  legacyMessage: (roomId: string, seq: number) => `msg:${roomId}:${seq}`,
   /** IdempotencyRecord; created only if absent, never changed. */
   idempotency: (roomId: string, authorId: string, clientMsgId: string) =>
     `idem:${roomId}:${authorId}:${createHash('sha256').update(clientMsgId).digest('base64url')}`,

@@ -2,13 +2,14 @@
  * Reading history, editing and deleting messages, and read markers. Sending
  * is the sequencer's (sequencer.ts).
  */
-import { conflict, forbidden, notFound, unavailable } from '@chat/platform';
+import { conflict, forbidden, notFound } from '@chat/platform';
 import { requireMember, roleIn, type RoomView } from './access.js';
 import type { ChatContext } from './context.js';
 import { keys } from './keys.js';
 import type { MemberList, Message, RoomHead } from './model.js';
+import { blockKeys, changeStoredMessage, loadMessages } from './message-blocks.js';
+import type { Versioned } from './ports.js';
 import { advanceReadMarker } from './sequencer.js';
-import { StateConflictError, type Versioned } from './ports.js';
 
 export interface HistoryQuery {
   /** Only messages with seq < before. */
@@ -40,11 +41,6 @@ export function createMessages(ctx: ChatContext) {
     return { view, found };
   }
 
-  /** The message at `seq`: its key when materialized, else the head's window copy. */
-  function pick(found: Map<string, Versioned<unknown>>, head: RoomHead, seq: number): Message | undefined {
-    return (found.get(keys.message(head.id, seq))?.value as Message | undefined) ?? head.window.find((m) => m.seq === seq);
-  }
-
   /**
    * The seqs from..to (from at least 1). The loop runs by count, never to a
    * value a client chose, and no page is longer than MAX_PAGE.
@@ -58,32 +54,27 @@ export function createMessages(ctx: ChatContext) {
   return {
     /**
      * A page of history, ascending by seq. With a cursor it is one bulk read
-     * (head, members and the page's message keys); the newest page reads the
-     * head first to know where the end is. Either way its cost follows the
-     * page, not the room.
+     * (head, members and the two or three blocks of the page); the newest
+     * page reads the head first to know where the end is. Either way its cost
+     * follows the page, not the room.
      */
     async history(userId: string, roomId: string, query: HistoryQuery): Promise<HistoryPage> {
       const { limit, after, before } = query;
       let seqs: number[] = [];
       if (after !== undefined) seqs = range(after + 1, after + limit);
       else if (before !== undefined) seqs = range(before - limit, before - 1);
-      let { view, found } = await read(
-        roomId,
-        userId,
-        seqs.map((seq) => keys.message(roomId, seq)),
-      );
+      const { view, found } = await read(roomId, userId, blockKeys(roomId, seqs));
       requireMember(view, 'read its messages');
       const head = view.head.value;
       const end = head.lastSeq;
-      if (after === undefined && (before === undefined || before > end + 1)) {
-        // The newest page (or a `before` past the end, which is the same page).
-        seqs = range(end - limit + 1, end);
-        found = await store.getMany<unknown>(seqs.map((seq) => keys.message(roomId, seq)));
-      }
+      const newest = after === undefined && (before === undefined || before > end + 1);
+      // The newest page (or a `before` past the end, which is the same page).
+      if (newest) seqs = range(end - limit + 1, end);
       const visible = seqs.filter((seq) => seq <= end);
+      const loaded = await loadMessages(store, head, visible, newest ? undefined : found);
       const messages: Message[] = [];
       for (const seq of visible) {
-        const message = pick(found, head, seq);
+        const message = loaded.get(seq);
         if (message) messages.push(message);
         else ctx.logger.error({ roomId, seq }, 'a committed message is missing from the store');
       }
@@ -140,11 +131,7 @@ export function createMessages(ctx: ChatContext) {
     },
   };
 
-  /**
-   * Read-modify-write of one message under its ETag. A message still only in
-   * the head's window is first stored under its key (only if absent), so an
-   * edit never races the sender's own materialization.
-   */
+  /** Read-modify-write of one message, under its block's ETag (message-blocks.ts). */
   async function changeMessage(
     userId: string,
     roomId: string,
@@ -152,29 +139,11 @@ export function createMessages(ctx: ChatContext) {
     action: string,
     change: (message: Message, role: string) => Message | undefined,
   ): Promise<Message> {
-    const key = keys.message(roomId, seq);
-    for (let attempt = 0; attempt < 20; attempt++) {
-      const { view, found } = await read(roomId, userId, [key]);
-      requireMember(view, action);
-      const head = view.head.value;
-      if (seq > head.lastSeq) throw notFound(NO_SUCH_MESSAGE);
-      const stored = found.get(key) as Versioned<Message> | undefined;
-      if (!stored) {
-        const pending = head.window.find((m) => m.seq === seq);
-        if (!pending) throw notFound(NO_SUCH_MESSAGE);
-        await store.insertMissing([{ key, value: pending }]);
-        continue;
-      }
-      const next = change(stored.value, view.role);
-      if (next === undefined) return stored.value;
-      try {
-        await store.put(key, next, { etag: stored.etag });
-        return next;
-      } catch (error) {
-        if (!(error instanceof StateConflictError)) throw error;
-      }
-    }
-    throw unavailable('Too many concurrent changes to this message; try again');
+    const { view } = await read(roomId, userId);
+    requireMember(view, action);
+    const changed = await changeStoredMessage(store, view.head.value, seq, (message) => change(message, view.role));
+    if (!changed) throw notFound(NO_SUCH_MESSAGE);
+    return changed;
   }
 }
 

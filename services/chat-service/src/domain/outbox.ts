@@ -47,6 +47,7 @@ import type { Logger, SpanContext } from '@chat/platform';
 import { setRoomEntry, sleep, type ChatContext } from './context.js';
 import { keys, OUTBOX_SHARDS, outboxShardOf } from './keys.js';
 import type { Message, RoomHead } from './model.js';
+import { loadMessages } from './message-blocks.js';
 import { StateConflictError, type ChatEvent, type Versioned } from './ports.js';
 
 export interface OutboxOptions {
@@ -339,7 +340,7 @@ export class MessageOutbox implements CommitOutbox {
       /** In how many ms the oldest pending message still within its grace becomes due. */
       let dueIn: number | undefined;
       if (pending.length > 0) {
-        const messages = await this.load(roomId, head.value, pending);
+        const messages = await this.load(head.value, pending);
         // A message missing from the store has no event to publish; let the marker pass it.
         const loaded = new Set(messages.map((m) => m.seq));
         for (const seq of pending) if (!loaded.has(seq)) addSeq(room, seq);
@@ -387,14 +388,14 @@ export class MessageOutbox implements CommitOutbox {
     this.later(roomId, room, this.options.markDelayMs);
   }
 
-  /** The messages at `seqs`: their keys (edits land there), else the head's window. */
-  private async load(roomId: string, head: RoomHead, seqs: number[]): Promise<Message[]> {
-    const found = await this.ctx.store.getMany<Message>(seqs.map((seq) => keys.message(roomId, seq)));
+  /** The messages at `seqs`: from their blocks (edits land there), else the head's window. */
+  private async load(head: RoomHead, seqs: number[]): Promise<Message[]> {
+    const found = await loadMessages(this.ctx.store, head, seqs);
     const out: Message[] = [];
     for (const seq of seqs) {
-      const message = found.get(keys.message(roomId, seq))?.value ?? head.window.find((m) => m.seq === seq);
+      const message = found.get(seq);
       if (message) out.push(message);
-      else this.log.error({ roomId, seq }, 'outbox: a committed message is missing from the store; nothing to publish');
+      else this.log.error({ roomId: head.id, seq }, 'outbox: a committed message is missing from the store; nothing to publish');
     }
     return out;
   }

@@ -7,21 +7,23 @@
  * 1. read the head and the member list (one bulk read); refuse authors who
  *    are not members; a `clientMsgId` already in the head's window is a
  *    repeat: answer the message it sent;
- * 2. read (after the head) the idempotency keys of the batch, the message
- *    keys of the window messages this commit drops from the head (it writes
- *    any that are missing: a committer that died before materializing them),
- *    and the room's outbox index shard (outbox.ts: the room is listed before
- *    the commit when it is not);
+ * 2. read (after the head) the idempotency keys of the batch, the blocks
+ *    the new messages go to, the idempotency keys and blocks of the window
+ *    messages this commit drops from the head (it stores any that are
+ *    missing: a committer that died before materializing them), and the
+ *    room's outbox index shard (outbox.ts: the room is listed before the
+ *    commit when it is not);
  * 3. write the head under the ETag read in 1, with `lastSeq` advanced, the
  *    new messages in its window and the outbox marker (`publishedSeq`). A
  *    lost race (another replica committed first) goes back to 1. This write
  *    is the commit, of the messages and of their `message.created` events;
  * 4. hand the messages to the outbox relay, which publishes them; materialize:
- *    write `msg:{room}:{seq}` and the idempotency keys, only if absent
- *    (history reads those; until then readers take the head's window); move
- *    each author's read marker to their message; answer. The answer does not
- *    wait for the broker: the event is committed, and the relay publishes it
- *    whatever happens to this request.
+ *    merge the messages into their blocks (message-blocks.ts) and write their
+ *    idempotency keys, only if absent (history reads those; until then
+ *    readers take the head's window); move each author's read marker to
+ *    their message; answer. The answer does not wait for the broker: the
+ *    event is committed, and the relay publishes it whatever happens to this
+ *    request.
  *
  * Why the head carries the messages rather than a multi-key transaction: on
  * Redis a MULTI whose ETag check fails still applies its other writes (the
@@ -45,6 +47,7 @@ import { NO_SUCH_ROOM, roleIn } from './access.js';
 import { sleep, updateKey, type ChatContext } from './context.js';
 import { keys } from './keys.js';
 import { isPublicChannel, notBefore, type IdempotencyRecord, type MemberList, type Message, type ReadMarker, type RoomHead } from './model.js';
+import { blockKeys, loadMessages, storeMessages, storedMessage } from './message-blocks.js';
 import type { CommitOutbox } from './outbox.js';
 import { StateConflictError, type ChatEvent, type Versioned } from './ports.js';
 
@@ -93,6 +96,8 @@ interface Lane {
   running: boolean;
   /** seq → resolves true once this process has materialized that message. */
   materializing: Map<number, Promise<boolean>>;
+  /** The last commit's materialization: the next commit reads the blocks after it, so that its block write starts from their current ETag. */
+  lastMaterialized: Promise<boolean>;
 }
 
 export class MessageSequencer {
@@ -114,7 +119,7 @@ export class MessageSequencer {
     return new Promise<Message>((resolve, reject) => {
       let lane = this.lanes.get(input.roomId);
       if (!lane) {
-        lane = { queue: [], running: false, materializing: new Map() };
+        lane = { queue: [], running: false, materializing: new Map(), lastMaterialized: Promise.resolve(true) };
         this.lanes.set(input.roomId, lane);
       }
       lane.queue.push({ input, messageId: this.ctx.newId(), enqueuedAt: Date.now(), trace: activeSpan(), followers: [], resolve, reject });
@@ -182,7 +187,8 @@ export class MessageSequencer {
         if (hit) repeats.set(pending, hit.seq);
       }
 
-      // 2. Idempotency keys, and the messages this commit may drop from the window.
+      // 2. Idempotency keys, the messages this commit may drop from the
+      // window, and the blocks the new messages go to.
       const leaders = open.filter((p) => !repeats.has(p));
       const keepOld = Math.max(0, this.options.windowSize - leaders.length);
       const dropped = window.slice(0, Math.max(0, window.length - keepOld));
@@ -192,22 +198,27 @@ export class MessageSequencer {
         if (!own || !(await own)) unverified.push(message);
       }
       const idemKeys = leaders.flatMap((p) => (p.input.clientMsgId === undefined ? [] : [idemKey(p.input)]));
-      const verifyKeys = unverified.flatMap((m) => [keys.message(roomId, m.seq), ...(m.clientMsgId ? [idemKey(m)] : [])]);
-      const second = await store.getMany<unknown>([...idemKeys, ...verifyKeys, ...this.outbox.keysToRead(roomId)]);
+      const verifyKeys = [...blockKeys(roomId, unverified.map((m) => m.seq)), ...unverified.flatMap((m) => (m.clientMsgId ? [idemKey(m)] : []))];
+      const freshSeqs = Array.from({ length: leaders.length }, (_, i) => head.value.lastSeq + i + 1);
+      const asked = new Set([...blockKeys(roomId, unverified.map((m) => m.seq)), ...blockKeys(roomId, freshSeqs)]);
+      await lane.lastMaterialized;
+      const second = await store.getMany<unknown>([...idemKeys, ...verifyKeys, ...asked, ...this.outbox.keysToRead(roomId)]);
       for (const pending of leaders) {
         if (pending.input.clientMsgId === undefined) continue;
         const record = second.get(idemKey(pending.input))?.value as IdempotencyRecord | undefined;
         if (record) repeats.set(pending, record.seq);
       }
-      const missing = unverified.flatMap((m) => materialization(m).filter((item) => !second.has(item.key)));
-      if (missing.length > 0) {
-        this.ctx.logger.warn({ roomId, keys: missing.length }, 'materializing messages a previous commit left in the head only');
-        await store.insertMissing(missing);
+      const unstored = unverified.filter((m) => !storedMessage(second, roomId, m.seq));
+      const unrecorded = idempotencyRecords(unverified).filter((item) => !second.has(item.key));
+      if (unstored.length + unrecorded.length > 0) {
+        this.ctx.logger.warn({ roomId, messages: unstored.length, records: unrecorded.length }, 'storing messages a previous commit left in the head only');
+        await Promise.all([store.insertMissing(unrecorded), storeMessages(store, roomId, unstored, { blocks: second, asked })]);
+        continue; // the blocks changed since they were read
       }
 
       // Answer repeats with the message as it is now (it may have been edited or deleted).
       if (repeats.size > 0) {
-        const messages = await this.load(roomId, window, [...new Set(repeats.values())]);
+        const messages = await loadMessages(store, head.value, [...new Set(repeats.values())]);
         for (const [pending, seq] of repeats) {
           const message = messages.get(seq);
           this.stats.repeats += 1 + pending.followers.length;
@@ -258,7 +269,7 @@ export class MessageSequencer {
       for (const seq of lane.materializing.keys()) if (seq < oldestKept) lane.materializing.delete(seq);
 
       // 4. After the commit: answered once materialized.
-      const materialized = store.insertMissing(fresh.flatMap(materialization)).then(
+      const materialized = Promise.all([store.insertMissing(idempotencyRecords(fresh)), storeMessages(store, roomId, fresh, { blocks: second, asked })]).then(
         () => true,
         (error: unknown) => {
           this.ctx.logger.warn({ roomId, err: { message: (error as Error).message } }, 'materializing failed; the next commit will');
@@ -266,6 +277,7 @@ export class MessageSequencer {
         },
       );
       for (const message of fresh) lane.materializing.set(message.seq, materialized);
+      lane.lastMaterialized = materialized;
       const committed = open;
       void this.afterCommit(
         roomId,
@@ -315,17 +327,6 @@ export class MessageSequencer {
     await Promise.all([materialized, markers]);
     void this.ctx.publisher.publish((await markers).flat());
   }
-
-  /** Messages by seq: the stored key when there is one, else the head's window copy. */
-  private async load(roomId: string, window: Message[], seqs: number[]): Promise<Map<number, Message>> {
-    const found = await this.ctx.store.getMany<Message>(seqs.map((seq) => keys.message(roomId, seq)));
-    const out = new Map<number, Message>();
-    for (const seq of seqs) {
-      const message = found.get(keys.message(roomId, seq))?.value ?? window.find((m) => m.seq === seq);
-      if (message) out.set(seq, message);
-    }
-    return out;
-  }
 }
 
 /**
@@ -343,14 +344,9 @@ export async function advanceReadMarker(ctx: Pick<ChatContext, 'store'>, roomId:
 
 const idemKey = (m: { roomId: string; authorId: string; clientMsgId?: string | undefined }) => keys.idempotency(m.roomId, m.authorId, m.clientMsgId ?? '');
 
-/** The keys a committed message is stored under. */
-function materialization(message: Message): Array<{ key: string; value: unknown }> {
-  const items: Array<{ key: string; value: unknown }> = [{ key: keys.message(message.roomId, message.seq), value: message }];
-  if (message.clientMsgId !== undefined) {
-    const record: IdempotencyRecord = { seq: message.seq, messageId: message.id };
-    items.push({ key: idemKey(message), value: record });
-  }
-  return items;
+/** The idempotency keys of committed messages (those sent with a clientMsgId). */
+function idempotencyRecords(messages: Message[]): Array<{ key: string; value: IdempotencyRecord }> {
+  return messages.flatMap((m) => (m.clientMsgId === undefined ? [] : [{ key: idemKey(m), value: { seq: m.seq, messageId: m.id } }]));
 }
 
 /** Sends of one batch with the same (author, clientMsgId) ride on the first one. */

@@ -1,6 +1,7 @@
 import test from 'ava';
 import { isAppError } from '@chat/platform';
 import { keys } from '../../src/domain/keys.js';
+import type { MessageBlock } from '../../src/domain/message-blocks.js';
 import type { Message, RoomHead } from '../../src/domain/model.js';
 import { memoryChat, uid } from '../helpers/index.js';
 
@@ -66,14 +67,14 @@ test('when a commit is never materialized, readers use the head window and the n
   const room = await roomWith(chat, [author]);
   let failing = true;
   chat.store.beforeWrite = (key) => {
-    if (failing && key.startsWith('msg:')) throw new Error('the sidecar went away');
+    if (failing && key.startsWith('msgs:')) throw new Error('the sidecar went away');
   };
   const first = await chat.sequencer.send({ roomId: room.id, authorId: author, body: 'one' });
-  t.is(chat.store.dump(keys.message(room.id, 1)), undefined);
+  t.is(chat.store.dump(keys.messageBlock(room.id, 0)), undefined);
   t.deepEqual((await chat.messages.history(author, room.id, { limit: 10 })).messages, [first]);
   failing = false;
   const second = await chat.sequencer.send({ roomId: room.id, authorId: author, body: 'two' });
-  t.deepEqual(chat.store.dump(keys.message(room.id, 1)), first);
+  t.deepEqual(chat.store.dump<MessageBlock>(keys.messageBlock(room.id, 0))?.messages, [first, second]);
   t.deepEqual((await chat.messages.history(author, room.id, { after: 0, limit: 10 })).messages, [first, second]);
 });
 

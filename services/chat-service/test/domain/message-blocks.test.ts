@@ -28,7 +28,11 @@ test('when pages start anywhere in a room of several blocks, every page is the e
   const total = 3 * BLOCK_SIZE + 5;
   const sent: Message[] = [];
   for (let i = 0; i < total; i += 10) {
-    sent.push(...(await Promise.all(Array.from({ length: Math.min(10, total - i) }, (_, j) => chat.sequencer.send({ roomId: room.id, authorId: author, body: `m${i + j}` })))));
+    sent.push(
+      ...(await Promise.all(
+        Array.from({ length: Math.min(10, total - i) }, (_, j) => chat.sequencer.send({ roomId: room.id, authorId: author, body: `m${i + j}` })),
+      )),
+    );
   }
   sent.sort((a, b) => a.seq - b.seq);
   t.deepEqual(await everything(chat, author, room.id), sent);
@@ -89,7 +93,10 @@ test('when a room holds messages stored one key each (before blocks), history re
 
   const edited = await chat.messages.edit(author, room.id, 3, 'old 3, edited');
   t.like(edited, { seq: 3, body: 'old 3, edited' });
-  t.like(chat.store.dump<MessageBlock>(keys.messageBlock(room.id, 0))?.messages.find((m) => m.seq === 3), { body: 'old 3, edited' });
+  t.like(
+    chat.store.dump<MessageBlock>(keys.messageBlock(room.id, 0))?.messages.find((m) => m.seq === 3),
+    { body: 'old 3, edited' },
+  );
   t.like((await chat.messages.history(author, room.id, { after: 2, limit: 1 })).messages[0], { seq: 3, body: 'old 3, edited' });
   t.is((await t.throwsAsync(chat.messages.edit(author, room.id, 42, 'none')))?.message, 'No message with this seq in this room');
 });

@@ -10,6 +10,12 @@
  * - The keys are cached; a token with an unknown `kid` triggers one fetch
  *   (rotation), at most every `minRefetchMs`, so forged kids cannot flood the
  *   auth-service. A failed fetch keeps the keys already known.
+ * - Tokens that verified are remembered (at most `verifiedCacheSize`, by the
+ *   exact token string) until they expire, so a client's every request does
+ *   not pay for an ECDSA verification again: it was most of the gateway's own
+ *   CPU per history page. A remembered token is still refused once it has
+ *   expired or once its signing key is no longer published. Only tokens that
+ *   verified are remembered: garbage cannot fill the cache.
  */
 import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
@@ -30,6 +36,17 @@ export interface JwksVerifierOptions {
   appId?: string;
   timeoutMs?: number;
   now?: () => number;
+  /** How many verified tokens are remembered (default 10,000; 0: none). */
+  verifiedCacheSize?: number;
+}
+
+interface Remembered {
+  result: VerifiedToken;
+  /** The key it verified with: a token is verified again if its kid now names another key. */
+  key: KeyObject;
+  kid: string;
+  /** `exp` in ms, with the clock tolerance. */
+  expiresAt: number;
 }
 
 const ALGORITHM = 'ES256';
@@ -44,6 +61,31 @@ export function createJwksVerifier(options: JwksVerifierOptions): TokenVerifier 
   /** When an unknown kid last caused a fetch (rate-limited on its own, so a rotation is picked up at once). */
   let unknownKidFetchAt = Number.NEGATIVE_INFINITY;
   let fetching: Promise<void> | undefined;
+  const verified = new Map<string, Remembered>();
+  const verifiedCacheSize = options.verifiedCacheSize ?? 10_000;
+
+  function remember(token: string, entry: Remembered): void {
+    if (verifiedCacheSize <= 0) return;
+    // Oldest first: a Map iterates in insertion order.
+    if (verified.size >= verifiedCacheSize) verified.delete(verified.keys().next().value!);
+    verified.set(token, entry);
+  }
+
+  /** The remembered result of `token` while it holds; undefined when it must be verified. */
+  async function recall(token: string): Promise<VerifiedToken | undefined> {
+    const entry = verified.get(token);
+    if (!entry) return undefined;
+    if (now() >= entry.expiresAt) {
+      verified.delete(token);
+      throw refused();
+    }
+    // The key lookup also picks up rotations (keyFor refreshes stale keys).
+    if ((await keyFor(entry.kid)) !== entry.key) {
+      verified.delete(token);
+      return undefined;
+    }
+    return entry.result;
+  }
 
   async function fetchKeys(): Promise<void> {
     const response = await options.sidecar.invokeJson<{ keys?: unknown }>(appId, 'auth/jwks', {
@@ -95,6 +137,8 @@ export function createJwksVerifier(options: JwksVerifierOptions): TokenVerifier 
 
   return {
     async verify(token: string): Promise<VerifiedToken> {
+      const known = await recall(token);
+      if (known) return known;
       const decoded = jwt.decode(token, { complete: true });
       if (!decoded || typeof decoded.payload === 'string') throw refused();
       const { alg, kid } = decoded.header;
@@ -116,7 +160,9 @@ export function createJwksVerifier(options: JwksVerifierOptions): TokenVerifier 
         throw refused();
       }
       const sid = (payload as { sid?: unknown }).sid;
-      return { userId: payload.sub, ...(typeof sid === 'string' && sid.length > 0 ? { sessionId: sid } : {}) };
+      const result: VerifiedToken = { userId: payload.sub, ...(typeof sid === 'string' && sid.length > 0 ? { sessionId: sid } : {}) };
+      remember(token, { result, key, kid, expiresAt: (payload.exp + options.clockToleranceSeconds) * 1000 });
+      return result;
     },
     keyIds: () => [...keys.keys()],
   };

@@ -190,3 +190,25 @@ test('when the token is not a JWT at all, it is refused', async (t) => {
     t.deepEqual(await refusal(verifier.verify(token)), UNAUTHENTICATED);
   }
 });
+
+test('when a verified token is presented again, it is answered from memory until it expires or its key is withdrawn', async (t) => {
+  const { verifier, sign, auth, clock } = setup();
+  const token = sign();
+  t.deepEqual(await verifier.verify(token), { userId: 'user-1', sessionId: 'session-1' });
+  t.deepEqual(await verifier.verify(token), { userId: 'user-1', sessionId: 'session-1' });
+  // Near variants of a remembered token are other strings: each is verified, and refused.
+  const [header, payload, signature] = token.split('.') as [string, string, string];
+  const forged = b64({ sub: 'user-2', iss: ISSUER, aud: AUDIENCE, exp: Math.floor(clock.now / 1000) + 900 });
+  for (const variant of [`${header}.${forged}.${signature}`, `${header}.${payload}.`, `${token}A`, `${header}.${payload}.${signature.slice(0, -2)}`]) {
+    t.deepEqual(await refusal(verifier.verify(variant)), UNAUTHENTICATED, variant);
+  }
+  // Past its expiry (and the tolerance), the remembered token is refused.
+  clock.now += 906_000;
+  t.deepEqual(await refusal(verifier.verify(token)), UNAUTHENTICATED);
+  // A key that is no longer published: its remembered tokens are refused once the keys are fetched again.
+  const fresh = sign();
+  t.deepEqual(await verifier.verify(fresh), { userId: 'user-1', sessionId: 'session-1' });
+  auth.published.splice(0, 1, newKey());
+  clock.now += 600_000;
+  t.deepEqual(await refusal(verifier.verify(fresh)), UNAUTHENTICATED);
+});

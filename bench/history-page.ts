@@ -8,7 +8,7 @@
  * CPU per page summed over every process of the system under test, and the
  * ratios.
  *
- *   node --import tsx bench/history-page.ts [--concurrency 16] [--seconds 10] [--messages 2000] [--quick]
+ *   node --import tsx bench/history-page.ts [--concurrency 16] [--seconds 10] [--messages 2000] [--quick] [--cpu-prof DIR]
  *
  * Writes bench/results/history-page.json. Run it alone: nothing else on the machine.
  */
@@ -37,6 +37,7 @@ const { values: args } = parseArgs({
     seconds: { type: 'string', default: '10' },
     messages: { type: 'string', default: '2000' },
     quick: { type: 'boolean', default: false },
+    'cpu-prof': { type: 'string' },
   },
 });
 const CONCURRENCY = Number(args.concurrency);
@@ -99,6 +100,7 @@ async function drive(port: number, roomId: string, token: string | undefined, gr
 const platform = await startPlatform({
   services: ['api-gateway', 'auth-service', 'chat-service', 'profile-service'],
   env: { LOG_LEVEL: 'warn' },
+  ...(args['cpu-prof'] ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${args['cpu-prof']}`] } : {}),
   serviceEnv: { 'api-gateway': UNLIMITED_GATEWAY_ENV },
 });
 try {

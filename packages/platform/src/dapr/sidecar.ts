@@ -42,8 +42,8 @@ export interface InvokeResponse {
   status: number;
   headers: HeaderReader;
   body: Buffer;
-  /** The body parsed as JSON, or undefined when it is empty or not JSON. */
-  json: unknown;
+  /** The body parsed as JSON (when first read), or undefined when it is empty or not JSON. */
+  readonly json: unknown;
 }
 
 export interface StateItem<T> {
@@ -252,21 +252,38 @@ export function createSidecar(options: SidecarOptions) {
       `invoking ${appId}`,
     );
     const buffer = await response.arrayBuffer();
+    // Parsed when first asked for: the gateway passes most answers on as the
+    // bytes they are (parsing and re-serializing a history page was a good
+    // part of its CPU per page).
+    const isJson = buffer.length > 0 && /json/.test(response.headers.get('content-type') ?? '');
+    let parsed: { json: unknown } | undefined;
+    const json = (): unknown => {
+      if (!parsed) {
+        parsed = { json: undefined };
+        if (isJson) {
+          try {
+            parsed.json = JSON.parse(buffer.toString('utf8')) as unknown;
+          } catch {
+            // Not JSON after all: `json` stays undefined.
+          }
+        }
+      }
+      return parsed.json;
+    };
     // daprd answers 500 with an ERR_DIRECT_INVOKE body when it cannot reach
     // the target app; that is the target being unavailable, not its answer.
-    let json: unknown;
-    if (buffer.length > 0 && /json/.test(response.headers.get('content-type') ?? '')) {
-      try {
-        json = JSON.parse(buffer.toString('utf8')) as unknown;
-      } catch {
-        json = undefined;
-      }
-    }
-    const daprError = (json as { errorCode?: unknown } | undefined)?.errorCode;
-    if (response.status >= 500 && typeof daprError === 'string' && daprError.startsWith('ERR_')) {
+    const daprError = response.status >= 500 ? (json() as { errorCode?: unknown } | undefined)?.errorCode : undefined;
+    if (typeof daprError === 'string' && daprError.startsWith('ERR_')) {
       throw dependencyUnavailable(`${appId} is unavailable`, new Error(`${daprError}`));
     }
-    return { status: response.status, headers: response.headers, body: buffer, json };
+    return {
+      status: response.status,
+      headers: response.headers,
+      body: buffer,
+      get json() {
+        return json();
+      },
+    };
   }
 
   /**

@@ -54,5 +54,7 @@ export async function forward(
     ctx.body = { ...(response.json as object), requestId: ctx.state.requestId };
     return;
   }
-  ctx.body = response.json ?? response.body;
+  // Passed on as the bytes the service sent, with its content-type: no parse
+  // and re-serialization of every answer.
+  ctx.body = response.body;
 }

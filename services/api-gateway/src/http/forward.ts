@@ -25,7 +25,8 @@ export interface ForwardOptions extends Omit<InvokeOptions, 'headers'> {
 /**
  * Calls `path` on `service` on behalf of the current request and answers
  * the client with what the service answered (status, body, and the headers
- * in PASSED_HEADERS). The verified user id and
+ * in PASSED_HEADERS), and resolves with that answer for a route that
+ * reshapes it (its `json` is parsed when first read). The verified user id and
  * the request id travel downstream; the user id header is always overwritten,
  * so a client can never pass one of its own.
  */
@@ -35,7 +36,7 @@ export async function forward(
   service: UpstreamService,
   path: string,
   options: ForwardOptions = {},
-): Promise<void> {
+): Promise<InvokeResponse> {
   const headers: Record<string, string> = { ...options.headers, 'x-request-id': ctx.state.requestId };
   if (ctx.state.userId) headers[USER_ID_HEADER] = ctx.state.userId;
   else delete headers[USER_ID_HEADER];
@@ -47,14 +48,15 @@ export async function forward(
   }
   if (response.status === 204 || response.status === 304) {
     ctx.body = null;
-    return;
+    return response;
   }
   // Errors keep the contract's shape; the request id is the gateway's.
   if (response.status >= 400 && response.json && typeof response.json === 'object' && 'error' in response.json) {
     ctx.body = { ...(response.json as object), requestId: ctx.state.requestId };
-    return;
+    return response;
   }
   // Passed on as the bytes the service sent, with its content-type: no parse
   // and re-serialization of every answer.
   ctx.body = response.body;
+  return response;
 }

@@ -67,9 +67,9 @@ export function roomsRoutes(deps: RouteDeps): Router<RequestState> {
   });
 
   router.get('/rooms/:roomId', requireUser, async (ctx) => {
-    await toChat(ctx, room(ctx));
+    const response = await toChat(ctx, room(ctx));
     if (ctx.status !== 200) return;
-    const detail = ctx.body as { members?: Member[] };
+    const detail = response.json as { members?: Member[] };
     ctx.body = { ...detail, members: await withDetails(ctx, detail.members ?? []) };
   });
   router.patch('/rooms/:roomId', requireUser, limit('roomChange'), (ctx) => pass(ctx, (c) => room(c)));

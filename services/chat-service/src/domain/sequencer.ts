@@ -225,16 +225,19 @@ export class MessageSequencer {
       if (unstored.length + unrecorded.length > 0) {
         this.ctx.logger.warn({ roomId, messages: unstored.length, records: unrecorded.length }, 'storing messages a previous commit left in the head only');
         await Promise.all([store.insertMissing(unrecorded), storeMessages(store, roomId, unstored, { blocks: second, asked })]);
-        continue; // the blocks changed since they were read
+        asked.clear(); // those blocks changed since they were read: this commit's own block write reads them again
       }
 
       // Answer repeats with the message as it is now (it may have been edited or deleted).
       if (repeats.size > 0) {
         const messages = await loadMessages(store, head.value, [...new Set(repeats.values())]);
+        // An idempotency key can be newer than the head read in 1 (the first
+        // send was committed since, and its block write is still on its way):
+        // read again, and the head has it.
+        if ([...repeats.values()].some((seq) => !messages.has(seq))) continue;
         for (const [pending, seq] of repeats) {
-          const message = messages.get(seq);
           this.stats.repeats += 1 + pending.followers.length;
-          settle(pending, message ? { message } : { error: unavailable('The first message sent with this clientMsgId is not readable yet') });
+          settle(pending, { message: messages.get(seq)! });
         }
         open = open.filter((p) => !repeats.has(p));
         if (open.length === 0) return;

@@ -10,7 +10,7 @@ export const settings = {
   },
   headWindow: {
     env: 'HEAD_WINDOW',
-    doc: 'How many of the newest messages a room head keeps besides those of its last commit (readers use them until the message keys are written).',
+    doc: 'How many of the newest messages a room head keeps besides those of its last commit (readers use them until the messages are stored in their blocks).',
     parse: parse.int(0, 200),
     default: 8,
   },

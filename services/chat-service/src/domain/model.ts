@@ -17,9 +17,9 @@ export type Visibility = Room['visibility'];
  * The room head, key `room:{id}`: the room, its sequence (`lastSeq`) and the
  * newest committed messages (`window`). A send commits by writing the head
  * under its ETag with `lastSeq` advanced and the new messages in `window`:
- * one single-key conditional write, atomic on every store. The per-seq
- * message keys are written right after (materialized) and are what history
- * reads; until then a reader takes a message from the window.
+ * one single-key conditional write, atomic on every store. The messages
+ * are then merged into their blocks (message-blocks.ts), which is what
+ * history reads; until then a reader takes a message from the window.
  */
 export interface RoomHead extends Room {
   /** Time of the newest message (createdAt never goes backwards in a room). */

@@ -25,12 +25,16 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
  * - `events`: user.registered delivered to profile-service, late, twice,
  *   malformed (profile-service.test.ts);
  * - `fanout`: messages, typing and presence to two gateway replicas, every
- *   component on the way (realtime.test.ts).
+ *   component on the way (realtime.test.ts);
+ * - the chat-service's own use of the state store: two replicas racing for
+ *   one room's head and message blocks, each store's conflict answers
+ *   (concurrency.test.ts).
  */
 const CONFORMANCE = [
   'packages/platform/test/integration/state-store.test.ts',
   'services/profile-service/test/integration/profile-service.test.ts',
   'services/api-gateway/test/integration/realtime.test.ts',
+  'services/chat-service/test/integration/concurrency.test.ts',
 ];
 
 const DEFAULT_PROFILES = ['postgres', 'sqlite', 'mysql'];

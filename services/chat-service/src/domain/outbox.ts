@@ -10,8 +10,8 @@
  * events are its messages after the marker, so they are committed in the
  * very write that commits the messages: no message exists without its
  * event. Their bodies are the messages themselves (the head's window, or the
- * message keys once the window moved on: a message leaves the window only
- * once its key is stored).
+ * message blocks once the window moved on: a message leaves the window only
+ * once it is stored in its block).
  *
  * The relay, in every replica, per room:
  * - publishes each commit made here (`publishOrFail`, retried with back-off

@@ -100,3 +100,20 @@ test('when a room holds messages stored one key each (before blocks), history re
   t.like((await chat.messages.history(author, room.id, { after: 2, limit: 1 })).messages[0], { seq: 3, body: 'old 3, edited' });
   t.is((await t.throwsAsync(chat.messages.edit(author, room.id, 42, 'none')))?.message, 'No message with this seq in this room');
 });
+
+test('when a page back in history is wholly in its blocks, only members read it: a stranger gets 403 in a public room and 404 in a private one', async (t) => {
+  const chat = memoryChat({ batchMax: 8, windowSize: 2 });
+  const [owner, stranger] = [uid(), uid()];
+  const open = await chat.rooms.create(owner, { name: 'open', visibility: 'public', memberIds: [] });
+  const closed = await privateRoom(chat, [owner]);
+  for (const room of [open, closed]) {
+    for (let i = 0; i < 3; i++) {
+      await Promise.all(Array.from({ length: 8 }, (_, j) => chat.sequencer.send({ roomId: room.id, authorId: owner, body: `m${i * 8 + j}` })));
+    }
+    t.is((await chat.messages.history(owner, room.id, { before: 20, limit: 10 })).messages.length, 10);
+  }
+  const codeOf = async (roomId: string) =>
+    ((await t.throwsAsync(chat.messages.history(stranger, roomId, { before: 20, limit: 10 }))) as { code?: string }).code;
+  t.is(await codeOf(open.id), 'forbidden');
+  t.is(await codeOf(closed.id), 'not_found');
+});

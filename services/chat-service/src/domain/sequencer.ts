@@ -198,23 +198,11 @@ export class MessageSequencer {
         if (!own || !(await own)) unverified.push(message);
       }
       const idemKeys = leaders.flatMap((p) => (p.input.clientMsgId === undefined ? [] : [idemKey(p.input)]));
-      const verifyKeys = [
-        ...blockKeys(
-          roomId,
-          unverified.map((m) => m.seq),
-        ),
-        ...unverified.flatMap((m) => (m.clientMsgId ? [idemKey(m)] : [])),
-      ];
+      const unverifiedRecords = unverified.flatMap((m) => (m.clientMsgId ? [idemKey(m)] : []));
       const freshSeqs = Array.from({ length: leaders.length }, (_, i) => head.value.lastSeq + i + 1);
-      const asked = new Set([
-        ...blockKeys(
-          roomId,
-          unverified.map((m) => m.seq),
-        ),
-        ...blockKeys(roomId, freshSeqs),
-      ]);
+      const asked = new Set(blockKeys(roomId, [...unverified.map((m) => m.seq), ...freshSeqs]));
       await lane.lastMaterialized;
-      const second = await store.getMany<unknown>([...idemKeys, ...verifyKeys, ...asked, ...this.outbox.keysToRead(roomId)]);
+      const second = await store.getMany<unknown>([...idemKeys, ...unverifiedRecords, ...asked, ...this.outbox.keysToRead(roomId)]);
       for (const pending of leaders) {
         if (pending.input.clientMsgId === undefined) continue;
         const record = second.get(idemKey(pending.input))?.value as IdempotencyRecord | undefined;

@@ -26,6 +26,12 @@ export const settings = {
     parse: parse.int(60, 365 * 24 * 3_600),
     default: 30 * 24 * 3_600,
   },
+  refreshReuseGraceSeconds: {
+    env: 'REFRESH_REUSE_GRACE_SECONDS',
+    doc: 'For how long after a refresh token was exchanged the same token may be exchanged again, while its successor is unused (the answer was lost: a dropped connection, a reload); the unused successor stops working. Past it, or once the successor was used, a reuse revokes the session. 0 turns it off.',
+    parse: parse.int(0, 300),
+    default: 30,
+  },
   signingKeysRefreshSeconds: {
     env: 'SIGNING_KEYS_REFRESH_SECONDS',
     doc: 'How often the signing keys are re-read from the secret store, so that an appended key (rotation) is used without a restart.',

@@ -44,6 +44,7 @@ const accounts = createAccounts({
     ttlSeconds: config.accessTokenTtlSeconds,
   }),
   refreshTokenTtlSeconds: config.refreshTokenTtlSeconds,
+  refreshReuseGraceSeconds: config.refreshReuseGraceSeconds,
 });
 const app = createApp({ logger, sidecar, accounts, appApiToken: config.appApiToken });
 const server = createServer(app.callback());

@@ -10,10 +10,12 @@ import type { AuthResult, Tokens, User } from './types.js';
  *   call or a socket handshake refused with `401` also refreshes once.
  * - Refresh tokens rotate: each `POST /api/auth/refresh` spends the old one,
  *   and presenting a spent one again revokes the whole session (reuse
- *   detection). Tabs of one browser share the session (localStorage), so a
- *   refresh runs under a Web Lock, and inside it the stored pair is read
- *   again: if another tab refreshed meanwhile, its pair is adopted instead of
- *   spending ours a second time.
+ *   detection), except the last refresh repeated within 30 s while its new
+ *   token is unused: an answer lost to a dropped connection or a reload, so
+ *   trying again after a network error is safe. Tabs of one browser share
+ *   the session (localStorage), so a refresh runs under a Web Lock, and
+ *   inside it the stored pair is read again: if another tab refreshed
+ *   meanwhile, its pair is adopted instead of spending ours a second time.
  * - Signing out in one tab signs out the others (the `storage` event).
  */
 export interface SessionData {

@@ -251,6 +251,49 @@ test.serial('the session outlives its access token: refreshed in the background,
   clean(t, alice, bob);
 });
 
+test.serial('a refresh whose answer never reaches the page (a dropped connection, a reload meanwhile) leaves the user signed in', async (t) => {
+  const bob = await person(t, 1, 'Bob');
+  await signUp(bob);
+  const page = bob.page;
+  const stored = () => page.evaluate(() => JSON.parse(localStorage.getItem('chat.session') ?? 'null') as { refreshToken: string; accessToken: string } | null);
+  /** Says the access token expires in a second and reloads: the new page refreshes at once. */
+  const reloadNearExpiry = async () => {
+    await page.evaluate(() => {
+      const session = JSON.parse(localStorage.getItem('chat.session')!) as { accessExpiresAt: number };
+      localStorage.setItem('chat.session', JSON.stringify({ ...session, accessExpiresAt: Date.now() + 1_000 }));
+    });
+    await page.reload();
+  };
+  // The server spends the refresh token and answers; the page never gets the answer.
+  let lost = 0;
+  await page.route('**/api/auth/refresh', async (route) => {
+    if (lost > 0) return route.continue();
+    lost++;
+    t.is((await route.fetch()).status(), 200);
+    await route.abort('connectionreset');
+  });
+  const spent = (await stored())!.refreshToken;
+  const retried = page.waitForResponse((r) => r.url().endsWith('/api/auth/refresh'), { timeout: UI_MS });
+  await reloadNearExpiry();
+  // The page tries again with the token the server already spent.
+  t.is((await retried).status(), 200);
+  await page.waitForFunction((old) => !localStorage.getItem('chat.session')?.includes(old), spent, { timeout: UI_MS });
+  t.is(lost, 1);
+  await page.getByRole('button', { name: 'Edit your profile' }).waitFor();
+  // The new pair works: its access token reads the caller, its refresh token refreshes once more.
+  const me = await page.evaluate(
+    async (token) => (await fetch('/api/auth/me', { headers: { authorization: `Bearer ${token}` } })).status,
+    (await stored())!.accessToken,
+  );
+  t.is(me, 200);
+  const again = page.waitForResponse((r) => r.url().endsWith('/api/auth/refresh'), { timeout: UI_MS });
+  await reloadNearExpiry();
+  t.is((await again).status(), 200);
+  await page.getByRole('button', { name: 'Edit your profile' }).waitFor();
+  t.is(await page.getByLabel('Username or email').count(), 0);
+  clean(t, bob);
+});
+
 test.serial('profile: a new name, bio and uploaded avatar are shown; on a phone-sized screen the list and the room take the whole screen', async (t) => {
   const [alice, bob] = await twoInDirect(t);
   const page = alice.page;

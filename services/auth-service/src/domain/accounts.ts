@@ -30,6 +30,8 @@ export interface AccountsDeps {
   throttle: Throttle;
   accessTokens: AccessTokenIssuer;
   refreshTokenTtlSeconds: number;
+  /** How long a spent refresh token may be exchanged again while its successor is unused (0: never). */
+  refreshReuseGraceSeconds?: number;
   now?: () => number;
 }
 
@@ -73,6 +75,7 @@ export function createAccounts(deps: AccountsDeps) {
   const now = deps.now ?? Date.now;
   const iso = () => new Date(now()).toISOString();
   const refreshTtl = deps.refreshTokenTtlSeconds;
+  const reuseGraceMs = (deps.refreshReuseGraceSeconds ?? 0) * 1000;
 
   /** Starts a new session (refresh-token chain) for `user` and issues its first tokens. */
   async function startSession(user: User): Promise<TokenPair> {
@@ -81,8 +84,7 @@ export function createAccounts(deps: AccountsDeps) {
     return issuePair(user.id, family.id);
   }
 
-  async function issuePair(userId: string, familyId: string): Promise<TokenPair> {
-    const refreshToken = newRefreshToken();
+  async function issuePair(userId: string, familyId: string, refreshToken = newRefreshToken()): Promise<TokenPair> {
     const record: RefreshRecord = {
       familyId,
       userId,
@@ -112,6 +114,43 @@ export function createAccounts(deps: AccountsDeps) {
       }
     }
     throw unavailable('The session could not be revoked; try again');
+  }
+
+  /** Marks a refresh token spent, under the ETag it was read with (a conflict: someone else spent it first). */
+  async function spend(tokenHash: string, found: { value: RefreshRecord; etag: string }): Promise<void> {
+    const remaining = Math.max(1, Math.ceil((Date.parse(found.value.expiresAt) - now()) / 1000));
+    await sessions.saveRefresh(tokenHash, { ...found.value, spentAt: iso() }, { etag: found.etag, ttlSeconds: remaining });
+  }
+
+  /** Records the chain's last exchange under the family's ETag; a concurrent revocation or exchange wins. */
+  async function saveExchange(family: { value: SessionFamily; etag: string }, lastExchange: NonNullable<SessionFamily['lastExchange']>): Promise<void> {
+    try {
+      await sessions.saveFamily({ ...family.value, lastExchange }, { etag: family.etag, ttlSeconds: refreshTtl });
+    } catch (error) {
+      if (error instanceof StateConflictError) throw invalidRefreshToken();
+      throw error;
+    }
+  }
+
+  /**
+   * A new pair for a repeat of the chain's last exchange, when it comes
+   * within the grace period of the first and the successor it issued is
+   * unused; the successor is spent first. Undefined otherwise: a reuse.
+   */
+  async function repeatLastExchange(tokenHash: string, family: { value: SessionFamily; etag: string }): Promise<TokenPair | undefined> {
+    const last = family.value.lastExchange;
+    if (!last || last.spent !== tokenHash || now() - Date.parse(last.spentAt) > reuseGraceMs) return undefined;
+    const successor = await sessions.getRefresh(last.successor);
+    if (!successor || successor.value.spentAt) return undefined;
+    try {
+      await spend(last.successor, successor);
+    } catch (error) {
+      if (error instanceof StateConflictError) return undefined; // the successor is being used right now
+      throw error;
+    }
+    const next = newRefreshToken();
+    await saveExchange(family, { ...last, successor: hashRefreshToken(next) });
+    return issuePair(family.value.userId, family.value.id, next);
   }
 
   /**
@@ -230,7 +269,12 @@ export function createAccounts(deps: AccountsDeps) {
     /**
      * Exchanges a refresh token for a new pair; the old token is spent. A
      * spent token presented again revokes its whole chain (reuse detection),
-     * as does losing the race to spend it.
+     * as does losing the race to spend it. One exception: the chain's last
+     * exchange repeated within the grace period while its successor is
+     * unused. The client never got the answer (a dropped connection, a
+     * reload in between) and would otherwise be signed out; it gets a new
+     * pair and the unused successor stops working, so the chain still has
+     * one live token and a stolen one still ends it when used.
      */
     async refresh(refreshToken: string, ctx: CallContext): Promise<TokenPair> {
       if (!looksLikeRefreshToken(refreshToken)) throw invalidRefreshToken();
@@ -240,32 +284,32 @@ export function createAccounts(deps: AccountsDeps) {
       const record = found.value;
       const family = await sessions.getFamily(record.familyId);
       if (!family || family.value.revokedAt) throw invalidRefreshToken();
+      const user = await users.get(record.userId);
+      if (!user || user.value.sessionEpoch !== family.value.epoch) throw invalidRefreshToken();
       if (record.spentAt) {
+        const repeated = await repeatLastExchange(tokenHash, family);
+        if (repeated) {
+          ctx.log.info({ userId: record.userId, sessionId: record.familyId }, 'refresh repeated within the grace period; its unused successor replaced');
+          return repeated;
+        }
         await revokeFamily(record.familyId, 'reuse');
         ctx.log.warn({ userId: record.userId, sessionId: record.familyId }, 'refresh token reused; session chain revoked');
         throw invalidRefreshToken();
       }
-      const user = await users.get(record.userId);
-      if (!user || user.value.sessionEpoch !== family.value.epoch) throw invalidRefreshToken();
 
-      const remaining = Math.max(1, Math.ceil((Date.parse(record.expiresAt) - now()) / 1000));
       try {
         // Spent records stay until they expire, so that a reuse is recognised.
-        await sessions.saveRefresh(tokenHash, { ...record, spentAt: iso() }, { etag: found.etag, ttlSeconds: remaining });
+        await spend(tokenHash, found);
       } catch (error) {
         if (!(error instanceof StateConflictError)) throw error;
         await revokeFamily(record.familyId, 'reuse');
         ctx.log.warn({ userId: record.userId, sessionId: record.familyId }, 'refresh token spent twice at once; session chain revoked');
         throw invalidRefreshToken();
       }
-      try {
-        // Keeps the chain alive as long as its newest token; loses to a concurrent revocation.
-        await sessions.saveFamily(family.value, { etag: family.etag, ttlSeconds: refreshTtl });
-      } catch (error) {
-        if (error instanceof StateConflictError) throw invalidRefreshToken();
-        throw error;
-      }
-      return issuePair(record.userId, record.familyId);
+      const next = newRefreshToken();
+      // Keeps the chain alive as long as its newest token; loses to a concurrent revocation.
+      await saveExchange(family, { spent: tokenHash, successor: hashRefreshToken(next), spentAt: iso() });
+      return issuePair(record.userId, record.familyId, next);
     },
 
     /** Revokes the session of a refresh token; answers the same whatever the token. */

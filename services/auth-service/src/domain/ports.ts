@@ -77,6 +77,8 @@ export interface SessionFamily {
   createdAt: string;
   revokedAt?: string;
   revokedReason?: 'logout' | 'reuse' | 'password_change';
+  /** The chain's last exchange, by token hash: what a repeat of it within the grace period may replace. */
+  lastExchange?: { spent: string; successor: string; spentAt: string };
 }
 
 export interface SaveOptions {

@@ -232,11 +232,60 @@ test('when a refresh token is used, it is spent and a new pair comes back', asyn
   t.truthy(third.accessToken);
 });
 
-test('when a spent refresh token is used again, the whole chain is revoked', async (t) => {
+test('when a spent refresh token is used again after its successor was, the whole chain is revoked', async (t) => {
   const { env, result } = await registered();
   const next = await env.accounts.refresh(result.refreshToken, env.ctx());
-  t.like(await codeOf(env.accounts.refresh(result.refreshToken, env.ctx())), { code: 'unauthenticated', status: 401 });
+  const third = await env.accounts.refresh(next.refreshToken, env.ctx());
+  // The first token, then the second: neither is the chain's last exchange with an unused successor.
+  for (const spent of [result.refreshToken, next.refreshToken]) {
+    t.like(await codeOf(env.accounts.refresh(spent, env.ctx())), { code: 'unauthenticated', status: 401 });
+  }
+  t.like(await codeOf(env.accounts.refresh(third.refreshToken, env.ctx())), { code: 'unauthenticated' });
+});
+
+test('when the last exchange is repeated within the grace period (its answer was lost), a new pair comes back and the unused successor stops working', async (t) => {
+  const { env, result } = await registered();
+  const lost = await env.accounts.refresh(result.refreshToken, env.ctx());
+  env.clock.now += 20_000;
+  const again = await env.accounts.refresh(result.refreshToken, env.ctx());
+  env.clock.now += 9_000;
+  const thrice = await env.accounts.refresh(result.refreshToken, env.ctx());
+  t.not(again.refreshToken, lost.refreshToken);
+  t.not(thrice.refreshToken, again.refreshToken);
+  // One live token in the chain: the newest. Presenting a replaced one is a reuse and ends the chain.
+  const next = await env.accounts.refresh(thrice.refreshToken, env.ctx());
+  t.like(await codeOf(env.accounts.refresh(lost.refreshToken, env.ctx())), { code: 'unauthenticated' });
   t.like(await codeOf(env.accounts.refresh(next.refreshToken, env.ctx())), { code: 'unauthenticated' });
+});
+
+test('when a stolen token is replayed within the grace period, whichever holder uses a replaced token next ends the chain', async (t) => {
+  const { env, result } = await registered();
+  const owner = await env.accounts.refresh(result.refreshToken, env.ctx());
+  const thief = await env.accounts.refresh(result.refreshToken, env.ctx());
+  t.like(await codeOf(env.accounts.refresh(owner.refreshToken, env.ctx())), { code: 'unauthenticated' });
+  t.like(await codeOf(env.accounts.refresh(thief.refreshToken, env.ctx())), { code: 'unauthenticated' });
+});
+
+test('when the last exchange is repeated past the grace period, or with the grace period off, the chain is revoked', async (t) => {
+  for (const [env, wait] of [
+    [buildAccounts(), 30_001],
+    [buildAccounts({ refreshReuseGraceSeconds: 0 }), 1],
+  ] as const) {
+    const { result } = await registered(env);
+    const next = await env.accounts.refresh(result.refreshToken, env.ctx());
+    env.clock.now += wait;
+    t.like(await codeOf(env.accounts.refresh(result.refreshToken, env.ctx())), { code: 'unauthenticated', status: 401 });
+    t.like(await codeOf(env.accounts.refresh(next.refreshToken, env.ctx())), { code: 'unauthenticated' });
+  }
+});
+
+test('when the last exchange is repeated twice at once, at most one refresh token of the chain still works', async (t) => {
+  const { env, result } = await registered();
+  await env.accounts.refresh(result.refreshToken, env.ctx());
+  const answers = await Promise.allSettled([env.accounts.refresh(result.refreshToken, env.ctx()), env.accounts.refresh(result.refreshToken, env.ctx())]);
+  const pairs = answers.flatMap((a) => (a.status === 'fulfilled' ? [a.value] : []));
+  const working = await Promise.allSettled(pairs.map((pair) => env.accounts.refresh(pair.refreshToken, env.ctx())));
+  t.true(working.filter((w) => w.status === 'fulfilled').length <= 1);
 });
 
 test('when a refresh token is past 30 days or unknown, refresh answers 401', async (t) => {

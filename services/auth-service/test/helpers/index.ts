@@ -33,7 +33,7 @@ export function memoryKeys(records = [signingKeyRecord()]): SigningKeySource & {
 }
 
 /** The account use cases over in-memory ports, with a clock the test moves. */
-export function buildAccounts(options: Partial<Omit<ThrottleLimits, 'registrationWindowSeconds'>> & { logN?: number } = {}) {
+export function buildAccounts(options: Partial<Omit<ThrottleLimits, 'registrationWindowSeconds'>> & { logN?: number; refreshReuseGraceSeconds?: number } = {}) {
   const clock = { now: Date.parse('2026-01-01T00:00:00Z') };
   const now = () => clock.now;
   const kv = new MemoryKv(now);
@@ -59,6 +59,7 @@ export function buildAccounts(options: Partial<Omit<ThrottleLimits, 'registratio
     }),
     accessTokens: createAccessTokenIssuer({ keys, issuer: 'chat-platform', audience: 'chat-platform-api', ttlSeconds: 900, now }),
     refreshTokenTtlSeconds: 30 * 24 * 3600,
+    refreshReuseGraceSeconds: options.refreshReuseGraceSeconds ?? 30,
     now,
   });
   const ctx = (clientAddress = '203.0.113.7') => ({ clientAddress, log: silentLog });

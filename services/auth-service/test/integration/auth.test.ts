@@ -369,6 +369,20 @@ test.serial('when a spent refresh token is used again, the whole chain is revoke
   t.is((await client.post('/api/auth/refresh', { refreshToken: third.refreshToken })).status, 401);
 });
 
+test.serial('when a refresh is repeated because its answer was lost, the repeat gets a new pair and the lost pair no longer refreshes', async (t) => {
+  const { refreshToken, client } = await register();
+  const lost = (await client.post('/api/auth/refresh', { refreshToken })).body;
+  const repeat = await client.post('/api/auth/refresh', { refreshToken });
+  t.is(repeat.status, 200);
+  secrets.add(lost.accessToken).add(lost.refreshToken).add(repeat.body.accessToken).add(repeat.body.refreshToken);
+  const next = await client.post('/api/auth/refresh', { refreshToken: repeat.body.refreshToken });
+  t.is(next.status, 200);
+  secrets.add(next.body.accessToken).add(next.body.refreshToken);
+  // The lost token was replaced: presenting it is a reuse, which ends the chain.
+  t.is((await client.post('/api/auth/refresh', { refreshToken: lost.refreshToken })).status, 401);
+  t.is((await client.post('/api/auth/refresh', { refreshToken: next.body.refreshToken })).status, 401);
+});
+
 test.serial('when a refresh token is unknown or malformed, the answer is 401; a missing one is 400', async (t) => {
   const client = api();
   t.is((await client.post('/api/auth/refresh', { refreshToken: 'A'.repeat(43) })).status, 401);

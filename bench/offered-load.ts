@@ -16,7 +16,7 @@
  * Writes bench/results/offered-load.json. Run it alone: nothing else on the machine.
  */
 import { randomUUID } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Socket } from 'socket.io-client';
@@ -149,6 +149,7 @@ try {
   const points = await sweep(members, roomId, platformProcesses(platform));
   for (const m of members) m.close();
 
+  mkdirSync(RESULTS_DIR, { recursive: true }); // a fresh clone has no results yet
   writeFileSync(
     join(RESULTS_DIR, 'latency-vs-load.svg'),
     lineChart({

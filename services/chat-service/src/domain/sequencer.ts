@@ -10,9 +10,9 @@
  * 2. read (after the head) the idempotency keys of the batch, the blocks
  *    the new messages go to, the idempotency keys and blocks of the window
  *    messages this commit drops from the head (it stores any that are
- *    missing: a committer that died before materializing them), and the
- *    room's outbox index shard (outbox.ts: the room is listed before the
- *    commit when it is not);
+ *    missing: a committer that died before materializing them), the
+ *    authors' read markers (moved in 4) and the room's outbox index shard
+ *    (outbox.ts: the room is listed before the commit when it is not);
  * 3. write the head under the ETag read in 1, with `lastSeq` advanced, the
  *    new messages in its window and the outbox marker (`publishedSeq`). A
  *    lost race (another replica committed first) goes back to 1. This write
@@ -96,8 +96,12 @@ interface Lane {
   running: boolean;
   /** seq → resolves true once this process has materialized that message. */
   materializing: Map<number, Promise<boolean>>;
-  /** The last commit's materialization: the next commit reads the blocks after it, so that its block write starts from their current ETag. */
-  lastMaterialized: Promise<boolean>;
+  /**
+   * The last commit's writes after the head (blocks, idempotency keys, read
+   * markers): the next commit reads those keys after them, so that its own
+   * writes start from their current ETags.
+   */
+  lastWritten: Promise<unknown>;
 }
 
 export class MessageSequencer {
@@ -119,7 +123,7 @@ export class MessageSequencer {
     return new Promise<Message>((resolve, reject) => {
       let lane = this.lanes.get(input.roomId);
       if (!lane) {
-        lane = { queue: [], running: false, materializing: new Map(), lastMaterialized: Promise.resolve(true) };
+        lane = { queue: [], running: false, materializing: new Map(), lastWritten: Promise.resolve() };
         this.lanes.set(input.roomId, lane);
       }
       lane.queue.push({ input, messageId: this.ctx.newId(), enqueuedAt: Date.now(), trace: activeSpan(), followers: [], resolve, reject });
@@ -201,8 +205,9 @@ export class MessageSequencer {
       const unverifiedRecords = unverified.flatMap((m) => (m.clientMsgId ? [idemKey(m)] : []));
       const freshSeqs = Array.from({ length: leaders.length }, (_, i) => head.value.lastSeq + i + 1);
       const asked = new Set(blockKeys(roomId, [...unverified.map((m) => m.seq), ...freshSeqs]));
-      await lane.lastMaterialized;
-      const second = await store.getMany<unknown>([...idemKeys, ...unverifiedRecords, ...asked, ...this.outbox.keysToRead(roomId)]);
+      const markerKeys = [...new Set(leaders.map((p) => keys.readMarker(roomId, p.input.authorId)))];
+      await lane.lastWritten;
+      const second = await store.getMany<unknown>([...idemKeys, ...unverifiedRecords, ...asked, ...markerKeys, ...this.outbox.keysToRead(roomId)]);
       for (const pending of leaders) {
         if (pending.input.clientMsgId === undefined) continue;
         const record = second.get(idemKey(pending.input))?.value as IdempotencyRecord | undefined;
@@ -280,13 +285,13 @@ export class MessageSequencer {
         },
       );
       for (const message of fresh) lane.materializing.set(message.seq, materialized);
-      lane.lastMaterialized = materialized;
       const committed = open;
-      void this.afterCommit(
+      lane.lastWritten = this.afterCommit(
         roomId,
         fresh,
         materialized,
         open.map((p) => p.trace),
+        second,
       )
         .catch((error: unknown) => this.ctx.logger.error({ roomId, err: error }, 'after-commit work failed'))
         .finally(() => {
@@ -301,10 +306,17 @@ export class MessageSequencer {
 
   /**
    * What follows a commit, besides the outbox: store the message keys and
-   * move each author's read marker to their last message, then answer. The
-   * `read.updated` events go out best effort, not waited for.
+   * move each author's read marker to their last message (starting from the
+   * markers read in step 2), then answer. The `read.updated` events go out
+   * best effort, not waited for.
    */
-  private async afterCommit(roomId: string, fresh: Message[], materialized: Promise<boolean>, traces: Array<SpanContext | undefined>): Promise<void> {
+  private async afterCommit(
+    roomId: string,
+    fresh: Message[],
+    materialized: Promise<boolean>,
+    traces: Array<SpanContext | undefined>,
+    read: Map<string, Versioned<unknown>>,
+  ): Promise<void> {
     const occurredAt = fresh[fresh.length - 1]!.createdAt;
     const lastByAuthor = new Map<string, { seq: number; trace: SpanContext | undefined }>();
     fresh.forEach((message, i) => lastByAuthor.set(message.authorId, { seq: message.seq, trace: traces[i] }));
@@ -315,7 +327,9 @@ export class MessageSequencer {
     const markers = Promise.all(
       [...lastByAuthor].map(async ([userId, { seq, trace }]): Promise<ChatEvent[]> => {
         try {
-          const previous = await advanceReadMarker(this.ctx, roomId, userId, seq);
+          const marker = keys.readMarker(roomId, userId);
+          const known = read.has(marker) ? (read.get(marker) as Versioned<ReadMarker>) : null;
+          const previous = await advanceReadMarker(this.ctx, roomId, userId, seq, known);
           const passedOthers =
             previous !== undefined && (previous < fresh[0]!.seq - 1 || fresh.some((m) => m.seq > previous && m.seq < seq && m.authorId !== userId));
           if (passedOthers) {
@@ -335,13 +349,25 @@ export class MessageSequencer {
 /**
  * Moves a user's read marker forward to `seq` (never back). Resolves with
  * where it was when it moved (0: no marker yet), undefined when it did not.
+ * `known`: the marker as the caller read it (null: absent), which saves a read.
  */
-export async function advanceReadMarker(ctx: Pick<ChatContext, 'store'>, roomId: string, userId: string, seq: number): Promise<number | undefined> {
+export async function advanceReadMarker(
+  ctx: Pick<ChatContext, 'store'>,
+  roomId: string,
+  userId: string,
+  seq: number,
+  known?: Versioned<ReadMarker> | null,
+): Promise<number | undefined> {
   let previous = 0;
-  const result = await updateKey<ReadMarker>(ctx.store, keys.readMarker(roomId, userId), (current) => {
-    previous = current?.seq ?? 0;
-    return previous >= seq ? undefined : { seq };
-  });
+  const result = await updateKey<ReadMarker>(
+    ctx.store,
+    keys.readMarker(roomId, userId),
+    (current) => {
+      previous = current?.seq ?? 0;
+      return previous >= seq ? undefined : { seq };
+    },
+    { known },
+  );
   return result.changed ? previous : undefined;
 }
 

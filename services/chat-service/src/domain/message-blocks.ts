@@ -19,7 +19,7 @@
 import { updateKey } from './context.js';
 import { keys } from './keys.js';
 import type { Message, RoomHead } from './model.js';
-import type { KeyValueStore, Versioned } from './ports.js';
+import type { KeyValueStore, Versioned, WriteCondition } from './ports.js';
 
 /**
  * Seqs per block. A 50-message page spans two or three blocks; a block is
@@ -77,24 +77,54 @@ export async function loadMessages(store: KeyValueStore, head: RoomHead, seqs: n
   return out;
 }
 
+/** Blocks read already: what a bulk read found, and which keys it asked for (a key asked for and absent there is absent). */
+export interface KnownBlocks {
+  blocks: Found;
+  asked: Set<string>;
+}
+
 /**
  * Stores committed messages of one room in their blocks; messages a block
  * has already are left as they are. `found` holds blocks the caller read
- * already (a key asked for and absent there is taken as absent), which saves
- * their first read; a block changed since is read again.
+ * already, which saves their first read; a block changed since is read again.
  */
-export async function storeMessages(store: KeyValueStore, roomId: string, messages: Message[], found?: { blocks: Found; asked: Set<string> }): Promise<void> {
-  const byBlock = new Map<string, Message[]>();
-  for (const message of messages) {
-    const key = blockKey(roomId, message.seq);
-    byBlock.set(key, [...(byBlock.get(key) ?? []), message]);
-  }
+export async function storeMessages(store: KeyValueStore, roomId: string, messages: Message[], found?: KnownBlocks): Promise<void> {
   await Promise.all(
-    [...byBlock].map(([key, adding]) => {
+    [...byBlock(roomId, messages)].map(([key, adding]) => {
       const known = found?.asked.has(key) ? ((found.blocks.get(key) as Versioned<MessageBlock> | undefined) ?? null) : undefined;
       return updateKey<MessageBlock>(store, key, (block) => merge(block, adding), { known });
     }),
   );
+}
+
+/**
+ * The writes that store `messages` in their blocks, each starting from the
+ * block as `found` holds it (under its ETag, or only if still absent), for
+ * a caller that sends them together with other writes. Undefined when a
+ * block was not read: then storeMessages it is.
+ */
+export function blockWrites(
+  roomId: string,
+  messages: Message[],
+  found: KnownBlocks,
+): Array<{ key: string; value: MessageBlock; condition: WriteCondition }> | undefined {
+  const writes: Array<{ key: string; value: MessageBlock; condition: WriteCondition }> = [];
+  for (const [key, adding] of byBlock(roomId, messages)) {
+    if (!found.asked.has(key)) return undefined;
+    const known = found.blocks.get(key) as Versioned<MessageBlock> | undefined;
+    const value = merge(known?.value, adding);
+    if (value) writes.push({ key, value, condition: known ? { etag: known.etag } : { ifAbsent: true } });
+  }
+  return writes;
+}
+
+function byBlock(roomId: string, messages: Message[]): Map<string, Message[]> {
+  const out = new Map<string, Message[]>();
+  for (const message of messages) {
+    const key = blockKey(roomId, message.seq);
+    out.set(key, [...(out.get(key) ?? []), message]);
+  }
+  return out;
 }
 
 /**

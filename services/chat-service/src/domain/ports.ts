@@ -30,6 +30,14 @@ export interface KeyValueStore {
   get<T>(key: string): Promise<Versioned<T> | undefined>;
   /** Writes one key, under `condition` when given; throws StateConflictError when it fails. */
   put<T>(key: string, value: T, condition?: WriteCondition): Promise<void>;
+  /**
+   * Writes several keys in one call, each under its own condition, and not
+   * atomically: throws StateConflictError when any condition failed, and
+   * which of the others were written then depends on the store. Only for
+   * writes that can be repeated one by one after a conflict (merges,
+   * inserts, markers that only move forward).
+   */
+  putEach(items: Array<{ key: string; value: unknown; condition?: WriteCondition }>): Promise<void>;
   /** Writes each key that does not exist yet; keys that exist are left as they are. */
   insertMissing(items: Array<{ key: string; value: unknown }>): Promise<void>;
   /**

@@ -21,7 +21,8 @@
  *    merge the messages into their blocks (message-blocks.ts) and write their
  *    idempotency keys, only if absent (history reads those; until then
  *    readers take the head's window); move each author's read marker to
- *    their message; answer. The answer does not wait for the broker: the
+ *    their message (all three in one call to the sidecar when nothing
+ *    changed since 2); answer. The answer does not wait for the broker: the
  *    event is committed, and the relay publishes it whatever happens to this
  *    request.
  *
@@ -47,9 +48,9 @@ import { NO_SUCH_ROOM, roleIn } from './access.js';
 import { sleep, updateKey, type ChatContext } from './context.js';
 import { keys } from './keys.js';
 import { isPublicChannel, notBefore, type IdempotencyRecord, type MemberList, type Message, type ReadMarker, type RoomHead } from './model.js';
-import { blockKeys, loadMessages, storeMessages, storedMessage } from './message-blocks.js';
+import { blockKeys, blockWrites, loadMessages, storeMessages, storedMessage, type KnownBlocks } from './message-blocks.js';
 import type { CommitOutbox } from './outbox.js';
-import { StateConflictError, type ChatEvent, type Versioned } from './ports.js';
+import { StateConflictError, type ChatEvent, type Versioned, type WriteCondition } from './ports.js';
 
 export interface SendInput {
   roomId: string;
@@ -277,21 +278,15 @@ export class MessageSequencer {
       for (const seq of lane.materializing.keys()) if (seq < oldestKept) lane.materializing.delete(seq);
 
       // 4. After the commit: answered once materialized.
-      const materialized = Promise.all([store.insertMissing(idempotencyRecords(fresh)), storeMessages(store, roomId, fresh, { blocks: second, asked })]).then(
-        () => true,
-        (error: unknown) => {
-          this.ctx.logger.warn({ roomId, err: { message: (error as Error).message } }, 'materializing failed; the next commit will');
-          return false;
-        },
-      );
+      const writes = this.writeAfterCommit(roomId, fresh, { blocks: second, asked });
+      const materialized = writes.then((w) => w.materialized);
       for (const message of fresh) lane.materializing.set(message.seq, materialized);
       const committed = open;
       lane.lastWritten = this.afterCommit(
         roomId,
         fresh,
-        materialized,
+        writes,
         open.map((p) => p.trace),
-        second,
       )
         .catch((error: unknown) => this.ctx.logger.error({ roomId, err: error }, 'after-commit work failed'))
         .finally(() => {
@@ -305,44 +300,88 @@ export class MessageSequencer {
   }
 
   /**
-   * What follows a commit, besides the outbox: store the message keys and
-   * move each author's read marker to their last message (starting from the
-   * markers read in step 2), then answer. The `read.updated` events go out
-   * best effort, not waited for.
+   * Step 4's writes: the messages' idempotency keys and blocks, and each
+   * author's read marker moved to their last message (a sender has read what
+   * they sent: their unread count does not grow). One call when each write
+   * starts from what step 2 read; after a lost race, or when a block was not
+   * read, each is written the way it is alone, reading again what changed
+   * (every one of them can be repeated). Never rejects: `materialized` says
+   * whether the messages are stored, `moved` where each author's marker was
+   * when it moved (undefined: it did not).
+   */
+  private async writeAfterCommit(
+    roomId: string,
+    fresh: Message[],
+    read: KnownBlocks,
+  ): Promise<{ materialized: boolean; moved: Map<string, number | undefined> }> {
+    const { store, logger } = this.ctx;
+    const records = idempotencyRecords(fresh);
+    const lastByAuthor = new Map(fresh.map((m) => [m.authorId, m.seq]));
+    const planned = new Map<string, number | undefined>();
+    const blocks = blockWrites(roomId, fresh, read);
+    if (blocks) {
+      const markers: Array<{ key: string; value: ReadMarker; condition: WriteCondition }> = [];
+      for (const [userId, seq] of lastByAuthor) {
+        const key = keys.readMarker(roomId, userId);
+        const known = read.blocks.get(key) as Versioned<ReadMarker> | undefined;
+        const at = known?.value.seq ?? 0;
+        planned.set(userId, at < seq ? at : undefined);
+        if (at < seq) markers.push({ key, value: { seq }, condition: known ? { etag: known.etag } : { ifAbsent: true } });
+      }
+      try {
+        await store.putEach([...records.map((r) => ({ ...r, condition: { ifAbsent: true } as const })), ...blocks, ...markers]);
+        return { materialized: true, moved: planned };
+      } catch (error) {
+        if (!(error instanceof StateConflictError))
+          logger.warn({ roomId, err: { message: (error as Error).message } }, 'writing after the commit failed; once more, one by one');
+      }
+    }
+    const materialized = Promise.all([store.insertMissing(records), storeMessages(store, roomId, fresh, blocks ? undefined : read)]).then(
+      () => true,
+      (error: unknown) => {
+        logger.warn({ roomId, err: { message: (error as Error).message } }, 'materializing failed; the next commit will');
+        return false;
+      },
+    );
+    const moved = new Map<string, number | undefined>();
+    await Promise.all(
+      [...lastByAuthor].map(async ([userId, seq]) => {
+        try {
+          // A marker the attempt above wrote before losing elsewhere has moved already: what it planned stands.
+          moved.set(userId, (await advanceReadMarker(this.ctx, roomId, userId, seq)) ?? planned.get(userId));
+        } catch (error) {
+          logger.warn({ roomId, userId, err: { message: (error as Error).message } }, "could not move the sender's read marker");
+        }
+      }),
+    );
+    return { materialized: await materialized, moved };
+  }
+
+  /**
+   * What follows a commit, besides the outbox: step 4's writes, then the
+   * answer. A sender's message tells everyone they read up to it, so
+   * `read.updated` goes out (best effort, not waited for) only when the
+   * marker passed over someone else's messages (what the sender's other
+   * devices count as unread), not on every send.
    */
   private async afterCommit(
     roomId: string,
     fresh: Message[],
-    materialized: Promise<boolean>,
+    writes: Promise<{ moved: Map<string, number | undefined> }>,
     traces: Array<SpanContext | undefined>,
-    read: Map<string, Versioned<unknown>>,
   ): Promise<void> {
     const occurredAt = fresh[fresh.length - 1]!.createdAt;
     const lastByAuthor = new Map<string, { seq: number; trace: SpanContext | undefined }>();
     fresh.forEach((message, i) => lastByAuthor.set(message.authorId, { seq: message.seq, trace: traces[i] }));
-    // A sender has read what they sent: their unread count does not grow.
-    // Their message tells everyone that much, so `read.updated` goes out only
-    // when the marker passed over someone else's messages (what the sender's
-    // other devices count as unread), not on every send.
-    const markers = Promise.all(
-      [...lastByAuthor].map(async ([userId, { seq, trace }]): Promise<ChatEvent[]> => {
-        try {
-          const marker = keys.readMarker(roomId, userId);
-          const known = read.has(marker) ? (read.get(marker) as Versioned<ReadMarker>) : null;
-          const previous = await advanceReadMarker(this.ctx, roomId, userId, seq, known);
-          const passedOthers =
-            previous !== undefined && (previous < fresh[0]!.seq - 1 || fresh.some((m) => m.seq > previous && m.seq < seq && m.authorId !== userId));
-          if (passedOthers) {
-            return [{ topic: 'read.updated', roomId, occurredAt, actorId: userId, data: { roomId, userId, seq }, trace }];
-          }
-        } catch (error) {
-          this.ctx.logger.warn({ roomId, userId, err: { message: (error as Error).message } }, "could not move the sender's read marker");
-        }
-        return [];
-      }),
-    );
-    await Promise.all([materialized, markers]);
-    void this.ctx.publisher.publish((await markers).flat());
+    const { moved } = await writes;
+    const events: ChatEvent[] = [];
+    for (const [userId, { seq, trace }] of lastByAuthor) {
+      const previous = moved.get(userId);
+      const passedOthers =
+        previous !== undefined && (previous < fresh[0]!.seq - 1 || fresh.some((m) => m.seq > previous && m.seq < seq && m.authorId !== userId));
+      if (passedOthers) events.push({ topic: 'read.updated', roomId, occurredAt, actorId: userId, data: { roomId, userId, seq }, trace });
+    }
+    void this.ctx.publisher.publish(events);
   }
 }
 

@@ -132,3 +132,29 @@ test("when a sender was up to date, their send moves their marker without read.u
   t.deepEqual(readEvents(), [{ roomId: room.id, userId: bob, seq: 3 }]);
   t.is((await chat.rooms.list(bob))[0]?.unread, 0);
 });
+
+test('when the one write after a commit loses a race (its block edited, the sender marking read since step 2), each write is made again alone and nothing is lost', async (t) => {
+  const chat = memoryChat();
+  const [alice, bob] = [uid(), uid()];
+  const room = await roomWith(chat, [alice, bob]);
+  const first = await chat.sequencer.send({ roomId: room.id, authorId: bob, body: 'one', clientMsgId: 'one' });
+  const block = keys.messageBlock(room.id, 0);
+  const marker = keys.readMarker(room.id, alice);
+  let raced = 0;
+  chat.store.beforeWrite = (key) => {
+    // Another writer gets there between the commit's read and its write: the block changes, and Alice reads on another device.
+    if (raced >= 2 || (key !== block && key !== marker)) return;
+    raced++;
+    const current = chat.store.data.get(key);
+    chat.store.data.set(key, { value: current?.value ?? { seq: first.seq }, version: (current?.version ?? 0) + 1 });
+  };
+  const second = await chat.sequencer.send({ roomId: room.id, authorId: alice, body: 'two', clientMsgId: 'two' });
+  t.is(raced, 2);
+  t.true(chat.store.conflicts > 0);
+  t.deepEqual(chat.store.dump<MessageBlock>(block)?.messages, [first, second]);
+  t.deepEqual(chat.store.dump(marker), { seq: second.seq });
+  t.is((await chat.rooms.list(alice))[0]?.unread, 0);
+  // The idempotency key was written too: a repeat long after is answered with the same message.
+  for (let i = 0; i < 10; i++) await chat.sequencer.send({ roomId: room.id, authorId: bob, body: `pushing ${i}` });
+  t.deepEqual(await chat.sequencer.send({ roomId: room.id, authorId: alice, body: 'two', clientMsgId: 'two' }), second);
+});

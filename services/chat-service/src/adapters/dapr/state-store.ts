@@ -84,6 +84,12 @@ export function createDaprStateStore(options: DaprStateStoreOptions): KeyValueSt
 
     put,
 
+    async putEach(items) {
+      if (items.length === 0) return;
+      const withOptions = await Promise.all(items.map(async ({ key, value, condition }) => ({ key, value, ...(await saveOptions(condition)) })));
+      await sidecar.state.saveMany(store, withOptions);
+    },
+
     async insertMissing(items) {
       if (items.length === 0) return;
       const absent = await saveOptions({ ifAbsent: true });

@@ -53,6 +53,13 @@ export function createMemoryStateStore(): MemoryStateStore {
       data.set(key, { value: clone(value), version: (current?.version ?? 0) + 1 });
     },
 
+    async putEach(items) {
+      // Not atomic, as on the real stores: the others are written even when one loses its race.
+      const outcomes = await Promise.allSettled(items.map((item) => self.put(item.key, item.value, item.condition)));
+      const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+      if (failed) throw failed.reason;
+    },
+
     async insertMissing(items) {
       for (const item of items) {
         await self.put(item.key, item.value, { ifAbsent: true }).catch((e: unknown) => {

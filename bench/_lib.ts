@@ -152,15 +152,24 @@ export async function startBaseline(file: string, args: string[] = []): Promise<
 }
 
 /** chat-service's own counters (`GET /stats`, asked of each replica directly as its sidecar would). */
-export async function chatStats(platform: Platform): Promise<{ commits: number; messages: number; conflicts: number }> {
+export async function chatStats(platform: Platform): Promise<ChatCounters> {
   const token = platform.runEnv.tokens(APP_IDS.chat).appApiToken;
-  const totals = { commits: 0, messages: 0, conflicts: 0 };
+  const totals = { commits: 0, messages: 0, conflicts: 0, relayHeadWrites: 0 };
   for (const instance of platform.instances.filter((i) => i.name === APP_IDS.chat)) {
     const response = await fetch(`${instance.url}/stats`, { headers: { 'dapr-api-token': token } });
-    const { sequencer } = (await response.json()) as { sequencer: typeof totals };
+    const { sequencer, outbox } = (await response.json()) as { sequencer: ChatCounters; outbox: { markerWrites: number } };
     totals.commits += sequencer.commits;
     totals.messages += sequencer.messages;
     totals.conflicts += sequencer.conflicts;
+    totals.relayHeadWrites += outbox.markerWrites;
   }
   return totals;
+}
+
+/** Summed over chat-service replicas: commits (head writes of sends), messages, lost head races, and the outbox relay's own head writes. */
+export interface ChatCounters {
+  commits: number;
+  messages: number;
+  conflicts: number;
+  relayHeadWrites: number;
 }

@@ -27,6 +27,7 @@ import {
   connectSocket,
   cpuDuring,
   createRoom,
+  chatStats,
   latencySummary,
   machine,
   platformProcesses,
@@ -34,6 +35,7 @@ import {
   round,
   startBaseline,
   writeResult,
+  type ChatCounters,
   type ProcessGroups,
 } from './_lib.js';
 import { lineChart } from './_chart.js';
@@ -61,10 +63,18 @@ interface Point {
   latencyMs: { p50: number; p99: number; max: number };
   cpuMsPerMessage: number;
   cpuMsPerMessageBy: Record<string, number>;
+  /** The platform's commits at this rate (chat-service's counters). */
+  commits?: { messagesPerCommit: number; conflictsPerCommit: number; relayHeadWritesPerCommit: number };
 }
 
 /** Sends at `rate` for SECONDS from the members in turn; every member records each arrival. */
-async function offer(members: Socket[], roomId: string | undefined, rate: number, groups: ProcessGroups): Promise<Point> {
+async function offer(
+  members: Socket[],
+  roomId: string | undefined,
+  rate: number,
+  groups: ProcessGroups,
+  counters?: () => Promise<ChatCounters>,
+): Promise<Point> {
   const scheduledAt = new Map<string, number>();
   const latencies: number[] = [];
   let refused = 0;
@@ -75,6 +85,7 @@ async function offer(members: Socket[], roomId: string | undefined, rate: number
     });
   }
   const total = Math.round(rate * SECONDS);
+  const before = await counters?.();
   const acks: Array<Promise<void>> = [];
   const { cpuMs, cpuMsBy } = await cpuDuring(groups, async () => {
     const start = performance.now() + 20;
@@ -100,6 +111,7 @@ async function offer(members: Socket[], roomId: string | undefined, rate: number
     const deadline = Date.now() + 10_000;
     while (latencies.length < expected && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
   });
+  const after = await counters?.();
   for (const member of members) member.off('message:new');
   if (refused > 0) process.stderr.write(`${refused} sends refused at ${rate}/s\n`);
   return {
@@ -109,15 +121,25 @@ async function offer(members: Socket[], roomId: string | undefined, rate: number
     latencyMs: latencySummary(latencies),
     cpuMsPerMessage: round(cpuMs / Math.max(1, total)),
     cpuMsPerMessageBy: Object.fromEntries(Object.entries(cpuMsBy).map(([label, ms]) => [label, round(ms / Math.max(1, total))])),
+    ...(before && after ? { commits: perCommit(before, after) } : {}),
   };
 }
 
-async function sweep(members: Socket[], roomId: string | undefined, groups: ProcessGroups): Promise<Point[]> {
+function perCommit(before: ChatCounters, after: ChatCounters): NonNullable<Point['commits']> {
+  const commits = Math.max(1, after.commits - before.commits);
+  return {
+    messagesPerCommit: round((after.messages - before.messages) / commits, 2),
+    conflictsPerCommit: round((after.conflicts - before.conflicts) / commits, 2),
+    relayHeadWritesPerCommit: round((after.relayHeadWrites - before.relayHeadWrites) / commits, 2),
+  };
+}
+
+async function sweep(members: Socket[], roomId: string | undefined, groups: ProcessGroups, counters?: () => Promise<ChatCounters>): Promise<Point[]> {
   // Warm up (JIT, connections) at the lowest rate, then measure each rate.
   await offer(members, roomId, RATES[0]!, groups);
   const points: Point[] = [];
   for (const rate of RATES) {
-    const point = await offer(members, roomId, rate, groups);
+    const point = await offer(members, roomId, rate, groups, counters);
     process.stderr.write(`${rate}/s: p50 ${point.latencyMs.p50} ms, p99 ${point.latencyMs.p99} ms, ${point.cpuMsPerMessage} ms CPU/msg\n`);
     points.push(point);
   }
@@ -146,7 +168,7 @@ try {
   const roomId = await createRoom(platform.gatewayUrl, users[0]!, users.slice(1), 'offered-load');
   const gateways = platform.instances.filter((i) => i.name === 'api-gateway');
   const members = await Promise.all(users.map((u, i) => connectSocket(gateways[i % gateways.length]!.url, u.token)));
-  const points = await sweep(members, roomId, platformProcesses(platform));
+  const points = await sweep(members, roomId, platformProcesses(platform), () => chatStats(platform));
   for (const m of members) m.close();
 
   mkdirSync(RESULTS_DIR, { recursive: true }); // a fresh clone has no results yet

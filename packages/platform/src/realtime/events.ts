@@ -79,6 +79,13 @@ export type { AckError, ChatMessage, ChatRoom, MembershipChange, MessageRef, Pre
 /** `messages.created`: a commit's messages; clients get each as `message:new`. */
 export interface MessagesCreated {
   messages: ChatMessage[];
+  /**
+   * The senders' read markers this commit moved past someone else's
+   * messages; clients get each as `read`, after the message at its seq. They
+   * ride with the messages rather than as `read.updated` events of their own
+   * (a publish and a delivery to every gateway replica for each commit).
+   */
+  reads?: ReadMarker[];
 }
 
 /** The `data` of each fanout topic: what the client receives. */

@@ -48,8 +48,12 @@ export function fanoutRelay({ io, delivery, membership, audit, typing }: FanoutR
     );
 
   return {
-    [FANOUT_TOPICS.messagesCreated]: audited((data) => {
+    [FANOUT_TOPICS.messagesCreated]: audited((data, envelope) => {
       for (const message of data.messages ?? []) delivery.arrived(message);
+      // The senders' read markers that came with the messages: each after the message at its seq.
+      for (const read of data.reads ?? []) {
+        sequencer.afterEmitted(read.roomId, read.seq, () => io.to(SOCKET_ROOMS.room(envelope.roomId)).emit('read', read));
+      }
     }),
     [FANOUT_TOPICS.messageUpdated]: audited((message, envelope) =>
       sequencer.afterEmitted(message.roomId, message.seq, () => io.to(SOCKET_ROOMS.room(envelope.roomId)).emit('message:updated', message)),

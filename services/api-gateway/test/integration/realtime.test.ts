@@ -114,6 +114,31 @@ test.serial('when a user is added to a room, their live socket receives it witho
   t.like(await b.socket.emitWithAck('sync', { roomId, afterSeq: 0 }), { ok: false, error: { code: 'not_found' } });
 });
 
+test.serial(
+  "when a member sends after others' messages, members on both replicas hear read for the sender after the message; a sender up to date is not announced",
+  async (t) => {
+    const [alice, bob] = [await register(platform), await register(platform)];
+    const roomId = await createRoom(platform, alice, [bob]);
+    const a = await connect(t, 0, alice);
+    const b = await connect(t, 1, bob);
+    await send(a, roomId, 'one');
+    await send(a, roomId, 'two');
+    await send(b, roomId, 'three');
+    for (const member of [a, b]) {
+      t.deepEqual(await member.next('read', (r) => r.userId === bob.id, EVENT_MS), { roomId, userId: bob.id, seq: 3 });
+      t.true(
+        member.received('message:new').some((m) => m.seq === 3),
+        'the message came before the read',
+      );
+    }
+    // Alice sent in turn and was up to date: her messages say she read them.
+    t.deepEqual(
+      a.received('read').filter((r) => r.userId === alice.id),
+      [],
+    );
+  },
+);
+
 test.serial('when messages are edited, deleted and read and the room renamed, acks answer and members get each event', async (t) => {
   const [alice, bob] = [await register(platform), await register(platform)];
   const roomId = await createRoom(platform, alice, [bob]);

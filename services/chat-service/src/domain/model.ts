@@ -61,6 +61,13 @@ export interface ReadMarker {
   seq: number;
 }
 
+/** Where a user's marker is now: the `read.updated` event's data, a client's `read`. */
+export interface ReadPosition {
+  roomId: string;
+  userId: string;
+  seq: number;
+}
+
 /** What an idempotency key records, key `idem:{roomId}:{authorId}:{hash of clientMsgId}`. */
 export interface IdempotencyRecord {
   seq: number;

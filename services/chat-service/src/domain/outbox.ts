@@ -41,12 +41,14 @@
  * or a takeover racing a slow committer, publishes a message twice; gateway
  * replicas drop duplicates by seq. Only `message.created` is carried here:
  * edits, deletions, membership and read markers are published best effort
- * (EventPublisher.publish), and clients re-read that state.
+ * (EventPublisher.publish), and clients re-read that state. The senders'
+ * read markers a commit moved ride with its messages to the real-time edge
+ * when this replica publishes them (not after a takeover).
  */
 import type { Logger, SpanContext } from '@chat/platform';
 import { setRoomEntry, sleep, type ChatContext } from './context.js';
 import { keys, OUTBOX_SHARDS, outboxShardOf } from './keys.js';
-import type { Message, RoomHead } from './model.js';
+import type { Message, ReadPosition, RoomHead } from './model.js';
 import { loadMessages } from './message-blocks.js';
 import { StateConflictError, type ChatEvent, type Versioned } from './ports.js';
 
@@ -95,8 +97,12 @@ export interface CommitOutbox {
   beforeCommit(roomId: string, read: Map<string, Versioned<unknown>>): Promise<void>;
   /** The `publishedSeq` the head write carries. */
   markerFor(roomId: string, head: RoomHead): number;
-  /** After the head write: the commit's messages, to publish (each in its sender's trace, when given). */
-  committed(roomId: string, messages: Message[], head: RoomHead, traces?: Array<SpanContext | undefined>): void;
+  /**
+   * After the head write: the commit's messages, to publish (each in its
+   * sender's trace, when given), with the senders' read markers that go to
+   * the real-time edge with them (best effort: a takeover does not carry them).
+   */
+  committed(roomId: string, messages: Message[], head: RoomHead, traces?: Array<SpanContext | undefined>, reads?: ReadPosition[]): void;
 }
 
 interface RoomRelay {
@@ -117,6 +123,8 @@ interface Queued {
   message: Message;
   /** The sender's trace (tracing.ts in @chat/platform). */
   trace: SpanContext | undefined;
+  /** Read markers at this message's seq, to go with it. */
+  reads?: ReadPosition[] | undefined;
 }
 
 /** Most messages in one publish round or takeover. */
@@ -124,13 +132,14 @@ const PAGE = 100;
 /** The marker of a head: heads written before the outbox count as fully published. */
 const markerOf = (head: RoomHead): number => head.publishedSeq ?? head.lastSeq;
 
-const createdEvent = (message: Message, trace?: SpanContext): ChatEvent => ({
+const createdEvent = (message: Message, trace?: SpanContext, reads?: ReadPosition[]): ChatEvent => ({
   topic: 'message.created',
   roomId: message.roomId,
   occurredAt: message.createdAt,
   actorId: message.authorId,
   data: message,
   ...(trace ? { trace } : {}),
+  ...(reads?.length ? { reads } : {}),
 });
 
 export class MessageOutbox implements CommitOutbox {
@@ -176,10 +185,10 @@ export class MessageOutbox implements CommitOutbox {
     return room ? fold(room, markerOf(head)) : markerOf(head);
   }
 
-  committed(roomId: string, messages: Message[], head: RoomHead, traces: Array<SpanContext | undefined> = []): void {
+  committed(roomId: string, messages: Message[], head: RoomHead, traces: Array<SpanContext | undefined> = [], reads: ReadPosition[] = []): void {
     const room = this.relay(roomId);
     prune(room, markerOf(head));
-    room.queue.push(...messages.map((message, i) => ({ message, trace: traces[i] })));
+    room.queue.push(...messages.map((message, i) => ({ message, trace: traces[i], reads: reads.filter((read) => read.seq === message.seq) })));
     // The marker waits until the room is quiet here: the next commit carries it.
     clearTimeout(room.markTimer);
     room.markTimer = undefined;
@@ -287,7 +296,7 @@ export class MessageOutbox implements CommitOutbox {
     while (room.queue.length > 0) {
       const batch = room.queue.slice(0, PAGE);
       try {
-        await this.ctx.publisher.publishOrFail(batch.map((q) => createdEvent(q.message, q.trace)));
+        await this.ctx.publisher.publishOrFail(batch.map((q) => createdEvent(q.message, q.trace, q.reads)));
       } catch (error) {
         this.stats.publishFailures++;
         room.failures++;

@@ -4,6 +4,7 @@
  * (`adapters/memory/`) implement them for unit tests.
  */
 import type { SpanContext } from '@chat/platform';
+import type { ReadPosition } from './model.js';
 
 /** A value read with its version, and the error of a conditional write that lost its race: shared by every service's store. */
 import type { Versioned } from '@chat/platform';
@@ -68,6 +69,13 @@ export interface ChatEvent {
   actorId: string;
   /** For real-time topics, exactly the Server→client payload of docs/api.md. */
   data: unknown;
+  /**
+   * `message.created`: the senders' read markers that go to the real-time
+   * edge with this message (see MessagesCreated in @chat/platform).
+   */
+  reads?: ReadPosition[];
+  /** `read.updated` already sent to the real-time edge (with the messages): for `events` only. */
+  realtimeSent?: boolean;
   /** Membership events: the member-list version the change made (orders a member's changes). */
   membersVersion?: number;
   /**

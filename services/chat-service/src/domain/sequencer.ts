@@ -47,10 +47,19 @@ import { activeSpan, forbidden, notFound, unavailable, type SpanContext } from '
 import { NO_SUCH_ROOM, roleIn } from './access.js';
 import { sleep, updateKey, type ChatContext } from './context.js';
 import { keys } from './keys.js';
-import { isPublicChannel, notBefore, type IdempotencyRecord, type MemberList, type Message, type ReadMarker, type RoomHead } from './model.js';
+import {
+  isPublicChannel,
+  notBefore,
+  type IdempotencyRecord,
+  type MemberList,
+  type Message,
+  type ReadMarker,
+  type ReadPosition,
+  type RoomHead,
+} from './model.js';
 import { blockKeys, blockWrites, loadMessages, storeMessages, storedMessage, type KnownBlocks } from './message-blocks.js';
 import type { CommitOutbox } from './outbox.js';
-import { StateConflictError, type ChatEvent, type Versioned, type WriteCondition } from './ports.js';
+import { StateConflictError, type Versioned, type WriteCondition } from './ports.js';
 
 export interface SendInput {
   roomId: string;
@@ -267,26 +276,28 @@ export class MessageSequencer {
       }
       this.stats.commits++;
       this.stats.messages += fresh.length;
+      const reads = readsPassingOthers(roomId, fresh, second);
       this.outbox.committed(
         roomId,
         fresh,
         next,
         open.map((p) => p.trace),
+        reads,
       );
       // What left the head is stored for good; forget it.
       const oldestKept = next.window[0]?.seq ?? next.lastSeq + 1;
       for (const seq of lane.materializing.keys()) if (seq < oldestKept) lane.materializing.delete(seq);
 
       // 4. After the commit: answered once materialized.
-      const writes = this.writeAfterCommit(roomId, fresh, { blocks: second, asked });
-      const materialized = writes.then((w) => w.materialized);
+      const materialized = this.writeAfterCommit(roomId, fresh, { blocks: second, asked });
       for (const message of fresh) lane.materializing.set(message.seq, materialized);
       const committed = open;
       lane.lastWritten = this.afterCommit(
         roomId,
         fresh,
-        writes,
+        materialized,
         open.map((p) => p.trace),
+        reads,
       )
         .catch((error: unknown) => this.ctx.logger.error({ roomId, err: error }, 'after-commit work failed'))
         .finally(() => {
@@ -305,32 +316,24 @@ export class MessageSequencer {
    * they sent: their unread count does not grow). One call when each write
    * starts from what step 2 read; after a lost race, or when a block was not
    * read, each is written the way it is alone, reading again what changed
-   * (every one of them can be repeated). Never rejects: `materialized` says
-   * whether the messages are stored, `moved` where each author's marker was
-   * when it moved (undefined: it did not).
+   * (every one of them can be repeated). Never rejects: resolves with
+   * whether the messages are stored.
    */
-  private async writeAfterCommit(
-    roomId: string,
-    fresh: Message[],
-    read: KnownBlocks,
-  ): Promise<{ materialized: boolean; moved: Map<string, number | undefined> }> {
+  private async writeAfterCommit(roomId: string, fresh: Message[], read: KnownBlocks): Promise<boolean> {
     const { store, logger } = this.ctx;
     const records = idempotencyRecords(fresh);
     const lastByAuthor = new Map(fresh.map((m) => [m.authorId, m.seq]));
-    const planned = new Map<string, number | undefined>();
     const blocks = blockWrites(roomId, fresh, read);
     if (blocks) {
       const markers: Array<{ key: string; value: ReadMarker; condition: WriteCondition }> = [];
       for (const [userId, seq] of lastByAuthor) {
         const key = keys.readMarker(roomId, userId);
         const known = read.blocks.get(key) as Versioned<ReadMarker> | undefined;
-        const at = known?.value.seq ?? 0;
-        planned.set(userId, at < seq ? at : undefined);
-        if (at < seq) markers.push({ key, value: { seq }, condition: known ? { etag: known.etag } : { ifAbsent: true } });
+        if ((known?.value.seq ?? 0) < seq) markers.push({ key, value: { seq }, condition: known ? { etag: known.etag } : { ifAbsent: true } });
       }
       try {
         await store.putEach([...records.map((r) => ({ ...r, condition: { ifAbsent: true } as const })), ...blocks, ...markers]);
-        return { materialized: true, moved: planned };
+        return true;
       } catch (error) {
         if (!(error instanceof StateConflictError))
           logger.warn({ roomId, err: { message: (error as Error).message } }, 'writing after the commit failed; once more, one by one');
@@ -343,46 +346,53 @@ export class MessageSequencer {
         return false;
       },
     );
-    const moved = new Map<string, number | undefined>();
     await Promise.all(
-      [...lastByAuthor].map(async ([userId, seq]) => {
-        try {
-          // A marker the attempt above wrote before losing elsewhere has moved already: what it planned stands.
-          moved.set(userId, (await advanceReadMarker(this.ctx, roomId, userId, seq)) ?? planned.get(userId));
-        } catch (error) {
-          logger.warn({ roomId, userId, err: { message: (error as Error).message } }, "could not move the sender's read marker");
-        }
-      }),
+      [...lastByAuthor].map(([userId, seq]) =>
+        advanceReadMarker(this.ctx, roomId, userId, seq).catch((error: unknown) =>
+          logger.warn({ roomId, userId, err: { message: (error as Error).message } }, "could not move the sender's read marker"),
+        ),
+      ),
     );
-    return { materialized: await materialized, moved };
+    return materialized;
   }
 
   /**
    * What follows a commit, besides the outbox: step 4's writes, then the
-   * answer. A sender's message tells everyone they read up to it, so
-   * `read.updated` goes out (best effort, not waited for) only when the
-   * marker passed over someone else's messages (what the sender's other
-   * devices count as unread), not on every send.
+   * answer. The senders' `read.updated` went to the real-time edge with the
+   * messages (outbox); the consumers of `events` get theirs now, best effort.
    */
   private async afterCommit(
     roomId: string,
     fresh: Message[],
-    writes: Promise<{ moved: Map<string, number | undefined> }>,
+    writes: Promise<boolean>,
     traces: Array<SpanContext | undefined>,
+    reads: ReadPosition[],
   ): Promise<void> {
+    await writes;
     const occurredAt = fresh[fresh.length - 1]!.createdAt;
-    const lastByAuthor = new Map<string, { seq: number; trace: SpanContext | undefined }>();
-    fresh.forEach((message, i) => lastByAuthor.set(message.authorId, { seq: message.seq, trace: traces[i] }));
-    const { moved } = await writes;
-    const events: ChatEvent[] = [];
-    for (const [userId, { seq, trace }] of lastByAuthor) {
-      const previous = moved.get(userId);
-      const passedOthers =
-        previous !== undefined && (previous < fresh[0]!.seq - 1 || fresh.some((m) => m.seq > previous && m.seq < seq && m.authorId !== userId));
-      if (passedOthers) events.push({ topic: 'read.updated', roomId, occurredAt, actorId: userId, data: { roomId, userId, seq }, trace });
-    }
-    void this.ctx.publisher.publish(events);
+    const traceAt = new Map(fresh.map((m, i) => [m.seq, traces[i]]));
+    void this.ctx.publisher.publish(
+      reads.map((read) => ({ topic: 'read.updated', roomId, occurredAt, actorId: read.userId, data: read, trace: traceAt.get(read.seq), realtimeSent: true })),
+    );
   }
+}
+
+/**
+ * The senders' read markers that a commit moves past someone else's messages
+ * (what the sender's other devices count as unread), from the markers read in
+ * step 2. A sender who was up to date is not announced: their message tells
+ * everyone that much.
+ */
+function readsPassingOthers(roomId: string, fresh: Message[], markers: Map<string, Versioned<unknown>>): ReadPosition[] {
+  const lastByAuthor = new Map(fresh.map((m) => [m.authorId, m.seq]));
+  const reads: ReadPosition[] = [];
+  for (const [userId, seq] of lastByAuthor) {
+    const previous = (markers.get(keys.readMarker(roomId, userId))?.value as ReadMarker | undefined)?.seq ?? 0;
+    if (previous >= seq) continue;
+    const passedOthers = previous < fresh[0]!.seq - 1 || fresh.some((m) => m.seq > previous && m.seq < seq && m.authorId !== userId);
+    if (passedOthers) reads.push({ roomId, userId, seq });
+  }
+  return reads;
 }
 
 /**

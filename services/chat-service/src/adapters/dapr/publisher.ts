@@ -103,7 +103,9 @@ export function createDaprPublisher(options: PublisherOptions): EventPublisher &
    * out as one `messages.created` on `fanout` (one delivery to each gateway
    * replica, not one per message) and as one bulk publish of their
    * `chat.message.created` on `events` (one event each for the consumers of
-   * domain events, one call for this app); other events one call each.
+   * domain events, one call for this app); the senders' read markers ride in
+   * that `messages.created` (ChatEvent.reads). Other events one call each,
+   * on `fanout` too unless already sent there (ChatEvent.realtimeSent).
    */
   async function publishAll(events: ChatEvent[], send: (publication: Publication) => Promise<void>): Promise<void> {
     const created = events.filter((event) => event.topic === 'message.created');
@@ -118,7 +120,8 @@ export function createDaprPublisher(options: PublisherOptions): EventPublisher &
     const publications: Array<{ trace: SpanContext | undefined; publication: Publication }> = [];
     if (created.length > 0) {
       const last = created.at(-1)!;
-      const batch: MessagesCreated = { messages: created.map((event) => event.data as ChatMessage) };
+      const reads = created.flatMap((event) => event.reads ?? []);
+      const batch: MessagesCreated = { messages: created.map((event) => event.data as ChatMessage), ...(reads.length > 0 ? { reads } : {}) };
       // One call, one trace: the first sender's (the others' spans still end at their commit).
       const trace = created[0]!.trace;
       publications.push(
@@ -139,7 +142,7 @@ export function createDaprPublisher(options: PublisherOptions): EventPublisher &
         trace: event.trace,
         publication: { pubsub: COMPONENTS.events, topic: domainTopic(event.topic), payloads: [domainOf(event)], events: [event] },
       });
-      if (REALTIME.has(event.topic)) {
+      if (REALTIME.has(event.topic) && !event.realtimeSent) {
         publications.push({
           trace: event.trace,
           publication: { pubsub: COMPONENTS.fanout, topic: event.topic, payloads: [envelopeOf(event)], events: [event] },

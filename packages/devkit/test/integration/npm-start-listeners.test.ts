@@ -46,6 +46,10 @@ test('when npm start runs, every socket its processes listen on is on loopback, 
   ).catch(() => undefined);
   t.true(byCommand('daprd').length >= 5 * 4, `every daprd listens (${byCommand('daprd').length} sockets)`);
   t.true(byCommand('node').length >= 5, `every app listens (${byCommand('node').length} sockets)`);
+  // Each sidecar's internal gRPC port is its own (the README's Ports): the two gateway replicas share an app id, and
+  // left to choose, both daprd took the same port from it, so one registration replaced the other.
+  const daprdPorts = new Set(byCommand('daprd').map((l) => l.port));
+  for (const port of [50002, 50012, 50022, 50032, 50102]) t.true(daprdPorts.has(port), `a sidecar listens on ${port}`);
   const wide = open.filter((l) => !isLoopback(l.address));
   t.deepEqual(wide, [], `listening beyond loopback:\n${wide.map((l) => `${l.command}[${l.pid}] ${l.protocol} ${l.address}:${l.port}`).join('\n')}`);
 

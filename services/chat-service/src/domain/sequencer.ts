@@ -398,25 +398,13 @@ function readsPassingOthers(roomId: string, fresh: Message[], markers: Map<strin
 /**
  * Moves a user's read marker forward to `seq` (never back). Resolves with
  * where it was when it moved (0: no marker yet), undefined when it did not.
- * `known`: the marker as the caller read it (null: absent), which saves a read.
  */
-export async function advanceReadMarker(
-  ctx: Pick<ChatContext, 'store'>,
-  roomId: string,
-  userId: string,
-  seq: number,
-  known?: Versioned<ReadMarker> | null,
-): Promise<number | undefined> {
+export async function advanceReadMarker(ctx: Pick<ChatContext, 'store'>, roomId: string, userId: string, seq: number): Promise<number | undefined> {
   let previous = 0;
-  const result = await updateKey<ReadMarker>(
-    ctx.store,
-    keys.readMarker(roomId, userId),
-    (current) => {
-      previous = current?.seq ?? 0;
-      return previous >= seq ? undefined : { seq };
-    },
-    { known },
-  );
+  const result = await updateKey<ReadMarker>(ctx.store, keys.readMarker(roomId, userId), (current) => {
+    previous = current?.seq ?? 0;
+    return previous >= seq ? undefined : { seq };
+  });
   return result.changed ? previous : undefined;
 }
 

@@ -112,7 +112,15 @@ interface Lane {
    * writes start from their current ETags.
    */
   lastWritten: Promise<unknown>;
+  /** The head's `lastSeq` as this process last wrote it: where the next commit's messages go unless another committer came first. */
+  lastSeq: number | undefined;
 }
+
+/**
+ * Idle lanes kept (the least recently used go first): a lane remembers its
+ * room's last commit, which saves the next commit a read (see `commit`).
+ */
+const IDLE_LANES_KEPT = 1_000;
 
 export class MessageSequencer {
   readonly stats: SequencerStats = { commits: 0, conflicts: 0, messages: 0, repeats: 0 };
@@ -132,10 +140,14 @@ export class MessageSequencer {
   send(input: SendInput): Promise<Message> {
     return new Promise<Message>((resolve, reject) => {
       let lane = this.lanes.get(input.roomId);
-      if (!lane) {
-        lane = { queue: [], running: false, materializing: new Map(), lastWritten: Promise.resolve() };
-        this.lanes.set(input.roomId, lane);
+      if (lane) {
+        // Most recently used last (the order in which idle lanes are dropped).
+        this.lanes.delete(input.roomId);
+      } else {
+        lane = { queue: [], running: false, materializing: new Map(), lastWritten: Promise.resolve(), lastSeq: undefined };
+        this.dropIdleLanes();
       }
+      this.lanes.set(input.roomId, lane);
       lane.queue.push({ input, messageId: this.ctx.newId(), enqueuedAt: Date.now(), trace: activeSpan(), followers: [], resolve, reject });
       if (!lane.running) {
         // Started after the current task: sends made together (a batch from
@@ -162,7 +174,15 @@ export class MessageSequencer {
     } finally {
       lane.running = false;
       if (lane.queue.length > 0) void this.drain(roomId, lane);
-      else if (this.lanes.get(roomId) === lane) this.lanes.delete(roomId);
+    }
+  }
+
+  /** Drops the least recently used idle lanes beyond IDLE_LANES_KEPT. */
+  private dropIdleLanes(): void {
+    if (this.lanes.size < IDLE_LANES_KEPT) return;
+    for (const [roomId, lane] of this.lanes) {
+      if (this.lanes.size < IDLE_LANES_KEPT) return;
+      if (!lane.running && lane.queue.length === 0) this.lanes.delete(roomId);
     }
   }
 
@@ -177,8 +197,10 @@ export class MessageSequencer {
       }
       if (attempt >= 3) await sleep(Math.random() * 3 * attempt);
 
-      // 1. The head and who may write.
-      const read = await store.getMany<unknown>([headKey, keys.members(roomId)]);
+      // 1. The head and who may write; and when this process made the
+      // room's last commit, step 2's keys too (see `readAhead`).
+      const ahead = attempt === 0 ? await this.readAhead(roomId, lane, open) : undefined;
+      const read = await store.getMany<unknown>([headKey, keys.members(roomId), ...(ahead?.keys ?? [])]);
       const head = read.get(headKey) as Versioned<RoomHead> | undefined;
       if (!head) throw notFound(NO_SUCH_ROOM);
       const members = read.get(keys.members(roomId))?.value as MemberList | undefined;
@@ -216,8 +238,15 @@ export class MessageSequencer {
       const freshSeqs = Array.from({ length: leaders.length }, (_, i) => head.value.lastSeq + i + 1);
       const asked = new Set(blockKeys(roomId, [...unverified.map((m) => m.seq), ...freshSeqs]));
       const markerKeys = [...new Set(leaders.map((p) => keys.readMarker(roomId, p.input.authorId)))];
-      await lane.lastWritten;
-      const second = await store.getMany<unknown>([...idemKeys, ...unverifiedRecords, ...asked, ...markerKeys, ...this.outbox.keysToRead(roomId)]);
+      let second: Map<string, Versioned<unknown>>;
+      if (ahead && head.value.lastSeq === ahead.lastSeq && unverified.length === 0) {
+        // No commit since this process's last one: what step 1 read along is what step 2 would read.
+        second = read;
+        for (const key of ahead.blocks) asked.add(key);
+      } else {
+        await lane.lastWritten;
+        second = await store.getMany<unknown>([...idemKeys, ...unverifiedRecords, ...asked, ...markerKeys, ...this.outbox.keysToRead(roomId)]);
+      }
       for (const pending of leaders) {
         if (pending.input.clientMsgId === undefined) continue;
         const record = second.get(idemKey(pending.input))?.value as IdempotencyRecord | undefined;
@@ -274,6 +303,7 @@ export class MessageSequencer {
         this.stats.conflicts++;
         continue;
       }
+      lane.lastSeq = next.lastSeq;
       this.stats.commits++;
       this.stats.messages += fresh.length;
       const reads = readsPassingOthers(roomId, fresh, second);
@@ -308,6 +338,32 @@ export class MessageSequencer {
         });
       return;
     }
+  }
+
+  /**
+   * Step 2's keys, to read in step 1's call, when this process made the
+   * room's last commit (the lane knows its `lastSeq`): the batch's
+   * idempotency keys, the blocks its messages go to if nobody committed
+   * since, the authors' read markers and the outbox's keys. Waits for the
+   * last commit's writes first, as step 2 does.
+   *
+   * Why reading them beside the head rather than after it is safe when the
+   * head shows that `lastSeq` (otherwise step 2 reads as usual): no commit
+   * came in between, so every message that left the window left it in a
+   * commit this process had finished before this read began, and its
+   * idempotency key was stored before that commit's head write.
+   */
+  private async readAhead(roomId: string, lane: Lane, open: Pending[]): Promise<{ lastSeq: number; keys: string[]; blocks: string[] } | undefined> {
+    const lastSeq = lane.lastSeq;
+    if (lastSeq === undefined) return undefined;
+    await lane.lastWritten;
+    const blocks = blockKeys(
+      roomId,
+      open.map((_, i) => lastSeq + i + 1),
+    );
+    const idem = open.flatMap((p) => (p.input.clientMsgId === undefined ? [] : [idemKey(p.input)]));
+    const markers = [...new Set(open.map((p) => keys.readMarker(roomId, p.input.authorId)))];
+    return { lastSeq, blocks, keys: [...idem, ...blocks, ...markers, ...this.outbox.keysToRead(roomId)] };
   }
 
   /**

@@ -74,8 +74,6 @@ export interface ChatEvent {
    * edge with this message (see MessagesCreated in @chat/platform).
    */
   reads?: ReadPosition[];
-  /** `read.updated` already sent to the real-time edge (with the messages): for `events` only. */
-  realtimeSent?: boolean;
   /** Membership events: the member-list version the change made (orders a member's changes). */
   membersVersion?: number;
   /**

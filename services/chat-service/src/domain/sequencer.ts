@@ -318,24 +318,19 @@ export class MessageSequencer {
       const oldestKept = next.window[0]?.seq ?? next.lastSeq + 1;
       for (const seq of lane.materializing.keys()) if (seq < oldestKept) lane.materializing.delete(seq);
 
-      // 4. After the commit: answered once materialized.
+      // 4. After the commit. The senders' markers go to the real-time edge
+      // with the messages (outbox); `events` gets no read.updated for them:
+      // each chat.message.created says its author read up to it.
       const materialized = this.writeAfterCommit(roomId, fresh, { blocks: second, asked });
       for (const message of fresh) lane.materializing.set(message.seq, materialized);
       const committed = open;
-      lane.lastWritten = this.afterCommit(
-        roomId,
-        fresh,
-        materialized,
-        open.map((p) => p.trace),
-        reads,
-      )
-        .catch((error: unknown) => this.ctx.logger.error({ roomId, err: error }, 'after-commit work failed'))
-        .finally(() => {
-          committed.forEach((pending, i) => {
-            this.stats.repeats += pending.followers.length;
-            settle(pending, { message: fresh[i]! });
-          });
+      // Answered once materialized (writeAfterCommit never rejects).
+      lane.lastWritten = materialized.finally(() => {
+        committed.forEach((pending, i) => {
+          this.stats.repeats += pending.followers.length;
+          settle(pending, { message: fresh[i]! });
         });
+      });
       return;
     }
   }
@@ -410,26 +405,6 @@ export class MessageSequencer {
       ),
     );
     return materialized;
-  }
-
-  /**
-   * What follows a commit, besides the outbox: step 4's writes, then the
-   * answer. The senders' `read.updated` went to the real-time edge with the
-   * messages (outbox); the consumers of `events` get theirs now, best effort.
-   */
-  private async afterCommit(
-    roomId: string,
-    fresh: Message[],
-    writes: Promise<boolean>,
-    traces: Array<SpanContext | undefined>,
-    reads: ReadPosition[],
-  ): Promise<void> {
-    await writes;
-    const occurredAt = fresh[fresh.length - 1]!.createdAt;
-    const traceAt = new Map(fresh.map((m, i) => [m.seq, traces[i]]));
-    void this.ctx.publisher.publish(
-      reads.map((read) => ({ topic: 'read.updated', roomId, occurredAt, actorId: read.userId, data: read, trace: traceAt.get(read.seq), realtimeSent: true })),
-    );
   }
 }
 

@@ -105,7 +105,7 @@ export function createDaprPublisher(options: PublisherOptions): EventPublisher &
    * `chat.message.created` on `events` (one event each for the consumers of
    * domain events, one call for this app); the senders' read markers ride in
    * that `messages.created` (ChatEvent.reads). Other events one call each,
-   * on `fanout` too unless already sent there (ChatEvent.realtimeSent).
+   * on `fanout` too for the real-time topics.
    */
   async function publishAll(events: ChatEvent[], send: (publication: Publication) => Promise<void>): Promise<void> {
     const created = events.filter((event) => event.topic === 'message.created');
@@ -142,7 +142,7 @@ export function createDaprPublisher(options: PublisherOptions): EventPublisher &
         trace: event.trace,
         publication: { pubsub: COMPONENTS.events, topic: domainTopic(event.topic), payloads: [domainOf(event)], events: [event] },
       });
-      if (REALTIME.has(event.topic) && !event.realtimeSent) {
+      if (REALTIME.has(event.topic)) {
         publications.push({
           trace: event.trace,
           publication: { pubsub: COMPONENTS.fanout, topic: event.topic, payloads: [envelopeOf(event)], events: [event] },

@@ -6,7 +6,9 @@
  * One commit, for a batch of sends to one room:
  * 1. read the head and the member list (one bulk read); refuse authors who
  *    are not members; a `clientMsgId` already in the head's window is a
- *    repeat: answer the message it sent;
+ *    repeat: answer the message it sent. When this process made the room's
+ *    last commit, the same call reads step 2's keys too, and step 2 reads
+ *    nothing unless the head shows another commit since (`readAhead`);
  * 2. read (after the head) the idempotency keys of the batch, the blocks
  *    the new messages go to, the idempotency keys and blocks of the window
  *    messages this commit drops from the head (it stores any that are

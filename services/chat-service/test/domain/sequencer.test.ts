@@ -163,3 +163,36 @@ test('when the one write after a commit loses a race (its block edited, the send
   for (let i = 0; i < 10; i++) await chat.sequencer.send({ roomId: room.id, authorId: bob, body: `pushing ${i}` });
   t.deepEqual(await chat.sequencer.send({ roomId: room.id, authorId: alice, body: 'two', clientMsgId: 'two' }), second);
 });
+
+test("when a replica made the room's last commit, its next commit reads once; after another replica's commit it reads again, and repeats are still found", async (t) => {
+  const chat = memoryChat({ windowSize: 2 });
+  const other = chat.replica();
+  const [alice, bob] = [uid(), uid()];
+  const room = await roomWith(chat, [alice, bob]);
+  let reads = 0;
+  const getMany = chat.store.getMany.bind(chat.store);
+  chat.store.getMany = (keyList) => {
+    reads++;
+    return getMany(keyList);
+  };
+  const readsFor = async (send: () => Promise<Message>) => {
+    const before = reads;
+    const message = await send();
+    return { message, reads: reads - before };
+  };
+  // A lane that knows nothing yet reads the head, then step 2's keys (and lists the room in the outbox index).
+  t.true((await readsFor(() => chat.sequencer.send({ roomId: room.id, authorId: alice, body: 'one', clientMsgId: 'one' }))).reads >= 2);
+  for (const body of ['two', 'three', 'four']) {
+    t.is((await readsFor(() => chat.sequencer.send({ roomId: room.id, authorId: alice, body, clientMsgId: body }))).reads, 1, body);
+  }
+  // Another replica commits: this one's next commit finds the head moved on and reads after it.
+  await other.sequencer.send({ roomId: room.id, authorId: bob, body: 'five', clientMsgId: 'five' });
+  const six = await readsFor(() => chat.sequencer.send({ roomId: room.id, authorId: alice, body: 'six', clientMsgId: 'six' }));
+  t.is(six.reads, 2);
+  t.is(six.message.seq, 6);
+  // 'one' left the window long ago: its repeat is answered from its idempotency key, on the read-ahead path too.
+  const again = await readsFor(() => chat.sequencer.send({ roomId: room.id, authorId: alice, body: 'one', clientMsgId: 'one' }));
+  t.is(again.message.seq, 1);
+  t.is((await chat.sequencer.send({ roomId: room.id, authorId: alice, body: 'seven' })).seq, 7);
+  await chat.outbox.idle();
+});

@@ -6,7 +6,7 @@
  */
 import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { io, type Socket } from 'socket.io-client';
@@ -36,14 +36,40 @@ export function cpuMs(pids: number[]): number {
 /** The processes of a system under test, by label (read again at each sample: pids may change). */
 export type ProcessGroups = () => Record<string, number[]>;
 
-/** Measures the CPU each group spends while `work` runs. */
-export async function cpuDuring<T>(groups: ProcessGroups, work: () => Promise<T>): Promise<{ result: T; cpuMsBy: Record<string, number>; cpuMs: number }> {
+/**
+ * Time the threads of `pids` spent runnable but waiting for a core, in
+ * milliseconds (field 2 of /proc/<pid>/task/<tid>/schedstat). On two shared
+ * cores it is what a latency pays beyond the CPU it uses; threads that ended
+ * are lost to the count.
+ */
+export function runQueueWaitMs(pids: number[]): number {
+  let ns = 0;
+  for (const pid of pids) {
+    try {
+      for (const tid of readdirSync(`/proc/${pid}/task`)) {
+        ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[1]);
+      }
+    } catch {
+      // Ended, or a thread ended between the listing and the read.
+    }
+  }
+  return ns / 1e6;
+}
+
+/** Measures the CPU each group spends while `work` runs, and the time all of them waited for a core. */
+export async function cpuDuring<T>(
+  groups: ProcessGroups,
+  work: () => Promise<T>,
+): Promise<{ result: T; cpuMsBy: Record<string, number>; cpuMs: number; runQueueWaitMs: number }> {
   const read = () => Object.fromEntries(Object.entries(groups()).map(([label, pids]) => [label, cpuMs(pids)]));
+  const waited = () => runQueueWaitMs(Object.values(groups()).flat());
   const before = read();
+  const waitedBefore = waited();
   const result = await work();
   const after = read();
+  const waitedAfter = waited();
   const cpuMsBy = Object.fromEntries(Object.entries(after).map(([label, ms]) => [label, ms - (before[label] ?? 0)]));
-  return { result, cpuMsBy, cpuMs: Object.values(cpuMsBy).reduce((a, b) => a + b, 0) };
+  return { result, cpuMsBy, cpuMs: Object.values(cpuMsBy).reduce((a, b) => a + b, 0), runQueueWaitMs: waitedAfter - waitedBefore };
 }
 
 /** Every process of a platform (each app's tree and each daprd), and the Redis server the default profile uses. */

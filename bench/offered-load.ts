@@ -6,8 +6,10 @@
  * the send's scheduled time to its arrival at a member, so queueing counts
  * (no coordinated omission). The same schedule runs against a plain
  * Socket.IO server first (the baseline). Reported per rate: p50/p99/max,
- * the share of deliveries that arrived, and CPU per message summed over
- * every process of the platform. Draws bench/results/latency-vs-load.svg.
+ * the share of deliveries that arrived, CPU per message summed over every
+ * process of the platform, and the time their threads spent waiting for a
+ * core per message (runnable, not running: what two shared cores add to
+ * latency beyond the CPU itself). Draws bench/results/latency-vs-load.svg.
  *
  *   node --import tsx bench/offered-load.ts [--rates 50,100,200,400] [--seconds 8] [--members 10] [--replicas 2] [--quick]
  *
@@ -63,6 +65,8 @@ interface Point {
   latencyMs: { p50: number; p99: number; max: number };
   cpuMsPerMessage: number;
   cpuMsPerMessageBy: Record<string, number>;
+  /** Time the system's threads waited for a core (runnable, not running), per message: see runQueueWaitMs. */
+  runQueueWaitMsPerMessage: number;
   /** The platform's commits at this rate (chat-service's counters). */
   commits?: { messagesPerCommit: number; conflictsPerCommit: number; relayHeadWritesPerCommit: number };
 }
@@ -87,7 +91,7 @@ async function offer(
   const total = Math.round(rate * SECONDS);
   const before = await counters?.();
   const acks: Array<Promise<void>> = [];
-  const { cpuMs, cpuMsBy } = await cpuDuring(groups, async () => {
+  const { cpuMs, cpuMsBy, runQueueWaitMs } = await cpuDuring(groups, async () => {
     const start = performance.now() + 20;
     for (let n = 0; n < total; n++) {
       const due = start + (n * 1000) / rate;
@@ -121,6 +125,7 @@ async function offer(
     latencyMs: latencySummary(latencies),
     cpuMsPerMessage: round(cpuMs / Math.max(1, total)),
     cpuMsPerMessageBy: Object.fromEntries(Object.entries(cpuMsBy).map(([label, ms]) => [label, round(ms / Math.max(1, total))])),
+    runQueueWaitMsPerMessage: round(runQueueWaitMs / Math.max(1, total)),
     ...(before && after ? { commits: perCommit(before, after) } : {}),
   };
 }
@@ -140,7 +145,9 @@ async function sweep(members: Socket[], roomId: string | undefined, groups: Proc
   const points: Point[] = [];
   for (const rate of RATES) {
     const point = await offer(members, roomId, rate, groups, counters);
-    process.stderr.write(`${rate}/s: p50 ${point.latencyMs.p50} ms, p99 ${point.latencyMs.p99} ms, ${point.cpuMsPerMessage} ms CPU/msg\n`);
+    process.stderr.write(
+      `${rate}/s: p50 ${point.latencyMs.p50} ms, p99 ${point.latencyMs.p99} ms, ${point.cpuMsPerMessage} ms CPU/msg, ${point.runQueueWaitMsPerMessage} ms waiting for a core/msg\n`,
+    );
     points.push(point);
   }
   return points;

@@ -75,7 +75,11 @@ export function MessageList({
 
   const onScroll = () => {
     const el = scroller.current;
-    if (el) atBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < 60;
+    if (!el) return;
+    atBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < 60;
+    // The observer's margin, asked by the scroll itself too: a reader who reached the top is never left waiting
+    // on an observer that missed the change (loadOlder asks once at a time, and only while there is more).
+    if (el.scrollTop < 200 && timeline?.hasOlder) void client.loadOlder(roomId);
   };
 
   return (

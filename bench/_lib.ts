@@ -61,15 +61,19 @@ export async function cpuDuring<T>(
   groups: ProcessGroups,
   work: () => Promise<T>,
 ): Promise<{ result: T; cpuMsBy: Record<string, number>; cpuMs: number; runQueueWaitMs: number }> {
-  const read = () => Object.fromEntries(Object.entries(groups()).map(([label, pids]) => [label, cpuMs(pids)]));
-  const waited = () => runQueueWaitMs(Object.values(groups()).flat());
-  const before = read();
-  const waitedBefore = waited();
+  // One look at the process groups per sample (finding each app's tree walks /proc).
+  const sample = () => {
+    const pidsBy = groups();
+    return {
+      cpu: Object.fromEntries(Object.entries(pidsBy).map(([label, pids]) => [label, cpuMs(pids)])),
+      waited: runQueueWaitMs(Object.values(pidsBy).flat()),
+    };
+  };
+  const before = sample();
   const result = await work();
-  const after = read();
-  const waitedAfter = waited();
-  const cpuMsBy = Object.fromEntries(Object.entries(after).map(([label, ms]) => [label, ms - (before[label] ?? 0)]));
-  return { result, cpuMsBy, cpuMs: Object.values(cpuMsBy).reduce((a, b) => a + b, 0), runQueueWaitMs: waitedAfter - waitedBefore };
+  const after = sample();
+  const cpuMsBy = Object.fromEntries(Object.entries(after.cpu).map(([label, ms]) => [label, ms - (before.cpu[label] ?? 0)]));
+  return { result, cpuMsBy, cpuMs: Object.values(cpuMsBy).reduce((a, b) => a + b, 0), runQueueWaitMs: after.waited - before.waited };
 }
 
 /** Every process of a platform (each app's tree and each daprd), and the Redis server the default profile uses. */

@@ -28,6 +28,7 @@ import { coalescingSends } from './send-coalescer.js';
 import type { TokenVerifier } from './session.js';
 import { TypingRelay } from './typing.js';
 import type { RealtimeServer } from './types.js';
+import { coalesceFlushWrites } from './write-coalescing.js';
 
 export interface RealtimeSettings {
   reorderWindowMs: number;
@@ -132,6 +133,7 @@ export function createRealtime(deps: RealtimeDeps): Realtime {
     subscriptions,
     attach(server) {
       io.attach(server);
+      coalesceFlushWrites(io.engine);
     },
     async close() {
       closing = true;

@@ -40,7 +40,8 @@ export const EVENT_TOPICS: readonly string[] = [
   TOPICS.userRegistered,
   TOPICS.profileUpdated,
   ...[
-    'message.created',
+    // A commit's messages together: chat-service's `message.created` (its domainTopic).
+    'messages.created',
     'message.updated',
     'message.deleted',
     'room.created',

@@ -322,7 +322,7 @@ export class MessageSequencer {
 
       // 4. After the commit. The senders' markers go to the real-time edge
       // with the messages (outbox); `events` gets no read.updated for them:
-      // each chat.message.created says its author read up to it.
+      // each message of chat.messages.created says its author read up to it.
       const materialized = this.writeAfterCommit(roomId, fresh, { blocks: second, asked });
       for (const message of fresh) lane.materializing.set(message.seq, materialized);
       const committed = open;

@@ -6,9 +6,10 @@
  * gateway relays.
  *
  * Domain topics are the real-time names with a `chat.` prefix
- * (`chat.message.created`): on the Redis profile both components are streams
- * in one database, named by topic, so the same name on both would be one
- * stream and each consumer would get the other component's events too.
+ * (`chat.message.updated`; a commit's messages are `chat.messages.created`):
+ * on the Redis profile both components are streams in one database, named by
+ * topic, so the same name on both would be one stream and each consumer would
+ * get the other component's events too.
  *
  * Two delivery policies:
  * - `publishOrFail` (the outbox relay's, for `message.created`): one attempt
@@ -46,9 +47,14 @@ import type { ChatEvent, ChatTopic, EventPublisher } from '../../domain/ports.js
 
 const REALTIME = new Set<string>(Object.values(FANOUT_TOPICS));
 
-/** The payload on `events`: the fanout envelope plus who caused it. */
+/**
+ * The payload on `events`: the fanout envelope plus who caused it. A
+ * commit's messages travel together (`chat.messages.created`, data
+ * `{messages}`) and each names its author (`authorId`), so that envelope has
+ * no `actorId`.
+ */
 export interface DomainEventEnvelope<T = unknown> extends FanoutEnvelope<T> {
-  actorId: string;
+  actorId?: string;
 }
 
 export interface PublisherOptions {
@@ -100,12 +106,12 @@ export function createDaprPublisher(options: PublisherOptions): EventPublisher &
 
   /**
    * One room's events of one call, all at once. The messages of a commit go
-   * out as one `messages.created` on `fanout` (one delivery to each gateway
-   * replica, not one per message) and as one bulk publish of their
-   * `chat.message.created` on `events` (one event each for the consumers of
-   * domain events, one call for this app); the senders' read markers ride in
-   * that `messages.created` (ChatEvent.reads). Other events one call each,
-   * on `fanout` too for the real-time topics.
+   * out together: as one `messages.created` on `fanout` (one delivery to each
+   * gateway replica, not one per message; the senders' read markers ride in
+   * it, ChatEvent.reads) and as one `chat.messages.created` on `events`. One
+   * event per message on `events` cost the sidecar a CloudEvent and a broker
+   * write each, about half of its work per message (docs/benchmarks.md).
+   * Other events one call each, on `fanout` too for the real-time topics.
    */
   async function publishAll(events: ChatEvent[], send: (publication: Publication) => Promise<void>): Promise<void> {
     const created = events.filter((event) => event.topic === 'message.created');
@@ -121,11 +127,20 @@ export function createDaprPublisher(options: PublisherOptions): EventPublisher &
     if (created.length > 0) {
       const last = created.at(-1)!;
       const reads = created.flatMap((event) => event.reads ?? []);
-      const batch: MessagesCreated = { messages: created.map((event) => event.data as ChatMessage), ...(reads.length > 0 ? { reads } : {}) };
+      const messages = created.map((event) => event.data as ChatMessage);
+      const batch: MessagesCreated = { messages, ...(reads.length > 0 ? { reads } : {}) };
       // One call, one trace: the first sender's (the others' spans still end at their commit).
       const trace = created[0]!.trace;
       publications.push(
-        { trace, publication: { pubsub: COMPONENTS.events, topic: domainTopic('message.created'), payloads: created.map(domainOf), events: created } },
+        {
+          trace,
+          publication: {
+            pubsub: COMPONENTS.events,
+            topic: domainTopic('message.created'),
+            payloads: [{ roomId: last.roomId, occurredAt: last.occurredAt, data: { messages } } satisfies DomainEventEnvelope<{ messages: ChatMessage[] }>],
+            events: created,
+          },
+        },
         {
           trace,
           publication: {
@@ -193,8 +208,8 @@ export function createDaprPublisher(options: PublisherOptions): EventPublisher &
   return self;
 }
 
-/** The topic of a chat domain event on `events`. */
-export const domainTopic = (topic: ChatTopic): string => `chat.${topic}`;
+/** The topic of a chat domain event on `events`; a commit's messages are one `chat.messages.created`. */
+export const domainTopic = (topic: ChatTopic): string => (topic === 'message.created' ? 'chat.messages.created' : `chat.${topic}`);
 
 function seqsOf(events: ChatEvent[]): number[] {
   return events.flatMap((event) => {

@@ -393,35 +393,6 @@ export function createSidecar(options: SidecarOptions) {
       }
     },
 
-    /**
-     * Publishes several events to one topic in one call to the sidecar
-     * (https://docs.dapr.io/reference/api/pubsub_api/#publish-multiple-messages-to-a-given-topic):
-     * the broker still gets one message each, but the app pays one round
-     * trip. Resolves once every entry was accepted; any refused entry fails
-     * the call (the caller retries all of them: delivery is at least once).
-     */
-    async publishBulk(pubsub: string, topic: string, events: unknown[]): Promise<void> {
-      if (events.length === 0) return;
-      const entries = events.map((event, i) => ({ entryId: String(i), event, contentType: 'application/json' }));
-      const response = await call(
-        `/v1.0-alpha1/publish/bulk/${segment(pubsub)}/${segment(topic)}`,
-        { method: 'POST', body: JSON.stringify(entries), headers: jsonHeaders },
-        `publishing ${topic}`,
-      ).catch((error: unknown) => {
-        metrics.publishes.inc({ pubsub, topic, outcome: 'failed' }, events.length);
-        throw error;
-      });
-      metrics.publishes.inc({ pubsub, topic, outcome: response.ok ? 'ok' : 'failed' }, events.length);
-      if (!response.ok) {
-        const body = (await readJson(response)) as { message?: string; failedEntries?: unknown[] } | undefined;
-        const failed = body?.failedEntries?.length ?? events.length;
-        throw dependencyUnavailable(
-          `publishing ${topic} failed with ${response.status} (${failed} of ${events.length} refused)`,
-          new Error(body?.message ?? ''),
-        );
-      }
-    },
-
     /** Invokes an output binding; answers the binding's response bytes. */
     async binding(
       name: string,

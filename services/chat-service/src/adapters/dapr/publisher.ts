@@ -71,17 +71,16 @@ export function createDaprPublisher(options: PublisherOptions): EventPublisher &
   /** The tail of each room's chain of publishes. */
   const chains = new Map<string, Promise<void>>();
 
-  /** What one call to the sidecar publishes: one topic of one component, one payload or several. */
+  /** What one call to the sidecar publishes: one payload on one topic of one component. */
   interface Publication {
     pubsub: string;
     topic: string;
-    payloads: unknown[];
+    payload: unknown;
     /** The events it carries, for the logs. */
     events: ChatEvent[];
   }
 
-  const attempt = ({ pubsub, topic, payloads }: Publication): Promise<void> =>
-    payloads.length === 1 ? sidecar.publish(pubsub, topic, payloads[0]) : sidecar.publishBulk(pubsub, topic, payloads);
+  const attempt = ({ pubsub, topic, payload }: Publication): Promise<void> => sidecar.publish(pubsub, topic, payload);
 
   async function publishPersistently(publication: Publication): Promise<void> {
     const { pubsub, topic, events } = publication;
@@ -110,7 +109,7 @@ export function createDaprPublisher(options: PublisherOptions): EventPublisher &
    * gateway replica, not one per message; the senders' read markers ride in
    * it, ChatEvent.reads) and as one `chat.messages.created` on `events`. One
    * event per message on `events` cost the sidecar a CloudEvent and a broker
-   * write each, about half of its work per message (docs/benchmarks.md).
+   * write each, its largest single cost (docs/benchmarks.md).
    * Other events one call each, on `fanout` too for the real-time topics.
    */
   async function publishAll(events: ChatEvent[], send: (publication: Publication) => Promise<void>): Promise<void> {
@@ -137,7 +136,7 @@ export function createDaprPublisher(options: PublisherOptions): EventPublisher &
           publication: {
             pubsub: COMPONENTS.events,
             topic: domainTopic('message.created'),
-            payloads: [{ roomId: last.roomId, occurredAt: last.occurredAt, data: { messages } } satisfies DomainEventEnvelope<{ messages: ChatMessage[] }>],
+            payload: { roomId: last.roomId, occurredAt: last.occurredAt, data: { messages } } satisfies DomainEventEnvelope<{ messages: ChatMessage[] }>,
             events: created,
           },
         },
@@ -146,7 +145,7 @@ export function createDaprPublisher(options: PublisherOptions): EventPublisher &
           publication: {
             pubsub: COMPONENTS.fanout,
             topic: FANOUT_TOPICS.messagesCreated,
-            payloads: [{ roomId: last.roomId, occurredAt: last.occurredAt, data: batch } satisfies FanoutEnvelope<MessagesCreated>],
+            payload: { roomId: last.roomId, occurredAt: last.occurredAt, data: batch } satisfies FanoutEnvelope<MessagesCreated>,
             events: created,
           },
         },
@@ -155,12 +154,12 @@ export function createDaprPublisher(options: PublisherOptions): EventPublisher &
     for (const event of others) {
       publications.push({
         trace: event.trace,
-        publication: { pubsub: COMPONENTS.events, topic: domainTopic(event.topic), payloads: [domainOf(event)], events: [event] },
+        publication: { pubsub: COMPONENTS.events, topic: domainTopic(event.topic), payload: domainOf(event), events: [event] },
       });
       if (REALTIME.has(event.topic)) {
         publications.push({
           trace: event.trace,
-          publication: { pubsub: COMPONENTS.fanout, topic: event.topic, payloads: [envelopeOf(event)], events: [event] },
+          publication: { pubsub: COMPONENTS.fanout, topic: event.topic, payload: envelopeOf(event), events: [event] },
         });
       }
     }

@@ -99,6 +99,8 @@ interface Pending {
   trace: SpanContext | undefined;
   /** Other sends of the same (author, clientMsgId) in the same batch. */
   followers: Pending[];
+  /** Its idempotency record's key (a hash), computed once: step 1's read-ahead and step 2 both need it. */
+  idemKey: string | undefined;
   resolve: (message: Message) => void;
   reject: (error: unknown) => void;
 }
@@ -150,7 +152,16 @@ export class MessageSequencer {
         this.dropIdleLanes();
       }
       this.lanes.set(input.roomId, lane);
-      lane.queue.push({ input, messageId: this.ctx.newId(), enqueuedAt: Date.now(), trace: activeSpan(), followers: [], resolve, reject });
+      lane.queue.push({
+        input,
+        messageId: this.ctx.newId(),
+        enqueuedAt: Date.now(),
+        trace: activeSpan(),
+        followers: [],
+        idemKey: input.clientMsgId === undefined ? undefined : idemKey(input),
+        resolve,
+        reject,
+      });
       if (!lane.running) {
         // Started after the current task: sends made together (a batch from
         // the gateway) are queued by then and share the first commit.
@@ -235,7 +246,7 @@ export class MessageSequencer {
         const own = lane.materializing.get(message.seq);
         if (!own || !(await own)) unverified.push(message);
       }
-      const idemKeys = leaders.flatMap((p) => (p.input.clientMsgId === undefined ? [] : [idemKey(p.input)]));
+      const idemKeys = leaders.flatMap((p) => (p.idemKey === undefined ? [] : [p.idemKey]));
       const unverifiedRecords = unverified.flatMap((m) => (m.clientMsgId ? [idemKey(m)] : []));
       const freshSeqs = Array.from({ length: leaders.length }, (_, i) => head.value.lastSeq + i + 1);
       const asked = new Set(blockKeys(roomId, [...unverified.map((m) => m.seq), ...freshSeqs]));
@@ -250,8 +261,8 @@ export class MessageSequencer {
         second = await store.getMany<unknown>([...idemKeys, ...unverifiedRecords, ...asked, ...markerKeys, ...this.outbox.keysToRead(roomId)]);
       }
       for (const pending of leaders) {
-        if (pending.input.clientMsgId === undefined) continue;
-        const record = second.get(idemKey(pending.input))?.value as IdempotencyRecord | undefined;
+        if (pending.idemKey === undefined) continue;
+        const record = second.get(pending.idemKey)?.value as IdempotencyRecord | undefined;
         if (record) repeats.set(pending, record.seq);
       }
       const unstored = unverified.filter((m) => !storedMessage(second, roomId, m.seq));
@@ -358,7 +369,7 @@ export class MessageSequencer {
       roomId,
       open.map((_, i) => lastSeq + i + 1),
     );
-    const idem = open.flatMap((p) => (p.input.clientMsgId === undefined ? [] : [idemKey(p.input)]));
+    const idem = open.flatMap((p) => (p.idemKey === undefined ? [] : [p.idemKey]));
     const markers = [...new Set(open.map((p) => keys.readMarker(roomId, p.input.authorId)))];
     return { lastSeq, blocks, keys: [...idem, ...blocks, ...markers, ...this.outbox.keysToRead(roomId)] };
   }

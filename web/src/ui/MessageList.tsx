@@ -8,6 +8,8 @@ import { useClient } from './context.js';
 import { avatarOf, displayName, formatTime } from './names.js';
 
 const GROUP_MS = 5 * 60_000;
+/** Within this many pixels of the end, the reader is at the bottom and follows new messages. */
+const AT_BOTTOM_PX = 60;
 
 /**
  * A room's messages: older pages load when the top comes into view (the
@@ -32,13 +34,15 @@ export function MessageList({
   const myId = state.user?.id ?? '';
   const scroller = useRef<HTMLDivElement>(null);
   const topSentinel = useRef<HTMLDivElement>(null);
-  const atBottom = useRef(true);
   const before = useRef<{ first: number; height: number; roomId: string } | null>(null);
   const messages = timeline?.messages ?? [];
   const pending = state.pending.filter((p) => p.roomId === roomId);
   const divider = dividerBefore(messages, timeline?.readSeqAtOpen ?? null, myId);
 
   // Keep the view where the reader left it: after older messages are put on top, and at the bottom for new ones.
+  // "At the bottom" is judged from where the reader is now against the height before this render, not from the
+  // last scroll event: a scroll is reported a frame later, and a render in between (a profile arriving) must not
+  // pull a reader who just scrolled up back down.
   useLayoutEffect(() => {
     const el = scroller.current;
     if (!el) return;
@@ -48,10 +52,9 @@ export function MessageList({
       const mark = divider !== null ? el.querySelector('.divider') : null;
       if (mark) (mark as HTMLElement).scrollIntoView({ block: 'center' });
       else el.scrollTop = el.scrollHeight;
-      atBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < 60;
     } else if (first !== previous.first && previous.first !== 0) {
       el.scrollTop += el.scrollHeight - previous.height;
-    } else if (atBottom.current) {
+    } else if (previous.height - el.scrollTop - el.clientHeight < AT_BOTTOM_PX) {
       el.scrollTop = el.scrollHeight;
     }
     before.current = messages.length > 0 ? { first, height: el.scrollHeight, roomId } : null;
@@ -76,7 +79,6 @@ export function MessageList({
   const onScroll = () => {
     const el = scroller.current;
     if (!el) return;
-    atBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < 60;
     // The observer's margin, asked by the scroll itself too: a reader who reached the top is never left waiting
     // on an observer that missed the change (loadOlder asks once at a time, and only while there is more).
     if (el.scrollTop < 200 && timeline?.hasOlder) void client.loadOlder(roomId);

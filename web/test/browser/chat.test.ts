@@ -377,8 +377,24 @@ test.serial('history loads as the user scrolls up, in order, with the view kept 
   await message(bob.page, 'history 70').waitFor();
   const list = bob.page.getByTestId('messages');
   t.is(await bob.page.getByTestId('message-body').count(), 50);
+  // Every request Bob's page makes from here on, for the log if the older page never comes.
+  const requests: string[] = [];
+  bob.page.on('request', (request) => requests.push(`${request.method()} ${new URL(request.url()).pathname}${new URL(request.url()).search}`));
+  bob.page.on('requestfinished', (request) => requests.push(`done ${new URL(request.url()).pathname}${new URL(request.url()).search}`));
   await list.evaluate((el) => el.scrollTo({ top: 0 }));
-  await message(bob.page, 'hi Bob').waitFor();
+  await message(bob.page, 'hi Bob')
+    .waitFor()
+    .catch(async (error: unknown) => {
+      const view = await list.evaluate((el) => ({
+        scrollTop: el.scrollTop,
+        scrollHeight: el.scrollHeight,
+        clientHeight: el.clientHeight,
+        status: el.querySelector('.list-status')?.textContent,
+        bodies: el.querySelectorAll('[data-testid=message-body]').length,
+      }));
+      t.log({ view, requests });
+      throw error;
+    });
   await bob.page.getByText('This is the beginning of the conversation.').waitFor();
   t.deepEqual(await bob.page.getByTestId('message-body').allTextContents(), ['hi Bob', ...Array.from({ length: 70 }, (_, i) => `history ${i + 1}`)]);
   // The older page went on top of what the reader was looking at, not under the view.

@@ -5,13 +5,12 @@
  * daprd; readiness is polled with a deadline. `stop()` ends every process it
  * started, sidecars first.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { APP_IDS, type AppId } from '@chat/platform';
 import { REPO_ROOT, daprdPath, prepareRunEnv, type RunEnv } from '../runtime/run-env.js';
 import { WaitAbortedError, freePort, startProcess, waitFor, type ManagedProcess } from './process.js';
 import { claimSlot } from './slots.js';
+import { makeRunFolder } from './run-folders.js';
 import { SIDECAR_ENV, sidecarArgs } from '../runtime/daprd.js';
 import { prepareProfile } from '../runtime/profile-setup.js';
 
@@ -122,7 +121,7 @@ const TEST_DEFAULTS: Partial<Record<ServiceName, Record<string, string>>> = {
 
 export async function startPlatform(options: PlatformOptions = {}): Promise<Platform> {
   const profile = options.profile ?? process.env['PROFILE'] ?? 'redis';
-  const runDir = mkdtempSync(join(tmpdir(), 'chat-platform-'));
+  const runDir = makeRunFolder();
   const slot = claimSlot();
   const runEnv = prepareRunEnv({ runDir, profile, slot: slot.slot, ...(options.redisHost ? { redisHost: options.redisHost } : {}) });
   try {

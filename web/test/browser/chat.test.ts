@@ -379,13 +379,16 @@ test.serial('history loads as the user scrolls up, in order, with the view kept 
   t.is(await bob.page.getByTestId('message-body').count(), 50);
   // Every request Bob's page makes from here on, for the log if the older page never comes.
   const requests: string[] = [];
-  bob.page.on('request', (request) => requests.push(`${request.method()} ${new URL(request.url()).pathname}${new URL(request.url()).search}`));
-  bob.page.on('requestfinished', (request) => requests.push(`done ${new URL(request.url()).pathname}${new URL(request.url()).search}`));
+  const where = (url: string) => `${new URL(url).pathname}${new URL(url).search}`;
+  bob.page.on('request', (request) => requests.push(`${request.method()} ${where(request.url())}`));
+  bob.page.on('requestfinished', (request) => requests.push(`done ${where(request.url())}`));
   // The scroll to the top and a render in the same task (the Details panel opening), so the render comes before
   // the scroll is reported: it must not take the reader back to the bottom (it did, and no older page was asked for).
   await list.evaluate((el) => {
+    const details = el.closest('.room')?.querySelector<HTMLButtonElement>('.room-header button[aria-expanded]');
+    if (!details) throw new Error('no Details button in the room header');
     el.scrollTo({ top: 0 });
-    el.closest('.room')?.querySelector<HTMLButtonElement>('.room-header button[aria-expanded]')?.click();
+    details.click();
   });
   await message(bob.page, 'hi Bob')
     .waitFor()

@@ -14,7 +14,17 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
-import { REPO_ROOT, WaitAbortedError, isLoopback, listeners, processAlive as alive, processTree, readRunTemplate, waitFor } from '@chat/devkit/testing';
+import {
+  REPO_ROOT,
+  WaitAbortedError,
+  isLoopback,
+  listeners,
+  processAlive as alive,
+  processCommand,
+  processTree,
+  readRunTemplate,
+  waitFor,
+} from '@chat/devkit/testing';
 
 const logDir = mkdtempSync(join(tmpdir(), 'dapr-cli-test-'));
 const template = readRunTemplate();
@@ -152,15 +162,7 @@ test('dapr run -f dapr.yaml as the README says: a message goes through the gatew
   await waitFor(() => runExited, { what: `dapr run to exit after dapr stop (log: ${daprRun.logFile})`, timeoutMs: 60_000, intervalMs: 200 });
   await waitFor(() => !seen.some(alive), { what: 'every process of the run to end', timeoutMs: 30_000, intervalMs: 200 }).catch(() => undefined);
   t.log(`dapr stop: everything ended in ${((Date.now() - stopped) / 1000).toFixed(1)} s`);
-  // Named, not just numbered: which process outlived `dapr stop` is the whole diagnosis.
-  const commandOf = (pid: number) => {
-    try {
-      return `${pid} ${readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim()}`;
-    } catch {
-      return `${pid} (gone)`;
-    }
-  };
-  t.deepEqual(seen.filter(alive).map(commandOf), [], 'nothing of the run is left running');
+  t.deepEqual(seen.filter(alive).map(processCommand), [], 'nothing of the run is left running');
   t.deepEqual(
     (await Promise.all(templatePorts.map(async (port) => ((await answers(port)) ? port : 0)))).filter(Boolean),
     [],

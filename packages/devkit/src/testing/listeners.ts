@@ -14,6 +14,15 @@ export const processAlive = (pid: number): boolean => {
   }
 };
 
+/** `<pid> <command line>` of a process, or `<pid> (gone)`: which process outlived a stop is most of the diagnosis. */
+export function processCommand(pid: number): string {
+  try {
+    return `${pid} ${readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim()}`;
+  } catch {
+    return `${pid} (gone)`;
+  }
+}
+
 /** `pid` and every process descended from it (by parent pid), at this moment. */
 export function processTree(pid: number): number[] {
   const parentOf = new Map<number, number>();

@@ -28,4 +28,4 @@ await serveMetrics(config, logger);
 chat.outbox.start();
 // Events already handed over get a last chance before exit (what the outbox
 // cannot publish now, a replica's sweep publishes later).
-installShutdown({ server, logger, closers: [() => chat.outbox.close(), () => publisher.idle(), flushSpans] });
+installShutdown({ server, logger, closers: [() => chat.sequencer.idle(), () => chat.outbox.close(), () => publisher.idle(), flushSpans] });

@@ -179,7 +179,10 @@ export function createMembership(ctx: ChatContext, records: RoomRecords) {
         const head = found.get(keys.head(id))?.value as RoomHead | undefined;
         const role = roleIn(found.get(keys.members(id))?.value as MemberList | undefined, userId);
         if (!head || role === undefined) continue;
-        const read = (found.get(keys.readMarker(id, userId))?.value as ReadMarker | undefined)?.seq ?? 0;
+        const marker = (found.get(keys.readMarker(id, userId))?.value as ReadMarker | undefined)?.seq ?? 0;
+        // A sender has read what they sent; their marker is moved just after
+        // the send is answered, so a message still in the head counts too.
+        const read = head.window.reduce((seq, m) => (m.authorId === userId && m.seq > seq ? m.seq : seq), marker);
         rooms.push({ ...toRoom(head), unread: Math.max(0, head.lastSeq - read), role });
       }
       return rooms.sort(byActivity);

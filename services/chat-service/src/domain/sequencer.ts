@@ -19,14 +19,15 @@
  *    new messages in its window and the outbox marker (`publishedSeq`). A
  *    lost race (another replica committed first) goes back to 1. This write
  *    is the commit, of the messages and of their `message.created` events;
- * 4. hand the messages to the outbox relay, which publishes them; materialize:
- *    merge the messages into their blocks (message-blocks.ts) and write their
- *    idempotency keys, only if absent (history reads those; until then
- *    readers take the head's window); move each author's read marker to
- *    their message (all three in one call to the sidecar when nothing
- *    changed since 2); answer. The answer does not wait for the broker: the
- *    event is committed, and the relay publishes it whatever happens to this
- *    request.
+ * 4. hand the messages to the outbox relay, which publishes them; answer;
+ *    materialize: merge the messages into their blocks (message-blocks.ts)
+ *    and write their idempotency keys, only if absent (history reads those;
+ *    until then readers take the head's window); move each author's read
+ *    marker to their message (all three in one call to the sidecar when
+ *    nothing changed since 2). The answer waits neither for the broker nor
+ *    for these writes: the messages and their events are committed in the
+ *    head, the relay publishes them whatever happens to this request, and
+ *    a message leaves the head's window only once it is stored.
  *
  * Why the head carries the messages rather than a multi-key transaction: on
  * Redis a MULTI whose ETag check fails still applies its other writes (the
@@ -129,6 +130,8 @@ const IDLE_LANES_KEPT = 1_000;
 export class MessageSequencer {
   readonly stats: SequencerStats = { commits: 0, conflicts: 0, messages: 0, repeats: 0 };
   private readonly lanes = new Map<string, Lane>();
+  /** Writes after commits already answered (step 4), until they are made. */
+  private readonly writing = new Set<Promise<boolean>>();
 
   private readonly ctx: ChatContext;
   private readonly options: SequencerOptions;
@@ -171,6 +174,11 @@ export class MessageSequencer {
         queueMicrotask(() => void this.drain(room, queued));
       }
     });
+  }
+
+  /** Resolves once the writes after every commit answered so far are made (shutdown, tests). */
+  async idle(): Promise<void> {
+    while (this.writing.size > 0) await Promise.all(this.writing);
   }
 
   private async drain(roomId: string, lane: Lane): Promise<void> {
@@ -336,13 +344,16 @@ export class MessageSequencer {
       // each message of chat.messages.created says its author read up to it.
       const materialized = this.writeAfterCommit(roomId, fresh, { blocks: second, asked });
       for (const message of fresh) lane.materializing.set(message.seq, materialized);
-      const committed = open;
-      // Answered once materialized (writeAfterCommit never rejects).
-      lane.lastWritten = materialized.finally(() => {
-        committed.forEach((pending, i) => {
-          this.stats.repeats += pending.followers.length;
-          settle(pending, { message: fresh[i]! });
-        });
+      lane.lastWritten = materialized;
+      this.writing.add(materialized);
+      void materialized.finally(() => this.writing.delete(materialized));
+      // Answered now, not once materialized: the head holds the messages
+      // until their blocks and keys are stored (readers and repeats look
+      // there), and the room's next commit waits for these writes anyway.
+      // The gateway's next batch is then on its way while they are made.
+      open.forEach((pending, i) => {
+        this.stats.repeats += pending.followers.length;
+        settle(pending, { message: fresh[i]! });
       });
       return;
     }

@@ -70,12 +70,47 @@ test('when a commit is never materialized, readers use the head window and the n
     if (failing && key.startsWith('msgs:')) throw new Error('the sidecar went away');
   };
   const first = await chat.sequencer.send({ roomId: room.id, authorId: author, body: 'one' });
+  await chat.sequencer.idle();
   t.is(chat.store.dump(keys.messageBlock(room.id, 0)), undefined);
   t.deepEqual((await chat.messages.history(author, room.id, { limit: 10 })).messages, [first]);
   failing = false;
   const second = await chat.sequencer.send({ roomId: room.id, authorId: author, body: 'two' });
+  await chat.sequencer.idle();
   t.deepEqual(chat.store.dump<MessageBlock>(keys.messageBlock(room.id, 0))?.messages, [first, second]);
   t.deepEqual((await chat.messages.history(author, room.id, { after: 0, limit: 10 })).messages, [first, second]);
+});
+
+test("when a send is answered, the commit is made but its block, key and the sender's marker may still be on their way: history, the room list, a repeat and an edit see it meanwhile", async (t) => {
+  const chat = memoryChat();
+  const [alice, bob] = [uid(), uid()];
+  const room = await roomWith(chat, [alice, bob]);
+  const before = await chat.sequencer.send({ roomId: room.id, authorId: bob, body: 'before' });
+  await chat.sequencer.idle();
+  // Hold every write after the commit (blocks, idempotency keys, read markers) until released.
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  const held = new Set<string>();
+  chat.store.beforeWrite = async (key) => {
+    if (!/^(msgs|idem|read):/.test(key)) return;
+    held.add(key);
+    await released;
+  };
+  const sent = await chat.sequencer.send({ roomId: room.id, authorId: alice, body: 'hello', clientMsgId: 'c1' });
+  t.deepEqual(chat.store.dump<MessageBlock>(keys.messageBlock(room.id, 0))?.messages, [before], 'answered before its block is written');
+  t.deepEqual((await chat.messages.history(bob, room.id, { limit: 10 })).messages, [before, sent]);
+  t.like((await chat.rooms.list(alice))[0], { lastSeq: 2, unread: 0 }, 'her own message is not unread to her');
+  t.like((await chat.rooms.list(bob))[0], { lastSeq: 2, unread: 1 });
+  // A repeat and an edit go on once the writes are made; neither makes a second copy.
+  const repeat = chat.sequencer.send({ roomId: room.id, authorId: alice, body: 'hello', clientMsgId: 'c1' });
+  const edit = chat.messages.edit(alice, room.id, sent.seq, 'hello, edited');
+  t.deepEqual(chat.store.dump<MessageBlock>(keys.messageBlock(room.id, 0))?.messages, [before]);
+  t.true(held.has(keys.messageBlock(room.id, 0)) && held.has(keys.readMarker(room.id, alice)), 'the writes after the commit were held');
+  release();
+  t.deepEqual(await repeat, sent);
+  const edited = await edit;
+  await chat.sequencer.idle();
+  t.deepEqual(chat.store.dump<MessageBlock>(keys.messageBlock(room.id, 0))?.messages, [before, edited]);
+  t.deepEqual(chat.store.dump(keys.readMarker(room.id, alice)), { seq: sent.seq });
 });
 
 test('when a non-member sends, a public room answers 403 and a private one 404', async (t) => {
@@ -143,6 +178,7 @@ test('when the one write after a commit loses a race (its block edited, the send
   const [alice, bob] = [uid(), uid()];
   const room = await roomWith(chat, [alice, bob]);
   const first = await chat.sequencer.send({ roomId: room.id, authorId: bob, body: 'one', clientMsgId: 'one' });
+  await chat.sequencer.idle();
   const block = keys.messageBlock(room.id, 0);
   const marker = keys.readMarker(room.id, alice);
   let raced = 0;
@@ -154,6 +190,7 @@ test('when the one write after a commit loses a race (its block edited, the send
     chat.store.data.set(key, { value: current?.value ?? { seq: first.seq }, version: (current?.version ?? 0) + 1 });
   };
   const second = await chat.sequencer.send({ roomId: room.id, authorId: alice, body: 'two', clientMsgId: 'two' });
+  await chat.sequencer.idle();
   t.is(raced, 2);
   t.true(chat.store.conflicts > 0);
   t.deepEqual(chat.store.dump<MessageBlock>(block)?.messages, [first, second]);

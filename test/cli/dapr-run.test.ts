@@ -20,7 +20,7 @@ import {
   isLoopback,
   listeners,
   processAlive as alive,
-  processCommand,
+  describeProcess,
   processTree,
   readRunTemplate,
   waitFor,
@@ -162,7 +162,7 @@ test('dapr run -f dapr.yaml as the README says: a message goes through the gatew
   await waitFor(() => runExited, { what: `dapr run to exit after dapr stop (log: ${daprRun.logFile})`, timeoutMs: 60_000, intervalMs: 200 });
   await waitFor(() => !seen.some(alive), { what: 'every process of the run to end', timeoutMs: 30_000, intervalMs: 200 }).catch(() => undefined);
   t.log(`dapr stop: everything ended in ${((Date.now() - stopped) / 1000).toFixed(1)} s`);
-  t.deepEqual(seen.filter(alive).map(processCommand), [], 'nothing of the run is left running');
+  t.deepEqual(seen.filter(alive).map(describeProcess), [], 'nothing of the run is left running');
   t.deepEqual(
     (await Promise.all(templatePorts.map(async (port) => ((await answers(port)) ? port : 0)))).filter(Boolean),
     [],

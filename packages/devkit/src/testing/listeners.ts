@@ -14,10 +14,29 @@ export const processAlive = (pid: number): boolean => {
   }
 };
 
-/** `<pid> <command line>` of a process, or `<pid> (gone)`: which process outlived a stop is most of the diagnosis. */
-export function processCommand(pid: number): string {
+/**
+ * `<pid> <command line> [state, process group, what its threads wait in, its
+ * signal masks]`, or `<pid> (gone)`: which process outlived a stop, and why
+ * (a signal it never got, ignores or has pending; a thread stuck in a
+ * write), is most of the diagnosis.
+ */
+export function describeProcess(pid: number): string {
   try {
-    return `${pid} ${readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim()}`;
+    const command = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim();
+    // Fields after the command name (which may hold spaces and parentheses): state, ppid, pgrp, session.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const [state, ppid, pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const waits = new Set<string>();
+    for (const task of readdirSync(`/proc/${pid}/task`)) {
+      const wchan = readFileSync(`/proc/${pid}/task/${task}/wchan`, 'utf8').trim();
+      if (wchan && wchan !== '0') waits.add(wchan);
+    }
+    const masks = readFileSync(`/proc/${pid}/status`, 'utf8')
+      .split('\n')
+      .filter((line) => /^(SigPnd|ShdPnd|SigBlk|SigIgn|SigCgt):/.test(line))
+      .map((line) => line.replace(/\s+/, ' '))
+      .join(', ');
+    return `${pid} ${command} [state ${state}, parent ${ppid}, process group ${pgrp}, waiting in ${[...waits].join('/') || '-'}; ${masks}]`;
   } catch {
     return `${pid} (gone)`;
   }

@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import test from 'ava';
-import { REPO_ROOT, isLoopback, listeners, processAlive as alive, processCommand, processTree, waitFor } from '@chat/devkit/testing';
+import { REPO_ROOT, isLoopback, listeners, processAlive as alive, describeProcess, processTree, waitFor } from '@chat/devkit/testing';
 
 test('when npm start runs, every socket its processes listen on is on loopback, and Ctrl-C stops them all', async (t) => {
   // npm start may build what is missing first (the web client, the sidecar): more than ava's default.
@@ -58,5 +58,5 @@ test('when npm start runs, every socket its processes listen on is on loopback, 
   await waitFor(() => tree.every((pid) => !alive(pid)), { what: 'every process of npm start to end', timeoutMs: 30_000, intervalMs: 100 }).catch(
     () => undefined,
   );
-  t.deepEqual(tree.filter(alive).map(processCommand), [], 'nothing of npm start is left running');
+  t.deepEqual(tree.filter(alive).map(describeProcess), [], 'nothing of npm start is left running');
 });

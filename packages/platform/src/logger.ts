@@ -28,8 +28,18 @@ export interface LoggerOptions {
   destination?: DestinationStream;
 }
 
+/**
+ * Standard output, written line by line as each is logged. Not pino's
+ * default (buffered, flushed synchronously at exit): that flush retries a
+ * failed write forever, so a service whose output reader was gone (the dapr
+ * CLI exits as soon as `dapr stop` signals it) and that still had lines
+ * queued never exited. Written at once, nothing is left to flush, and a
+ * broken pipe only silences the logger.
+ */
+const standardOutput = (): DestinationStream => pino.destination({ dest: 1, sync: true });
+
 /** Structured JSON logger (one object per line) with secrets redacted and the active trace named. */
-export function createLogger({ name, level = 'info', destination }: LoggerOptions): Logger {
+export function createLogger({ name, level = 'info', destination = standardOutput() }: LoggerOptions): Logger {
   return pino(
     {
       name,

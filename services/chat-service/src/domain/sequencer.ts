@@ -342,7 +342,11 @@ export class MessageSequencer {
       // 4. After the commit. The senders' markers go to the real-time edge
       // with the messages (outbox); `events` gets no read.updated for them:
       // each message of chat.messages.created says its author read up to it.
-      const materialized = this.writeAfterCommit(roomId, fresh, { blocks: second, asked });
+      // Never rejects: nothing waits on it for an answer any more, so a throw would go unheard.
+      const materialized = this.writeAfterCommit(roomId, fresh, { blocks: second, asked }).catch((error: unknown) => {
+        this.ctx.logger.warn({ roomId, err: { message: (error as Error).message } }, 'materializing failed; the next commit will');
+        return false;
+      });
       for (const message of fresh) lane.materializing.set(message.seq, materialized);
       lane.lastWritten = materialized;
       this.writing.add(materialized);

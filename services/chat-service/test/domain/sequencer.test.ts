@@ -113,6 +113,17 @@ test("when a send is answered, the commit is made but its block, key and the sen
   t.deepEqual(chat.store.dump(keys.readMarker(room.id, alice)), { seq: sent.seq });
 });
 
+test('when the writes after a commit throw (a block the store holds is not a block), the send is still answered and nothing is left unhandled', async (t) => {
+  const chat = memoryChat();
+  const [author] = [uid()];
+  const room = await roomWith(chat, [author]);
+  chat.store.data.set(keys.messageBlock(room.id, 0), { value: { damaged: true }, version: 1 });
+  const sent = await chat.sequencer.send({ roomId: room.id, authorId: author, body: 'still answered' });
+  await chat.sequencer.idle();
+  t.like(sent, { seq: 1, body: 'still answered' });
+  t.like(chat.store.dump<RoomHead>(keys.head(room.id)), { lastSeq: 1 });
+});
+
 test('when a non-member sends, a public room answers 403 and a private one 404', async (t) => {
   const chat = memoryChat();
   const [owner, stranger] = [uid(), uid()];

@@ -342,11 +342,7 @@ export class MessageSequencer {
       // 4. After the commit. The senders' markers go to the real-time edge
       // with the messages (outbox); `events` gets no read.updated for them:
       // each message of chat.messages.created says its author read up to it.
-      // Never rejects: nothing waits on it for an answer any more, so a throw would go unheard.
-      const materialized = this.writeAfterCommit(roomId, fresh, { blocks: second, asked }).catch((error: unknown) => {
-        this.ctx.logger.warn({ roomId, err: { message: (error as Error).message } }, 'materializing failed; the next commit will');
-        return false;
-      });
+      const materialized = this.writeAfterCommit(roomId, fresh, { blocks: second, asked });
       for (const message of fresh) lane.materializing.set(message.seq, materialized);
       lane.lastWritten = materialized;
       this.writing.add(materialized);
@@ -400,39 +396,42 @@ export class MessageSequencer {
    */
   private async writeAfterCommit(roomId: string, fresh: Message[], read: KnownBlocks): Promise<boolean> {
     const { store, logger } = this.ctx;
-    const records = idempotencyRecords(fresh);
-    const lastByAuthor = new Map(fresh.map((m) => [m.authorId, m.seq]));
-    const blocks = blockWrites(roomId, fresh, read);
-    if (blocks) {
-      const markers: Array<{ key: string; value: ReadMarker; condition: WriteCondition }> = [];
-      for (const [userId, seq] of lastByAuthor) {
-        const key = keys.readMarker(roomId, userId);
-        const known = read.blocks.get(key) as Versioned<ReadMarker> | undefined;
-        if ((known?.value.seq ?? 0) < seq) markers.push({ key, value: { seq }, condition: known ? { etag: known.etag } : { ifAbsent: true } });
+    // Nothing waits on these writes for an answer: whatever fails or throws is logged here, never rejected.
+    const failed = (error: unknown) => {
+      logger.warn({ roomId, err: { message: (error as Error).message } }, 'materializing failed; the next commit will');
+      return false;
+    };
+    try {
+      const records = idempotencyRecords(fresh);
+      const lastByAuthor = new Map(fresh.map((m) => [m.authorId, m.seq]));
+      const blocks = blockWrites(roomId, fresh, read);
+      if (blocks) {
+        const markers: Array<{ key: string; value: ReadMarker; condition: WriteCondition }> = [];
+        for (const [userId, seq] of lastByAuthor) {
+          const key = keys.readMarker(roomId, userId);
+          const known = read.blocks.get(key) as Versioned<ReadMarker> | undefined;
+          if ((known?.value.seq ?? 0) < seq) markers.push({ key, value: { seq }, condition: known ? { etag: known.etag } : { ifAbsent: true } });
+        }
+        try {
+          await store.putEach([...records.map((r) => ({ ...r, condition: { ifAbsent: true } as const })), ...blocks, ...markers]);
+          return true;
+        } catch (error) {
+          if (!(error instanceof StateConflictError))
+            logger.warn({ roomId, err: { message: (error as Error).message } }, 'writing after the commit failed; once more, one by one');
+        }
       }
-      try {
-        await store.putEach([...records.map((r) => ({ ...r, condition: { ifAbsent: true } as const })), ...blocks, ...markers]);
-        return true;
-      } catch (error) {
-        if (!(error instanceof StateConflictError))
-          logger.warn({ roomId, err: { message: (error as Error).message } }, 'writing after the commit failed; once more, one by one');
-      }
-    }
-    const materialized = Promise.all([store.insertMissing(records), storeMessages(store, roomId, fresh, blocks ? undefined : read)]).then(
-      () => true,
-      (error: unknown) => {
-        logger.warn({ roomId, err: { message: (error as Error).message } }, 'materializing failed; the next commit will');
-        return false;
-      },
-    );
-    await Promise.all(
-      [...lastByAuthor].map(([userId, seq]) =>
-        advanceReadMarker(this.ctx, roomId, userId, seq).catch((error: unknown) =>
-          logger.warn({ roomId, userId, err: { message: (error as Error).message } }, "could not move the sender's read marker"),
+      const materialized = Promise.all([store.insertMissing(records), storeMessages(store, roomId, fresh, blocks ? undefined : read)]).then(() => true, failed);
+      await Promise.all(
+        [...lastByAuthor].map(([userId, seq]) =>
+          advanceReadMarker(this.ctx, roomId, userId, seq).catch((error: unknown) =>
+            logger.warn({ roomId, userId, err: { message: (error as Error).message } }, "could not move the sender's read marker"),
+          ),
         ),
-      ),
-    );
-    return materialized;
+      );
+      return await materialized;
+    } catch (error) {
+      return failed(error);
+    }
   }
 }
 

@@ -5,6 +5,7 @@
  * daprd; readiness is polled with a deadline. `stop()` ends every process it
  * started, sidecars first.
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { APP_IDS, type AppId } from '@chat/platform';
 import { REPO_ROOT, daprdPath, prepareRunEnv, type RunEnv } from '../runtime/run-env.js';
@@ -55,6 +56,13 @@ export interface PlatformOptions {
   readyTimeoutMs?: number;
   /** Extra node options for every app process (e.g. `--cpu-prof`, which NODE_OPTIONS does not take). */
   nodeArgs?: string[];
+  /**
+   * What each app runs: its TypeScript sources through tsx (`sources`, the
+   * default), or its compiled build as production does (`compiled`: dist/ of
+   * `npm run build`, workspace packages by their `compiled` export condition).
+   * Default: the PLATFORM_BUILD env, else `sources`.
+   */
+  build?: AppBuild;
   /** The Redis server of the redis profile, host:port (default 127.0.0.1:6379), e.g. a test's own. */
   redisHost?: string;
   /** daprd's --log-level for every sidecar (default: DAPRD_LOG_LEVEL env, else warn); `debug` to see why an invocation failed. */
@@ -95,6 +103,22 @@ export interface Platform {
 
 const node = process.execPath;
 
+export type AppBuild = 'sources' | 'compiled';
+
+function appBuildFromEnv(): AppBuild {
+  const value = process.env['PLATFORM_BUILD'] ?? 'sources';
+  if (value !== 'sources' && value !== 'compiled') throw new Error(`PLATFORM_BUILD must be sources or compiled, not ${JSON.stringify(value)}`);
+  return value;
+}
+
+/** How node starts a service's app from its sources or from its compiled build. */
+function appEntry(name: ServiceName, build: AppBuild): string[] {
+  if (build === 'sources') return ['--import', 'tsx', join('services', name, 'src', 'main.ts')];
+  const main = join('services', name, 'dist', 'main.js');
+  if (!existsSync(join(REPO_ROOT, main))) throw new Error(`${main} is missing: run \`npm run build\` first (PLATFORM_BUILD=compiled)`);
+  return ['--conditions=compiled', main];
+}
+
 /**
  * What daprd says when a port it was given is taken: the harness learns a
  * free port from the OS and daprd binds it later, so another process can
@@ -121,6 +145,7 @@ const TEST_DEFAULTS: Partial<Record<ServiceName, Record<string, string>>> = {
 
 export async function startPlatform(options: PlatformOptions = {}): Promise<Platform> {
   const profile = options.profile ?? process.env['PROFILE'] ?? 'redis';
+  const build = options.build ?? appBuildFromEnv();
   const runDir = makeRunFolder();
   const slot = claimSlot();
   const runEnv = prepareRunEnv({ runDir, profile, slot: slot.slot, ...(options.redisHost ? { redisHost: options.redisHost } : {}) });
@@ -179,7 +204,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     // Set by each attempt (see onFreshPortsOnRace); the app is told its HTTP port.
     let sidecarPorts!: SidecarPorts;
     const launchApp = async (): Promise<ManagedProcess> => {
-      const app = startProcess(node, [...(options.nodeArgs ?? []), '--import', 'tsx', join('services', name, 'src', 'main.ts')], {
+      const app = startProcess(node, [...(options.nodeArgs ?? []), ...appEntry(name, build)], {
         env: {
           ...baseEnv,
           ...runEnv.appEnv(name),

@@ -60,7 +60,7 @@ export interface PlatformOptions {
    * What each app runs: its TypeScript sources through tsx (`sources`, the
    * default), or its compiled build as production does (`compiled`: dist/ of
    * `npm run build`, workspace packages by their `compiled` export condition).
-   * Default: the PLATFORM_BUILD env, else `sources`.
+   * Default: the PLATFORM_BUILD env, else (unset or empty) `sources`.
    */
   build?: AppBuild;
   /** The Redis server of the redis profile, host:port (default 127.0.0.1:6379), e.g. a test's own. */
@@ -106,7 +106,7 @@ const node = process.execPath;
 export type AppBuild = 'sources' | 'compiled';
 
 function appBuildFromEnv(): AppBuild {
-  const value = process.env['PLATFORM_BUILD'] ?? 'sources';
+  const value = process.env['PLATFORM_BUILD'] || 'sources';
   if (value !== 'sources' && value !== 'compiled') throw new Error(`PLATFORM_BUILD must be sources or compiled, not ${JSON.stringify(value)}`);
   return value;
 }

@@ -38,6 +38,19 @@ test.serial('when a service fails to start, the harness stops what it had starte
   t.regex(error?.message ?? '', /auth-service exited; see .*auth-service\.app\.log/);
 });
 
+test.serial('when PLATFORM_BUILD names no build, the harness says which builds it takes', async (t) => {
+  const before = process.env['PLATFORM_BUILD'];
+  t.teardown(() => {
+    if (before === undefined) delete process.env['PLATFORM_BUILD'];
+    else process.env['PLATFORM_BUILD'] = before;
+  });
+  for (const value of ['dist', 'Compiled', ' compiled', 'sources,compiled']) {
+    process.env['PLATFORM_BUILD'] = value;
+    const error = await t.throwsAsync(startPlatform({ services: ['auth-service'] }));
+    t.is(error?.message, `PLATFORM_BUILD must be sources or compiled, not ${JSON.stringify(value)}`);
+  }
+});
+
 /** A port on loopback that this test holds (bound) until teardown; it drops every connection (the harness's health checks). */
 async function takenPort(t: ExecutionContext): Promise<number> {
   const server = createServer((socket) => socket.destroy());

@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import test from 'ava';
 import {
   REPO_ROOT,
+  TimeoutError,
   WaitAbortedError,
   isLoopback,
   listeners,
@@ -122,13 +123,26 @@ test('dapr run -f dapr.yaml as the README says: a message goes through the gatew
   const wide = open.filter((l) => !isLoopback(l.address));
   t.deepEqual(wide, [], `listening beyond loopback:\n${wide.map((l) => `${l.command}[${l.pid}] ${l.protocol} ${l.address}:${l.port}`).join('\n')}`);
 
-  // What `dapr list` shows comes from each sidecar's metadata, written by the CLI.
-  const listed = await output('.dapr/bin/dapr', ['list', '-o', 'json'], 'dapr-list.log');
-  t.is(listed.code, 0, listed.text);
-  // (Other sidecars on the machine are listed too, without these.)
-  const rows = (JSON.parse(listed.text) as Array<{ appId: string; cliPid: number; appPid: number; runTemplatePath: string }>).filter(
-    (r) => r.runTemplatePath === join(REPO_ROOT, 'dapr.yaml'),
-  );
+  // What `dapr list` shows comes from each sidecar's metadata, which the CLI
+  // writes app by app once each app has started: the last app can answer
+  // /api/health a moment before its row names the template and its process.
+  // So the list is read until every app's row is complete (or the wait ends).
+  type ListRow = { appId: string; cliPid: number; appPid: number; runTemplatePath: string };
+  let rows: ListRow[] = [];
+  let listing = 0;
+  await waitFor(
+    async () => {
+      const listed = await output('.dapr/bin/dapr', ['list', '-o', 'json'], `dapr-list-${++listing}.log`);
+      if (listed.code !== 0) throw new WaitAbortedError(`dapr list failed:\n${listed.text}`);
+      // (Other sidecars on the machine are listed too, without these.)
+      rows = (JSON.parse(listed.text) as ListRow[]).filter((r) => r.runTemplatePath === join(REPO_ROOT, 'dapr.yaml'));
+      return rows.length === template.apps.length && rows.every((r) => r.appPid > 0);
+    },
+    { what: 'dapr list to show every app of the template with its process', timeoutMs: 60_000, intervalMs: 500 },
+  ).catch((error: unknown) => {
+    // Out of time: the assertion below says which rows are missing.
+    if (!(error instanceof TimeoutError)) throw error;
+  });
   t.deepEqual(rows.map((r) => r.appId).sort(), template.apps.map((a) => a.appID).sort(), 'dapr list: every app of the template');
   for (const row of rows) {
     t.is(row.cliPid, daprRun.child.pid!, `dapr list: ${row.appId} names the CLI`);

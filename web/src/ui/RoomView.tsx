@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { describeError } from '../api/errors.js';
 import type { MyRoom } from '../api/types.js';
 import { Avatar } from './Avatar.js';
@@ -10,12 +10,13 @@ import { avatarOf, displayName, knownPeople, peerOf, roomTitle } from './names.j
 export function RoomView({ room, openUser }: { room: MyRoom; openUser: (userId: string) => void }) {
   const [client, state] = useClient();
   const [showMembers, setShowMembers] = useState(false);
-  const [editingSeq, setEditingSeq] = useState<number | null>(null);
+  // The message being edited belongs to its room, so another room shows no edit. Resetting it in an
+  // effect instead would run after the next paint and could undo what the user did in between.
+  const [editing, setEditing] = useState<{ roomId: string; seq: number } | null>(null);
+  const editingSeq = editing?.roomId === room.id ? editing.seq : null;
+  const setEditingSeq = (seq: number | null) => setEditing(seq === null ? null : { roomId: room.id, seq });
   const title = roomTitle(state, room);
   const peer = peerOf(state, room);
-  useEffect(() => {
-    setEditingSeq(null);
-  }, [room.id]);
 
   return (
     <section class="room" aria-label={title}>
@@ -44,7 +45,13 @@ export function RoomView({ room, openUser }: { room: MyRoom; openUser: (userId: 
         <div class="room-main">
           <MessageList roomId={room.id} timeline={state.timelines[room.id]} editingSeq={editingSeq} setEditingSeq={setEditingSeq} openUser={openUser} />
           <TypingLine roomId={room.id} />
-          <Composer roomId={room.id} title={title} editLast={() => setEditingSeq(lastOwnSeq(state.timelines[room.id]?.messages ?? [], state.user?.id ?? ''))} />
+          {/* One composer per room: another room starts with an empty one at once. */}
+          <Composer
+            key={room.id}
+            roomId={room.id}
+            title={title}
+            editLast={() => setEditingSeq(lastOwnSeq(state.timelines[room.id]?.messages ?? [], state.user?.id ?? ''))}
+          />
         </div>
         {showMembers && <MembersPanel room={room} openUser={openUser} close={() => setShowMembers(false)} />}
       </div>
@@ -82,10 +89,8 @@ function Composer({ roomId, title, editLast }: { roomId: string; title: string; 
   const [client] = useClient();
   const [text, setText] = useState('');
   const input = useRef<HTMLTextAreaElement>(null);
-  useEffect(() => {
-    setText('');
-    input.current?.focus();
-  }, [roomId]);
+  // Before the first paint: an effect would run after it, when the user may have typed already.
+  useLayoutEffect(() => input.current?.focus(), []);
   const send = () => {
     if (!text.trim()) return;
     client.send(roomId, text);

@@ -227,6 +227,59 @@ test.serial('a private room: created, a member added from the member panel sees 
   clean(t, alice, bob);
 });
 
+test.serial(
+  'what is typed as a room opens stays there: typed before the first paint, in the same task as the click, or just after it, sent with Enter or the button, each once and in its room',
+  async (t) => {
+    const [alice, bob] = await twoInDirect(t);
+    const notes = `Notes ${alice.username.slice(-8)}`;
+    await alice.page.getByRole('button', { name: 'New room' }).click();
+    await alice.page.getByLabel('Name').fill(notes);
+    await alice.page.getByRole('button', { name: 'Create room' }).click();
+    await alice.page.getByTestId('room-title').getByText(notes).waitFor();
+    const composer = alice.page.locator('.composer textarea');
+    // A person who pastes at once and sends a moment later: whatever the room switch scheduled for after the paint
+    // has run by the time they send.
+    const moment = () => alice.page.evaluate(() => new Promise((done) => setTimeout(done, 500)));
+
+    // Typed by the click's own task, before the new room is even rendered.
+    await alice.page.evaluate((text) => {
+      const item = [...document.querySelectorAll<HTMLElement>('.room-item')].find((el) => el.querySelector('.room-name')?.textContent?.includes('Bob'));
+      item!.click();
+      queueMicrotask(() => {
+        const area = document.querySelector<HTMLTextAreaElement>('.composer textarea')!;
+        area.value = text;
+        area.dispatchEvent(new Event('input', { bubbles: true }));
+      });
+    }, 'typed as the room opened');
+    await alice.page.getByTestId('room-title').getByText('Bob').waitFor();
+    await moment();
+    t.is(await composer.inputValue(), 'typed as the room opened');
+    await composer.press('Enter');
+    await message(bob.page, 'typed as the room opened').waitFor({ timeout: UI_MS });
+
+    // Typed just after the switch, sent with the button.
+    await roomButton(alice.page, notes).click();
+    await composer.fill('a note to self');
+    await moment();
+    await alice.page.locator('.composer').getByRole('button', { name: 'Send' }).click();
+    await message(alice.page, 'a note to self').waitFor({ timeout: UI_MS });
+
+    // Half a draft left behind does not follow to the next room.
+    await composer.fill('never sent');
+    await roomButton(alice.page, 'Bob').click();
+    await alice.page.getByTestId('room-title').getByText('Bob').waitFor();
+    t.is(await composer.inputValue(), '');
+    await composer.fill('and back in the conversation');
+    await moment();
+    await composer.press('Enter');
+    await message(bob.page, 'and back in the conversation').waitFor({ timeout: UI_MS });
+
+    t.deepEqual(await bob.page.getByTestId('message-body').allTextContents(), ['hi Bob', 'typed as the room opened', 'and back in the conversation']);
+    t.is(await message(alice.page, 'never sent').count(), 0);
+    clean(t, alice, bob);
+  },
+);
+
 test.serial('the session outlives its access token: refreshed in the background, the socket stays open and keeps delivering', async (t) => {
   const [alice, bob] = await twoInDirect(t);
   const session = () => alice.page.evaluate(() => JSON.parse(localStorage.getItem('chat.session') ?? '{}') as { accessToken: string; accessExpiresAt: number });

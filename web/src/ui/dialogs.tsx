@@ -198,8 +198,20 @@ export function DiscoverDialog({ close }: { close: () => void }) {
   const [rooms, setRooms] = useState<ChatRoom[] | null>(null);
   const [error, busy, run] = useAction();
   useEffect(() => {
-    const timer = setTimeout(() => void run(async () => setRooms(await client.searchPublicRooms(search))), rooms ? 250 : 0);
-    return () => clearTimeout(timer);
+    // An answer to an earlier search that comes in late must not replace this one's.
+    let current = true;
+    const timer = setTimeout(
+      () =>
+        void run(async () => {
+          const found = await client.searchPublicRooms(search);
+          if (current) setRooms(found);
+        }),
+      rooms ? 250 : 0,
+    );
+    return () => {
+      current = false;
+      clearTimeout(timer);
+    };
   }, [search]);
   const open = (room: ChatRoom) =>
     void run(async () => {
@@ -291,7 +303,15 @@ export function UserDialog({ userId, close }: { userId: string; close: () => voi
   const [profile, setProfile] = useState<PublicProfile | null>(state.profiles[userId] ?? null);
   const [error, busy, run] = useAction();
   useEffect(() => {
-    void run(async () => setProfile(await client.viewProfile(userId)));
+    // As for a search: only the answer about the user shown now is shown.
+    let current = true;
+    void run(async () => {
+      const found = await client.viewProfile(userId);
+      if (current) setProfile(found);
+    });
+    return () => {
+      current = false;
+    };
   }, [userId]);
   const isMe = userId === state.user?.id;
   return (

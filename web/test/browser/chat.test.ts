@@ -280,6 +280,51 @@ test.serial(
   },
 );
 
+test.serial('a search answered late does not replace a newer one: public rooms listed are those of the words in the box', async (t) => {
+  const alice = await person(t, 0, 'Alice');
+  await signUp(alice);
+  const page = alice.page;
+  const tag = alice.username.slice(-8);
+  for (const name of [`Stale ${tag} one`, `Stale ${tag} two`]) {
+    await page.getByRole('button', { name: 'New room' }).click();
+    await page.getByLabel('Name').fill(name);
+    await page.getByRole('button', { name: 'Create room' }).click();
+    await page.getByTestId('room-title').getByText(name).waitFor();
+  }
+  const older = `Stale ${tag}`;
+  const newer = `Stale ${tag} two`;
+  const searched = (url: string) => new URL(url).pathname === '/api/rooms/public' && new URL(url).searchParams.get('query');
+  // The older search's request is held until the newer one is answered: its answer comes in last.
+  let release!: () => void;
+  const released = new Promise<void>((done) => (release = done));
+  let held!: () => void;
+  const olderSent = new Promise<void>((done) => (held = done));
+  await page.route(
+    (url) => searched(url.href) === older,
+    async (route) => {
+      held();
+      await released;
+      await route.continue();
+    },
+  );
+
+  await page.getByRole('button', { name: 'Discover' }).click();
+  const box = page.getByLabel('Search public rooms');
+  await box.fill(older);
+  await olderSent;
+  const newerAnswered = page.waitForResponse((response) => searched(response.url()) === newer);
+  await box.fill(newer);
+  await newerAnswered;
+  await page.getByRole('button', { name: `Open ${newer}` }).waitFor();
+  const olderAnswered = page.waitForResponse((response) => searched(response.url()) === older);
+  release();
+  await (await olderAnswered).finished();
+  // A request of the page's own made after that answer arrived, and read: the page took the late answer in first.
+  await page.evaluate(async () => void (await (await fetch('/')).text()));
+  t.deepEqual(await page.locator('.discover-name').allTextContents(), [`# ${newer}`]);
+  clean(t, alice);
+});
+
 test.serial('the session outlives its access token: refreshed in the background, the socket stays open and keeps delivering', async (t) => {
   const [alice, bob] = await twoInDirect(t);
   const session = () => alice.page.evaluate(() => JSON.parse(localStorage.getItem('chat.session') ?? '{}') as { accessToken: string; accessExpiresAt: number });

@@ -42,6 +42,8 @@ export class ChatClient {
   private profileQueue = new Set<string>();
   private profileTimer: ReturnType<typeof setTimeout> | undefined;
   private roomsLoad: Promise<void> | null = null;
+  /** The read asked for while another was under way; it starts when that one ends. */
+  private roomsReload: Promise<void> | null = null;
   private typingSent: { roomId: string; at: number } | null = null;
   private typingIdle: ReturnType<typeof setTimeout> | undefined;
   private typingSweep: ReturnType<typeof setInterval> | undefined;
@@ -150,9 +152,20 @@ export class ChatClient {
 
   // ---- rooms
 
-  /** Reads the room list (one read at a time; a call during a read waits for it). */
+  /**
+   * Reads the room list, one read at a time. A call made during a read gets the next read, not the one under way:
+   * that one may have been answered before what the caller has just changed (a room created or joined), and would
+   * leave the room out of the list.
+   */
   loadRooms(): Promise<void> {
-    this.roomsLoad ??= (async () => {
+    if (this.roomsLoad) {
+      this.roomsReload ??= this.roomsLoad.then(() => {
+        this.roomsReload = null;
+        return this.loadRooms();
+      });
+      return this.roomsReload;
+    }
+    this.roomsLoad = (async () => {
       try {
         const list = await this.rest.rooms();
         this.store.update((s) => {

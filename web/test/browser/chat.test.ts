@@ -325,6 +325,46 @@ test.serial('a search answered late does not replace a newer one: public rooms l
   clean(t, alice);
 });
 
+test.serial('a room-list read answered before a room was created does not hide it: the new room opens and is listed', async (t) => {
+  const alice = await person(t, 0, 'Alice');
+  await signUp(alice);
+  const page = alice.page;
+  const name = `Fresh ${alice.username.slice(-8)}`;
+  // The next room-list read is answered by the server at once, before the room exists, and handed to the page only
+  // after the room is created and its member_joined has reached the page: a read under way, older than the change.
+  let answered!: () => void;
+  const staleListRead = new Promise<void>((done) => (answered = done));
+  let release!: () => void;
+  const released = new Promise<void>((done) => (release = done));
+  let held = false;
+  await page.route(
+    (url) => url.pathname === '/api/rooms',
+    async (route) => {
+      if (route.request().method() !== 'GET' || held) return route.continue();
+      held = true;
+      const response = await route.fetch();
+      answered();
+      await released;
+      await route.fulfill({ response });
+    },
+  );
+  const joined = new Promise<void>((done) =>
+    page.on('websocket', (socket) => socket.on('framereceived', ({ payload }) => String(payload).includes('"room:member_joined"') && done())),
+  );
+  await page.reload(); // signed in again from the stored session, which reads the room list
+  await staleListRead;
+  const created = page.waitForResponse((response) => new URL(response.url()).pathname === '/api/rooms' && response.request().method() === 'POST');
+  await page.getByRole('button', { name: 'New room' }).click();
+  await page.getByLabel('Name').fill(name);
+  await page.getByRole('button', { name: 'Create room' }).click();
+  await created;
+  await joined;
+  release();
+  await page.getByTestId('room-title').getByText(name).waitFor({ timeout: UI_MS });
+  await roomButton(page, name).waitFor({ timeout: UI_MS });
+  clean(t, alice);
+});
+
 test.serial('the session outlives its access token: refreshed in the background, the socket stays open and keeps delivering', async (t) => {
   const [alice, bob] = await twoInDirect(t);
   const session = () => alice.page.evaluate(() => JSON.parse(localStorage.getItem('chat.session') ?? '{}') as { accessToken: string; accessExpiresAt: number });

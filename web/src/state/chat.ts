@@ -3,6 +3,7 @@ import { Realtime } from '../api/realtime.js';
 import { RestApi } from '../api/rest.js';
 import { Session } from '../api/session.js';
 import type { ChatMessage, ChatRoom, MyRoom, NewRoom, ProfilePatch, PublicProfile } from '../api/types.js';
+import { freshReads } from './fresh-reads.js';
 import { Store, type AppState, type Timeline } from './store.js';
 import { lastSeq, firstSeq, markDeleted, mergeMessages, settlePending, type PendingMessage } from './timeline.js';
 
@@ -41,9 +42,8 @@ export class ChatClient {
   private sendRetryTimer: ReturnType<typeof setTimeout> | undefined;
   private profileQueue = new Set<string>();
   private profileTimer: ReturnType<typeof setTimeout> | undefined;
-  private roomsLoad: Promise<void> | null = null;
-  /** The read asked for while another was under way; it starts when that one ends. */
-  private roomsReload: Promise<void> | null = null;
+  /** The room list and each room's members: read one at a time, each call answered by a read begun after it. */
+  private readonly reads = freshReads<string>();
   private typingSent: { roomId: string; at: number } | null = null;
   private typingIdle: ReturnType<typeof setTimeout> | undefined;
   private typingSweep: ReturnType<typeof setInterval> | undefined;
@@ -152,20 +152,9 @@ export class ChatClient {
 
   // ---- rooms
 
-  /**
-   * Reads the room list, one read at a time. A call made during a read gets the next read, not the one under way:
-   * that one may have been answered before what the caller has just changed (a room created or joined), and would
-   * leave the room out of the list.
-   */
+  /** Reads the room list (see `reads`: a room just created or joined is in the read that answers its caller). */
   loadRooms(): Promise<void> {
-    if (this.roomsLoad) {
-      this.roomsReload ??= this.roomsLoad.then(() => {
-        this.roomsReload = null;
-        return this.loadRooms();
-      });
-      return this.roomsReload;
-    }
-    this.roomsLoad = (async () => {
+    return this.reads('rooms', async () => {
       try {
         const list = await this.rest.rooms();
         this.store.update((s) => {
@@ -183,29 +172,29 @@ export class ChatClient {
         })();
       } catch (error) {
         this.reportUnlessOffline(error);
-      } finally {
-        this.roomsLoad = null;
       }
-    })();
-    return this.roomsLoad;
+    });
   }
 
-  async loadMembers(roomId: string): Promise<void> {
-    try {
-      const detail = await this.rest.room(roomId);
-      this.store.update((s) => {
-        const online = { ...s.online };
-        for (const m of detail.members) online[m.userId] = m.online;
-        const room = s.rooms[roomId];
-        return {
-          members: { ...s.members, [roomId]: detail.members },
-          online,
-          ...(room ? { rooms: { ...s.rooms, [roomId]: { ...room, ...withoutMembers(detail) } } } : {}),
-        };
-      });
-    } catch (error) {
-      this.reportUnlessOffline(error);
-    }
+  /** Reads a room's members (see `reads`: a member just added is in the read that answers its caller). */
+  loadMembers(roomId: string): Promise<void> {
+    return this.reads(`members:${roomId}`, async () => {
+      try {
+        const detail = await this.rest.room(roomId);
+        this.store.update((s) => {
+          const online = { ...s.online };
+          for (const m of detail.members) online[m.userId] = m.online;
+          const room = s.rooms[roomId];
+          return {
+            members: { ...s.members, [roomId]: detail.members },
+            online,
+            ...(room ? { rooms: { ...s.rooms, [roomId]: { ...room, ...withoutMembers(detail) } } } : {}),
+          };
+        });
+      } catch (error) {
+        this.reportUnlessOffline(error);
+      }
+    });
   }
 
   openRoom(roomId: string | null): void {

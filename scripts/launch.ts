@@ -18,43 +18,21 @@ import {
   prepareRunEnv,
   readRunTemplate,
   sidecarArgs,
+  instancePorts,
+  startInstances,
   templateSidecarSpec,
-  type RunTemplateApp,
 } from '@chat/devkit/runtime';
 import { PROFILE_NEEDS, reachable } from './profiles.js';
 
 const started = Date.now();
 /** An app's metrics port is its sidecar's metrics port plus this (9100 for the gateway's 9090). */
 const APP_METRICS_OFFSET = 10;
-/**
- * A sidecar's internal gRPC port (sidecar-to-sidecar invocation) is its gRPC
- * port plus this (50002 for the gateway's 50001). Left to daprd, both gateway
- * replicas would pick the same "stable" port from their app id, and when they
- * start together both register it in name resolution: the later registration
- * replaces the earlier, and that sidecar exits ("Host registration lost").
- */
-const INTERNAL_GRPC_OFFSET = 1;
 const profile = process.env['PROFILE'] || 'redis';
 const replicas = Number.parseInt(process.env['GATEWAY_REPLICAS'] || '1', 10);
 if (!Number.isInteger(replicas) || replicas < 1 || replicas > 9) fail('GATEWAY_REPLICAS must be a number from 1 to 9');
 
 const template = readRunTemplate();
-const apps: Array<RunTemplateApp & { label: string; internalGrpcPort: number }> = [];
-for (const app of template.apps) {
-  const count = app.appID === 'api-gateway' ? replicas : 1;
-  // Replica i listens on appPort + i - 1 (8080, 8081, ...); its sidecar ports move by 100.
-  for (let i = 1; i <= count; i++) {
-    apps.push({
-      ...app,
-      label: count === 1 ? app.appID : `${app.appID}-${i}`,
-      appPort: app.appPort + i - 1,
-      daprHTTPPort: app.daprHTTPPort + 100 * (i - 1),
-      daprGRPCPort: app.daprGRPCPort + 100 * (i - 1),
-      internalGrpcPort: app.daprGRPCPort + INTERNAL_GRPC_OFFSET + 100 * (i - 1),
-      metricsPort: app.metricsPort + 100 * (i - 1),
-    });
-  }
-}
+const apps = startInstances(template, replicas);
 
 const children: Array<{ label: string; child: ChildProcess }> = [];
 let stopping = false;
@@ -169,7 +147,7 @@ async function main() {
 
   const busy: string[] = [];
   for (const app of apps) {
-    for (const port of [app.appPort, app.daprHTTPPort, app.daprGRPCPort, app.internalGrpcPort, app.metricsPort]) {
+    for (const port of instancePorts(app)) {
       if (!(await portFree(port))) busy.push(`${port} (${app.label})`);
     }
   }

@@ -49,3 +49,51 @@ export function readRunTemplate(path = RUN_TEMPLATE_PATH): RunTemplate {
   for (const app of template.apps) app.env ??= {};
   return template;
 }
+
+/**
+ * A sidecar's internal gRPC port (sidecar-to-sidecar invocation) is its gRPC
+ * port plus this (50002 for the gateway's 50001). Left to daprd, both gateway
+ * replicas would pick the same "stable" port from their app id, and when they
+ * start together both register it in name resolution: the later registration
+ * replaces the earlier, and that sidecar exits ("Host registration lost").
+ */
+const INTERNAL_GRPC_OFFSET = 1;
+
+/** One process pair that npm start runs: a template app, or one replica of the gateway. */
+export interface StartInstance extends RunTemplateApp {
+  label: string;
+  internalGrpcPort: number;
+}
+
+/**
+ * What npm start runs from the template, with `gatewayReplicas` gateways:
+ * replica i listens on appPort + i - 1 (8080, 8081, ...) and its sidecar's
+ * ports move by 100.
+ */
+export function startInstances(template: RunTemplate, gatewayReplicas: number): StartInstance[] {
+  const instances: StartInstance[] = [];
+  for (const app of template.apps) {
+    const count = app.appID === 'api-gateway' ? gatewayReplicas : 1;
+    for (let i = 1; i <= count; i++) {
+      instances.push({
+        ...app,
+        label: count === 1 ? app.appID : `${app.appID}-${i}`,
+        appPort: app.appPort + i - 1,
+        daprHTTPPort: app.daprHTTPPort + 100 * (i - 1),
+        daprGRPCPort: app.daprGRPCPort + 100 * (i - 1),
+        internalGrpcPort: app.daprGRPCPort + INTERNAL_GRPC_OFFSET + 100 * (i - 1),
+        metricsPort: app.metricsPort + 100 * (i - 1),
+      });
+    }
+  }
+  return instances;
+}
+
+/** The fixed ports an instance listens on: the app's and its sidecar's. */
+export const instancePorts = (instance: StartInstance): number[] => [
+  instance.appPort,
+  instance.daprHTTPPort,
+  instance.daprGRPCPort,
+  instance.internalGrpcPort,
+  instance.metricsPort,
+];

@@ -4,14 +4,40 @@
  * Ctrl-C leaves nothing running.
  */
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import test from 'ava';
+import { instancePorts, readRunTemplate, startInstances } from '@chat/devkit/runtime';
 import { REPO_ROOT, isLoopback, listeners, processAlive as alive, describeProcess, processTree, waitFor } from '@chat/devkit/testing';
+
+/** Whether a server could listen on the port now (nothing listens there, and no connection's local end holds it). */
+function bindable(port: number): Promise<boolean> {
+  return new Promise((done) => {
+    const server = createServer();
+    server.once('error', () => done(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => done(true)));
+  });
+}
 
 test('when npm start runs, every socket its processes listen on is on loopback, and Ctrl-C stops them all', async (t) => {
   // npm start may build what is missing first (the web client, the sidecar): more than ava's default.
   t.timeout(300_000);
   const env = { ...process.env, PROFILE: 'redis', GATEWAY_REPLICAS: '2' };
+  // npm start listens on fixed ports (dapr.yaml), which npm start refuses when taken. The platforms that other test
+  // files run meanwhile take ports the OS hands out, for servers and for their connections' local ends, and those
+  // can be these: wait until they are given back.
+  const ports = startInstances(readRunTemplate(), 2).flatMap(instancePorts);
+  let taken: number[] = [];
+  await waitFor(
+    async () => {
+      taken = (await Promise.all(ports.map(async (port) => ((await bindable(port)) ? [] : [port])))).flat();
+      return taken.length === 0;
+    },
+    { what: "npm start's ports to be free", timeoutMs: 60_000, intervalMs: 250 },
+  ).catch(() => {
+    throw new Error(`npm start's ports stayed taken for a minute: ${taken.join(', ')}`);
+  });
+
   const npm = spawn('npm', ['start'], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   const output: string[] = [];
   for (const stream of [npm.stdout, npm.stderr]) createInterface({ input: stream }).on('line', (line) => output.push(line));

@@ -7,7 +7,6 @@
  * health summary. Ctrl-C stops everything it started.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import {
@@ -19,6 +18,7 @@ import {
   readRunTemplate,
   sidecarArgs,
   instancePorts,
+  portBindable,
   startInstances,
   templateSidecarSpec,
 } from '@chat/devkit/runtime';
@@ -43,14 +43,6 @@ function fail(message: string): never {
 }
 
 const say = (line: string) => process.stdout.write(`[start] ${line}\n`);
-
-function portFree(port: number): Promise<boolean> {
-  return new Promise((done) => {
-    const server = createServer();
-    server.once('error', () => done(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => done(true)));
-  });
-}
 
 async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -148,7 +140,7 @@ async function main() {
   const busy: string[] = [];
   for (const app of apps) {
     for (const port of instancePorts(app)) {
-      if (!(await portFree(port))) busy.push(`${port} (${app.label})`);
+      if (!(await portBindable(port))) busy.push(`${port} (${app.label})`);
     }
   }
   if (busy.length > 0) fail(`ports already in use: ${busy.join(', ')}. Is the platform already running?`);

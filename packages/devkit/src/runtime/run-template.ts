@@ -4,6 +4,7 @@
  * tests that hold Compose, Kubernetes and the CLI path against it.
  */
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { SidecarSpec } from './daprd.js';
@@ -97,3 +98,12 @@ export const instancePorts = (instance: StartInstance): number[] => [
   instance.internalGrpcPort,
   instance.metricsPort,
 ];
+
+/** Whether a server could listen on the port now: nothing listens there, and no connection's local end holds it. */
+export function portBindable(port: number): Promise<boolean> {
+  return new Promise((done) => {
+    const server = createServer();
+    server.once('error', () => done(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => done(true)));
+  });
+}

@@ -4,20 +4,10 @@
  * Ctrl-C leaves nothing running.
  */
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import test from 'ava';
-import { instancePorts, readRunTemplate, startInstances } from '@chat/devkit/runtime';
+import { instancePorts, portBindable, readRunTemplate, startInstances } from '@chat/devkit/runtime';
 import { REPO_ROOT, isLoopback, listeners, processAlive as alive, describeProcess, processTree, waitFor } from '@chat/devkit/testing';
-
-/** Whether a server could listen on the port now (nothing listens there, and no connection's local end holds it). */
-function bindable(port: number): Promise<boolean> {
-  return new Promise((done) => {
-    const server = createServer();
-    server.once('error', () => done(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => done(true)));
-  });
-}
 
 test('when npm start runs, every socket its processes listen on is on loopback, and Ctrl-C stops them all', async (t) => {
   // npm start may build what is missing first (the web client, the sidecar): more than ava's default.
@@ -30,7 +20,7 @@ test('when npm start runs, every socket its processes listen on is on loopback, 
   let taken: number[] = [];
   await waitFor(
     async () => {
-      taken = (await Promise.all(ports.map(async (port) => ((await bindable(port)) ? [] : [port])))).flat();
+      taken = (await Promise.all(ports.map(async (port) => ((await portBindable(port)) ? [] : [port])))).flat();
       return taken.length === 0;
     },
     { what: "npm start's ports to be free", timeoutMs: 60_000, intervalMs: 250 },

@@ -6,7 +6,13 @@ export const settings = {
     env: 'SEND_BATCH_MAX',
     doc: 'Most messages one room-head write commits (sends to one room queue up in each replica; 1 = one message per head write).',
     parse: parse.int(1, 200),
-    default: 32,
+    default: 100,
+  },
+  sendBatchBytes: {
+    env: 'SEND_BATCH_BYTES',
+    doc: 'Most bytes of message bodies one room-head write commits, with SEND_BATCH_MAX (a larger message is committed alone); bounds the head.',
+    parse: parse.int(1, 1_048_576),
+    default: 65_536,
   },
   headWindow: {
     env: 'HEAD_WINDOW',

@@ -12,7 +12,7 @@ const store = createDaprStateStore({ sidecar, logger, insertMode: config.stateIn
 const publisher = createDaprPublisher({ sidecar, logger, ackWaitMs: config.publishAckWaitMs, giveUpAfterMs: config.publishGiveUpMs });
 const chat = createChat(
   { store, publisher, logger, now: () => new Date(), newId: randomUUID },
-  { batchMax: config.sendBatchMax, windowSize: config.headWindow, deadlineMs: config.sendDeadlineMs },
+  { batchMax: config.sendBatchMax, batchBytes: config.sendBatchBytes, windowSize: config.headWindow, deadlineMs: config.sendDeadlineMs },
   {
     markDelayMs: config.outboxMarkDelayMs,
     graceMs: config.outboxGraceMs,

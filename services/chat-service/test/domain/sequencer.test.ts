@@ -165,6 +165,31 @@ test('when sends to one room are made together (a batch from the gateway), one h
   t.is(chat.sequencer.stats.commits - before, 1);
 });
 
+test('with the defaults a whole batch of the gateway (100 sends) is one commit; a commit takes at most batchBytes of bodies, and a larger message alone', async (t) => {
+  const chat = memoryChat();
+  const users = [uid(), uid()];
+  const room = await roomWith(chat, users);
+  const send = (body: string) => chat.sequencer.send({ roomId: room.id, authorId: users[0]!, body });
+  let before = chat.sequencer.stats.commits;
+  await Promise.all(Array.from({ length: 100 }, (_, i) => send(`m${i}`)));
+  t.is(chat.sequencer.stats.commits - before, 1, 'not split as 32 + 32 + 32 + 4');
+
+  const bounded = memoryChat({ batchBytes: 1_000 });
+  const boundedRoom = await roomWith(bounded, users);
+  before = bounded.sequencer.stats.commits;
+  const sent = await Promise.all(
+    ['a'.repeat(400), 'b'.repeat(400), 'c'.repeat(400), 'd'.repeat(3_000), 'é'.repeat(300), 'f'.repeat(300)].map((body) =>
+      bounded.sequencer.send({ roomId: boundedRoom.id, authorId: users[0]!, body }),
+    ),
+  );
+  t.deepEqual(
+    sent.map((m) => m.seq),
+    [1, 2, 3, 4, 5, 6],
+  );
+  // a+b (800 bytes), c alone (c+d would pass 1,000), d alone (larger than the bound), é (600 bytes in UTF-8) + f.
+  t.is(bounded.sequencer.stats.commits - before, 4);
+});
+
 test("when a sender was up to date, their send moves their marker unannounced; when it passes others' messages, read.updated rides with the message", async (t) => {
   const chat = memoryChat();
   const [alice, bob] = [uid(), uid()];

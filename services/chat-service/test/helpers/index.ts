@@ -16,7 +16,7 @@ export const silent = createLogger({ name: 'test', level: 'silent' });
 export function memoryChat(options: Partial<SequencerOptions> = {}, store: MemoryStateStore = createMemoryStateStore(), outbox: Partial<OutboxOptions> = {}) {
   const publisher = createMemoryPublisher();
   const ctx: ChatContext = { store, publisher, logger: silent, now: () => new Date(), newId: randomUUID };
-  const sequencerOptions = { batchMax: 32, windowSize: 8, deadlineMs: 10_000, ...options };
+  const sequencerOptions = { batchMax: 100, batchBytes: 65_536, windowSize: 8, deadlineMs: 10_000, ...options };
   const outboxOptions: OutboxOptions = { markDelayMs: 5, graceMs: 200, sweepMs: 1_000, unlistAfterMs: 60_000, ...outbox };
   const replica = () => createChat(ctx, sequencerOptions, outboxOptions);
   return { store, publisher, ctx, replica, ...replica() };

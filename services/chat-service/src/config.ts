@@ -16,7 +16,7 @@ export const settings = {
   },
   headWindow: {
     env: 'HEAD_WINDOW',
-    doc: 'How many of the newest messages a room head keeps besides those of its last commit (readers use them until the messages are stored in their blocks).',
+    doc: "How many of the newest messages a room head keeps besides those of its last commit (readers use them until the messages are stored in their blocks); the outbox relay's marker write trims the head back to this many once they are stored.",
     parse: parse.int(0, 200),
     default: 8,
   },

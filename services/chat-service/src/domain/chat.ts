@@ -6,11 +6,13 @@ import { MessageSequencer, type SequencerOptions } from './sequencer.js';
 
 /** The chat domain, assembled from its ports. The outbox's sweep runs once `outbox.start()` is called. */
 export function createChat(ctx: ChatContext, options: SequencerOptions, outboxOptions: OutboxOptions) {
-  const outbox = new MessageOutbox(ctx, outboxOptions);
+  // The relay's marker writes trim what the sequencer has stored out of the head's window.
+  const outbox: MessageOutbox = new MessageOutbox(ctx, outboxOptions, (roomId, window) => sequencer.trimmedWindow(roomId, window));
+  const sequencer = new MessageSequencer(ctx, options, outbox);
   return {
     rooms: createRooms(ctx),
     messages: createMessages(ctx),
-    sequencer: new MessageSequencer(ctx, options, outbox),
+    sequencer,
     outbox,
   };
 }

@@ -162,9 +162,13 @@ export class MessageOutbox implements CommitOutbox {
   private sweepFailures = 0;
   private closed = false;
 
-  constructor(ctx: ChatContext, options: OutboxOptions) {
+  /** The head's window as the relay's marker write leaves it (the sequencer's `trimmedWindow`). */
+  private readonly trimWindow: (roomId: string, window: Message[]) => Message[];
+
+  constructor(ctx: ChatContext, options: OutboxOptions, trimWindow: (roomId: string, window: Message[]) => Message[] = (_, window) => window) {
     this.ctx = ctx;
     this.options = options;
+    this.trimWindow = trimWindow;
     this.log = ctx.logger.child({ component: 'outbox' });
   }
 
@@ -370,7 +374,7 @@ export class MessageOutbox implements CommitOutbox {
       const target = fold(room, marker);
       if (target > marker) {
         try {
-          await store.put(headKey, { ...head.value, publishedSeq: target }, { etag: head.etag });
+          await store.put(headKey, { ...head.value, publishedSeq: target, window: this.trimWindow(roomId, head.value.window) }, { etag: head.etag });
         } catch (error) {
           if (!(error instanceof StateConflictError)) throw error;
           this.stats.markerConflicts++;

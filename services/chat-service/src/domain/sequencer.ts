@@ -113,6 +113,8 @@ interface Lane {
   running: boolean;
   /** seq → resolves true once this process has materialized that message. */
   materializing: Map<number, Promise<boolean>>;
+  /** Seqs of the head's window that this process has stored (materializing resolved true). */
+  stored: Set<number>;
   /**
    * The last commit's writes after the head (blocks, idempotency keys, read
    * markers): the next commit reads those keys after them, so that its own
@@ -153,7 +155,7 @@ export class MessageSequencer {
         // Most recently used last (the order in which idle lanes are dropped).
         this.lanes.delete(input.roomId);
       } else {
-        lane = { queue: [], running: false, materializing: new Map(), lastWritten: Promise.resolve(), lastSeq: undefined };
+        lane = { queue: [], running: false, materializing: new Map(), stored: new Set(), lastWritten: Promise.resolve(), lastSeq: undefined };
         this.dropIdleLanes();
       }
       this.lanes.set(input.roomId, lane);
@@ -176,6 +178,23 @@ export class MessageSequencer {
         queueMicrotask(() => void this.drain(room, queued));
       }
     });
+  }
+
+  /**
+   * The head's window without the messages that may leave it now: those
+   * before the newest `windowSize` that this process has stored (block and
+   * idempotency key), up to the first it has not. A commit of many messages
+   * puts them all in the head; the outbox relay's marker write, once the room
+   * is quiet, passes the window through this, so that the head every read
+   * takes (history, room lists, commits) shrinks back without a write of its
+   * own.
+   */
+  trimmedWindow(roomId: string, window: Message[]): Message[] {
+    const stored = this.lanes.get(roomId)?.stored;
+    if (!stored) return window;
+    let drop = 0;
+    while (drop < window.length - this.options.windowSize && stored.has(window[drop]!.seq)) drop++;
+    return drop === 0 ? window : window.slice(drop);
   }
 
   /** Resolves once the writes after every commit answered so far are made (shutdown, tests). */
@@ -359,12 +378,16 @@ export class MessageSequencer {
       // What left the head is stored for good; forget it.
       const oldestKept = next.window[0]?.seq ?? next.lastSeq + 1;
       for (const seq of lane.materializing.keys()) if (seq < oldestKept) lane.materializing.delete(seq);
+      for (const seq of lane.stored) if (seq < oldestKept) lane.stored.delete(seq);
 
       // 4. After the commit. The senders' markers go to the real-time edge
       // with the messages (outbox); `events` gets no read.updated for them:
       // each message of chat.messages.created says its author read up to it.
       const materialized = this.writeAfterCommit(roomId, fresh, { blocks: second, asked });
       for (const message of fresh) lane.materializing.set(message.seq, materialized);
+      void materialized.then((stored) => {
+        if (stored) for (const message of fresh) lane.stored.add(message.seq);
+      });
       lane.lastWritten = materialized;
       this.writing.add(materialized);
       void materialized.finally(() => this.writing.delete(materialized));

@@ -206,3 +206,40 @@ test('when heads were written before the outbox, their messages count as publish
   t.deepEqual(createdSeqs(chat, roomId), [1, 2]);
   await Promise.all([chat.outbox.close(), restarted.outbox.close()]);
 });
+
+test('when a large commit leaves the room quiet, the relay shrinks the head to its window, only over messages stored; history and repeats still find every one', async (t) => {
+  const chat = memoryChat({ windowSize: 3 }, createMemoryStateStore(), { markDelayMs: 5 });
+  const author = uid();
+  const roomId = await room(chat, [author]);
+  const sendAll = (from: number, to: number) =>
+    Promise.all(
+      Array.from({ length: to - from + 1 }, (_, i) => chat.sequencer.send({ roomId, authorId: author, body: `m${from + i}`, clientMsgId: `c${from + i}` })),
+    );
+  await sendAll(1, 40);
+  t.is(chat.sequencer.stats.commits, 1);
+  await until(() => head(chat, roomId).publishedSeq === 40, 'the marker to reach 40');
+  t.deepEqual(
+    head(chat, roomId).window.map((m) => m.seq),
+    [38, 39, 40],
+  );
+  const page = await chat.messages.history(author, roomId, { after: 0, limit: 100 });
+  t.deepEqual(
+    page.messages.map((m) => m.body),
+    oneTo(40).map((n) => `m${n}`),
+  );
+  const again = await chat.sequencer.send({ roomId, authorId: author, body: 'again', clientMsgId: 'c7' });
+  t.like(again, { seq: 7, body: 'm7' });
+
+  // Blocks that could not be written: those messages stay in the head.
+  chat.store.beforeWrite = (key) => {
+    if (key.startsWith('msgs:')) throw new Error('the sidecar went away');
+  };
+  await sendAll(41, 60);
+  await until(() => head(chat, roomId).publishedSeq === 60, 'the marker to reach 60');
+  await chat.sequencer.idle();
+  t.deepEqual(
+    head(chat, roomId).window.map((m) => m.seq),
+    Array.from({ length: 20 }, (_, i) => 41 + i),
+  );
+  delete chat.store.beforeWrite;
+});

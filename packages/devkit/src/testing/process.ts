@@ -65,10 +65,22 @@ export async function waitFor<T>(
 const OUTPUT_TAIL_CHARS = 64 * 1024;
 
 const running = new Set<ChildProcess>();
-// A test process that dies still takes its children with it.
-process.once('exit', () => {
+const killRunning = () => {
   for (const child of running) child.kill('SIGKILL');
-});
+};
+// A test process that dies still takes its children with it.
+process.once('exit', killRunning);
+// So does one ended by a signal (`timeout`, `kill`, a closed terminal), which
+// ends Node without 'exit': without this a dozen apps and sidecars outlive
+// the benchmark or test that started them, and spoil every later figure on
+// two cores. The signal is raised again once they are gone, so the process
+// still ends as it would have (listener removed: the default action).
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.once(signal, () => {
+    killRunning();
+    process.kill(process.pid, signal);
+  });
+}
 
 export interface ManagedProcess {
   readonly child: ChildProcess;

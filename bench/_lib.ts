@@ -11,7 +11,7 @@ import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { io, type Socket } from 'socket.io-client';
 import { APP_IDS } from '@chat/platform';
-import { REPO_ROOT, processTree, type Platform } from '@chat/devkit/testing';
+import { REPO_ROOT, endsWithThisProcess, processTree, type Platform } from '@chat/devkit/testing';
 
 export const RESULTS_DIR = join(REPO_ROOT, 'bench', 'results');
 
@@ -174,6 +174,7 @@ export const UNLIMITED_GATEWAY_ENV: Record<string, string> = {
 /** Starts a baseline server (a file of bench/ run as its own process) that reports its port over IPC. */
 export async function startBaseline(file: string, args: string[] = []): Promise<{ port: number; pid: number; stop: () => void }> {
   const child: ChildProcess = fork(join(REPO_ROOT, 'bench', file), args, { execArgv: ['--import', 'tsx'], stdio: 'inherit' });
+  endsWithThisProcess(child);
   const port = await new Promise<number>((resolve, reject) => {
     child.once('message', (m: { port: number }) => resolve(m.port));
     child.once('exit', (code) => reject(new Error(`${file} exited with ${code} before listening`)));

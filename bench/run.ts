@@ -12,20 +12,27 @@
  *
  * Run it alone: nothing else on the machine while it runs.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { endsWithThisProcess } from '@chat/devkit/testing';
 import { RESULTS_DIR, machine } from './_lib.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const quick = process.argv.includes('--quick');
 const words = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 
-function runFile(file: string, args: string[]): boolean {
+/** Runs one benchmark file; a signal that ends the suite is passed on, and the benchmark stops what it started. */
+async function runFile(file: string, args: string[]): Promise<boolean> {
   process.stdout.write(`\n=== ${file} ${args.join(' ')}\n`);
-  const result = spawnSync(process.execPath, ['--import', 'tsx', join(here, file), ...args], { stdio: 'inherit' });
-  return result.status === 0;
+  const child = spawn(process.execPath, ['--import', 'tsx', join(here, file), ...args], { stdio: 'inherit' });
+  endsWithThisProcess(child, 'pass-signal');
+  const code = await new Promise<number | null>((resolve) => {
+    child.once('exit', resolve);
+    child.once('error', () => resolve(null));
+  });
+  return code === 0;
 }
 
 if (words.length > 0) {
@@ -37,8 +44,9 @@ if (words.length > 0) {
     process.stderr.write(`no benchmark matches ${words.join(', ')}\n`);
     process.exit(1);
   }
-  const failed = files.filter((file) => !runFile(file, quick ? ['--quick'] : []));
-  process.exit(failed.length > 0 ? 1 : 0);
+  let failed = 0;
+  for (const file of files) if (!(await runFile(file, quick ? ['--quick'] : []))) failed++;
+  process.exit(failed > 0 ? 1 : 0);
 }
 
 interface Scenario {
@@ -62,7 +70,7 @@ const SUITE: Scenario[] = [
 const started = Date.now();
 const outcomes: Record<string, unknown> = {};
 for (const scenario of SUITE.filter((s) => !quick || s.quick)) {
-  const ok = runFile(scenario.file, [...scenario.args, ...(quick ? ['--quick'] : [])]);
+  const ok = await runFile(scenario.file, [...scenario.args, ...(quick ? ['--quick'] : [])]);
   outcomes[scenario.result] = ok ? JSON.parse(readFileSync(join(RESULTS_DIR, `${scenario.result}.json`), 'utf8')) : { failed: true };
 }
 

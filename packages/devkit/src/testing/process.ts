@@ -64,12 +64,24 @@ export async function waitFor<T>(
 
 const OUTPUT_TAIL_CHARS = 64 * 1024;
 
-const running = new Set<ChildProcess>();
-const killRunning = () => {
-  for (const child of running) child.kill('SIGKILL');
-};
+/** Children that end with this process, and how: killed outright, or sent the signal that ends it (a child that stops what it started itself). */
+const running = new Map<ChildProcess, 'kill' | 'pass-signal'>();
+
+/**
+ * Ends `child` when this process ends, however it ends: `kill` (SIGKILL) for
+ * an app, a sidecar, a server; `pass-signal` for a child that stops what it
+ * started itself (a benchmark run by the suite), which gets the same signal.
+ */
+export function endsWithThisProcess(child: ChildProcess, how: 'kill' | 'pass-signal' = 'kill'): void {
+  running.set(child, how);
+  child.once('exit', () => running.delete(child));
+  child.once('error', () => running.delete(child));
+}
+
 // A test process that dies still takes its children with it.
-process.once('exit', killRunning);
+process.once('exit', () => {
+  for (const [child, how] of running) child.kill(how === 'kill' ? 'SIGKILL' : 'SIGTERM');
+});
 // So does one ended by a signal (`timeout`, `kill`, a closed terminal), which
 // ends Node without 'exit': without this a dozen apps and sidecars outlive
 // the benchmark or test that started them, and spoil every later figure on
@@ -77,7 +89,7 @@ process.once('exit', killRunning);
 // still ends as it would have (listener removed: the default action).
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   process.once(signal, () => {
-    killRunning();
+    for (const [child, how] of running) child.kill(how === 'kill' ? 'SIGKILL' : signal);
     process.kill(process.pid, signal);
   });
 }
@@ -99,7 +111,7 @@ export function startProcess(command: string, args: string[], options: { env: No
   mkdirSync(dirname(options.logFile), { recursive: true });
   const log = createWriteStream(options.logFile, { flags: 'a' });
   const child = spawn(command, args, { env: options.env, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-  running.add(child);
+  endsWithThisProcess(child);
   child.stdout?.pipe(log, { end: false });
   child.stderr?.pipe(log, { end: false });
   // Kept in memory too, so that a caller can tell why the process ended
@@ -112,14 +124,8 @@ export function startProcess(command: string, args: string[], options: { env: No
   child.stderr?.on('data', keep);
   const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
   const exited = new Promise<number | null>((resolve) => {
-    child.once('exit', (code) => {
-      running.delete(child);
-      resolve(code);
-    });
-    child.once('error', () => {
-      running.delete(child);
-      resolve(null);
-    });
+    child.once('exit', (code) => resolve(code));
+    child.once('error', () => resolve(null));
   });
   void exited.then(() => log.end());
   const alive = () => child.exitCode === null && child.signalCode === null;

@@ -18,7 +18,7 @@ function running(pid: number): boolean {
 }
 
 /** Starts the fixture, which starts one child through startProcess; resolves with both and the fixture's end. */
-async function holdingAChild(t: { teardown: (fn: () => void) => void }, then?: 'exit') {
+async function holdingAChild(t: { teardown: (fn: () => void) => void }, then?: 'exit' | 'nested') {
   const logDir = mkdtempSync(join(tmpdir(), 'process-test-'));
   const holder = spawn(process.execPath, ['--import', 'tsx', FIXTURE, logDir, ...(then ? [then] : [])], { stdio: ['ignore', 'pipe', 'inherit'] });
   const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
@@ -55,5 +55,14 @@ test('a process that ends by itself takes what it started with it, and keeps its
   const { heldPid, ended } = await holdingAChild(t, 'exit');
   t.deepEqual(await ended, { code: 3, signal: null });
   await waitFor(() => !running(heldPid), { what: `the child ${heldPid} to be gone` });
+  t.pass();
+});
+
+test('a process ended by a signal passes it to a child that stops what it started itself, and nothing outlives them', async (t) => {
+  const { holder, heldPid, ended } = await holdingAChild(t, 'nested');
+  t.true(running(heldPid));
+  holder.kill('SIGTERM');
+  t.deepEqual(await ended, { code: null, signal: 'SIGTERM' });
+  await waitFor(() => !running(heldPid), { what: `the grandchild ${heldPid} to be gone` });
   t.pass();
 });

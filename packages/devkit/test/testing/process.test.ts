@@ -20,23 +20,25 @@ function running(pid: number): boolean {
 /** Starts the fixture, which starts one child through startProcess; resolves with both and the fixture's end. */
 async function holdingAChild(t: { teardown: (fn: () => void) => void }, then?: 'exit' | 'nested') {
   const logDir = mkdtempSync(join(tmpdir(), 'process-test-'));
-  const holder = spawn(process.execPath, ['--import', 'tsx', FIXTURE, logDir, ...(then ? [then] : [])], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const holder = spawn(process.execPath, ['--import', 'tsx', FIXTURE, logDir, ...(then ? [then] : [])], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    // Its own process group: the teardown can end whatever of it is left, however deep.
+    detached: true,
+  });
+  t.teardown(() => {
+    try {
+      process.kill(-holder.pid!, 'SIGKILL');
+    } catch {
+      // already gone: what the test wants
+    }
+    rmSync(logDir, { recursive: true, force: true });
+  });
   const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     holder.once('exit', (code, signal) => resolve({ code, signal })),
   );
   let out = '';
   holder.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
   const heldPid = await waitFor(() => /^\d+\n/.test(out) && Number(out.trim()), { what: 'the fixture to print its child pid' });
-  t.teardown(() => {
-    for (const pid of [holder.pid!, heldPid]) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // already gone: what the test wants
-      }
-    }
-    rmSync(logDir, { recursive: true, force: true });
-  });
   return { holder, heldPid, ended };
 }
 

@@ -78,10 +78,13 @@ export function endsWithThisProcess(child: ChildProcess, how: 'kill' | 'pass-sig
   child.once('error', () => running.delete(child));
 }
 
+/** SIGKILL to each child that is killed outright, `passed` to each that stops what it started itself. */
+function endChildren(passed: NodeJS.Signals): void {
+  for (const [child, how] of running) child.kill(how === 'kill' ? 'SIGKILL' : passed);
+}
+
 // A test process that dies still takes its children with it.
-process.once('exit', () => {
-  for (const [child, how] of running) child.kill(how === 'kill' ? 'SIGKILL' : 'SIGTERM');
-});
+process.once('exit', () => endChildren('SIGTERM'));
 // So does one ended by a signal (`timeout`, `kill`, a closed terminal), which
 // ends Node without 'exit': without this a dozen apps and sidecars outlive
 // the benchmark or test that started them, and spoil every later figure on
@@ -89,7 +92,7 @@ process.once('exit', () => {
 // still ends as it would have (listener removed: the default action).
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   process.once(signal, () => {
-    for (const [child, how] of running) child.kill(how === 'kill' ? 'SIGKILL' : signal);
+    endChildren(signal);
     process.kill(process.pid, signal);
   });
 }

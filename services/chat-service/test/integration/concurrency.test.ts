@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import test from 'ava';
 import { APP_IDS } from '@chat/platform';
-import { waitFor } from '@chat/devkit/testing';
+import { waitFor, WaitAbortedError, type ManagedProcess, type RunningService } from '@chat/devkit/testing';
 import { startChatHarness, type ChatHarness } from '../helpers/platform.js';
 
 let h: ChatHarness;
@@ -28,6 +28,34 @@ interface Message {
   clientMsgId?: string;
 }
 
+interface ReplicaStats {
+  sequencer: { commits: number; conflicts: number; messages: number; repeats: number };
+  outbox: { published: number; takenOver: number; markerWrites: number; markerConflicts: number; backlog: number };
+}
+
+/** Each counter of `now` less its value in `then` (a gauge such as the backlog is kept as it is now). */
+function since<T extends Record<string, number>>(now: T, then: T): T {
+  return Object.fromEntries(Object.entries(now).map(([name, value]) => [name, name === 'backlog' ? value : value - then[name]!])) as T;
+}
+
+function isRunning(p: ManagedProcess): boolean {
+  return p.child.exitCode === null && p.child.signalCode === null;
+}
+
+/**
+ * Whether each replica's app and sidecar still run, and the last lines of any
+ * that ended: what a failure of the spread over replicas needs first.
+ */
+async function describeReplicas(replicas: RunningService[]): Promise<string> {
+  const state = async (p: ManagedProcess) => {
+    if (isRunning(p)) return 'running';
+    const lastLines = (await p.outputTail()).trim().split('\n').slice(-3).join(' | ');
+    return `ended (${p.child.signalCode ?? `exit ${p.child.exitCode}`}): ${lastLines}`;
+  };
+  const described = await Promise.all(replicas.map(async (r) => `${r.label}: app ${await state(r.app)}, sidecar ${await state(r.daprd)}`));
+  return described.join('; ');
+}
+
 test('when 8 senders on two replicas send 500 messages into one room, seq is exactly 1..500 and history equals the acknowledgements', async (t) => {
   t.timeout(180_000);
   const replicas = h.platform.instances.filter((i) => i.name === APP_IDS.chat);
@@ -39,10 +67,50 @@ test('when 8 senders on two replicas send 500 messages into one room, seq is exa
 
   // Through the gateway stand-in's sidecar, as the gateway calls: name
   // resolution spreads the calls over both replicas (checked below).
-  const sendVia = async (userId: string, body: unknown) => {
-    const reply = await h.internal<Message>(userId, 'POST', `rooms/${roomId}/messages`, body);
+  const sendInto = async (room: string, userId: string, body: unknown) => {
+    const reply = await h.internal<Message>(userId, 'POST', `rooms/${room}/messages`, body);
     return { status: reply.status, body: reply.body };
   };
+  const sendVia = (userId: string, body: unknown) => sendInto(roomId, userId, body);
+
+  // Each replica's own counters, asked of the app directly (as its sidecar would).
+  const appToken = h.platform.runEnv.tokens(APP_IDS.chat).appApiToken;
+  const readStats = () =>
+    Promise.all(
+      replicas.map(async (r) => {
+        const response = await fetch(`${r.url}/stats`, { headers: { 'dapr-api-token': appToken } });
+        return (await response.json()) as ReplicaStats;
+      }),
+    );
+  // The harness waits until chat-service answers through Dapr, for which one
+  // replica is enough, and name resolution may not list the other yet (one CI
+  // run on the sqlite profile sent the whole storm to one replica). So before
+  // the storm, sends into another room until each replica has taken one: the
+  // storm races two replicas from its first message, or the test says which
+  // replica could not be reached and whether its processes still run.
+  const warmUpAuthor = senders[0]!;
+  const warmUp = await h.internal(warmUpAuthor, 'POST', 'rooms', { name: 'warm-up', visibility: 'private', memberIds: [] });
+  t.is(warmUp.status, 201);
+  let warmUps = 0;
+  await waitFor(
+    async () => {
+      const reply = await sendInto(warmUp.body.id as string, warmUpAuthor, { body: `warm-up ${warmUps}`, clientMsgId: `warm-up-${warmUps++}` });
+      if (reply.status !== 201) throw new WaitAbortedError(`a warm-up send answered ${reply.status}: ${JSON.stringify(reply.body)}`);
+      const all = await readStats();
+      if (all.every((s) => s.sequencer.messages > 0)) return true;
+      if (replicas.some((r) => !isRunning(r.app) || !isRunning(r.daprd))) throw new WaitAbortedError(await describeReplicas(replicas));
+      return undefined;
+    },
+    { what: 'a send through name resolution to reach each replica', timeoutMs: 30_000, intervalMs: 0 },
+  );
+  // The counters the storm starts from, once the warm-up's events are out.
+  const before = await waitFor(
+    async () => {
+      const all = await readStats();
+      return all.every((s) => s.outbox.backlog === 0) ? all : undefined;
+    },
+    { what: 'the warm-up to be relayed', timeoutMs: 30_000 },
+  );
   const acknowledged: Message[] = [];
   const statuses = new Map<number, number>();
   let next = 0;
@@ -106,18 +174,6 @@ test('when 8 senders on two replicas send 500 messages into one room, seq is exa
     );
   await waitFor(() => published().size === 500, { what: 'all 500 seqs in messages.created on fanout', timeoutMs: 30_000 });
 
-  // Each replica's own counters, asked of the app directly (as its sidecar would).
-  const appToken = h.platform.runEnv.tokens(APP_IDS.chat).appApiToken;
-  const readStats = () =>
-    Promise.all(
-      replicas.map(async (r) => {
-        const response = await fetch(`${r.url}/stats`, { headers: { 'dapr-api-token': appToken } });
-        return (await response.json()) as {
-          sequencer: { commits: number; conflicts: number; messages: number; repeats: number };
-          outbox: { published: number; takenOver: number; markerWrites: number; markerConflicts: number; backlog: number };
-        };
-      }),
-    );
   // Once quiet, the outbox marker reaches lastSeq: nothing is left pending.
   const settled = await waitFor(
     async () => {
@@ -126,8 +182,9 @@ test('when 8 senders on two replicas send 500 messages into one room, seq is exa
     },
     { what: 'both relays to be done', timeoutMs: 30_000 },
   );
-  const stats = settled.map((s) => s.sequencer);
-  const outbox = settled.map((s) => s.outbox);
+  // What the storm did: the counters since the warm-up.
+  const stats = settled.map((s, i) => since(s.sequencer, before[i]!.sequencer));
+  const outbox = settled.map((s, i) => since(s.outbox, before[i]!.outbox));
   t.log('sequencer stats per replica:', JSON.stringify(stats));
   t.log('outbox stats per replica:', JSON.stringify(outbox));
   // The conflict rate, measured: sends' lost head races per commit, and the
@@ -141,10 +198,8 @@ test('when 8 senders on two replicas send 500 messages into one room, seq is exa
       `(${((100 * markerWrites) / commits).toFixed(1)}% of commits), of which lost races ${outbox.reduce((sum, o) => sum + o.markerConflicts, 0)}`,
   );
   t.true(markerWrites <= commits / 4, `${markerWrites} relay head writes for ${commits} commits`);
-  t.true(
-    stats.every((s) => s.messages > 0),
-    'both replicas committed messages',
-  );
+  const spread = stats.every((s) => s.messages > 0);
+  t.true(spread, `both replicas committed messages${spread ? '' : `; ${await describeReplicas(replicas)}`}`);
   t.is(
     stats.reduce((sum, s) => sum + s.messages, 0),
     500,

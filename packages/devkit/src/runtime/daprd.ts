@@ -69,3 +69,32 @@ export function sidecarArgs(spec: SidecarSpec): string[] {
       : []),
   ];
 }
+
+/**
+ * The components a running daprd could not initialize, from its metrics
+ * (`dapr_runtime_component_init_fail_total`), e.g. `nameResolution sqlite
+ * (init)`. daprd 1.18 logs a failed name-resolution init and carries on: it
+ * answers its health check, but never registers, so no other sidecar finds
+ * its app. The SQLite resolver fails that way when sidecars that start
+ * together find its database locked by another's migration or registration.
+ * Asked once healthz answers, it is final: daprd initializes name resolution
+ * before its HTTP API listens. A daprd without metrics is taken as whole.
+ */
+export async function failedComponentInits(metricsPort: number): Promise<string[]> {
+  let text: string;
+  try {
+    const response = await fetch(`http://127.0.0.1:${metricsPort}/metrics`, { signal: AbortSignal.timeout(2_000) });
+    if (!response.ok) return [];
+    text = await response.text();
+  } catch {
+    return [];
+  }
+  const failed: string[] = [];
+  for (const line of text.split('\n')) {
+    const sample = /^dapr_runtime_component_init_fail_total\{(.*)\}\s+(\S+)$/.exec(line);
+    if (!sample || !(Number(sample[2]) > 0)) continue;
+    const labels = new Map([...sample[1]!.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1]!, m[2]!]));
+    failed.push(`${labels.get('component') ?? '?'} ${labels.get('componentName') ?? '?'} (${labels.get('reason') ?? '?'})`);
+  }
+  return failed;
+}

@@ -12,7 +12,7 @@ import { REPO_ROOT, daprdPath, prepareRunEnv, type RunEnv } from '../runtime/run
 import { WaitAbortedError, freePort, startProcess, waitFor, type ManagedProcess } from './process.js';
 import { claimSlot } from './slots.js';
 import { makeRunFolder } from './run-folders.js';
-import { SIDECAR_ENV, sidecarArgs } from '../runtime/daprd.js';
+import { SIDECAR_ENV, failedComponentInits, sidecarArgs } from '../runtime/daprd.js';
 import { prepareProfile } from '../runtime/profile-setup.js';
 
 export type ServiceName = 'api-gateway' | 'auth-service' | 'profile-service' | 'chat-service';
@@ -35,6 +35,7 @@ export type PortUse = 'app' | 'dapr-http' | 'dapr-grpc' | 'dapr-internal-grpc' |
 
 interface SidecarPorts {
   httpPort: number;
+  metricsPort: number;
   start(appId: string, label: string, appPort?: number): ManagedProcess;
 }
 
@@ -65,6 +66,8 @@ export interface PlatformOptions {
   build?: AppBuild;
   /** The Redis server of the redis profile, host:port (default 127.0.0.1:6379), e.g. a test's own. */
   redisHost?: string;
+  /** The run folder: logs, name resolution's database, secrets (default: a new one under the OS temp folder). */
+  runDir?: string;
   /** daprd's --log-level for every sidecar (default: DAPRD_LOG_LEVEL env, else warn); `debug` to see why an invocation failed. */
   sidecarLogLevel?: string;
   /**
@@ -133,6 +136,18 @@ export class SidecarPortTakenError extends WaitAbortedError {
 }
 
 /**
+ * A sidecar came up without a component it could not initialize (see
+ * failedComponentInits): name resolution's database held locked by the
+ * sidecars starting beside it.
+ */
+export class SidecarInitFailedError extends WaitAbortedError {
+  override name = 'SidecarInitFailedError';
+}
+
+/** How many times a sidecar is started before a lost race (a port, name resolution's database) fails the platform. */
+const SIDECAR_START_ATTEMPTS = 3;
+
+/**
  * Settings every test platform starts with unless a test overrides them: a
  * whole suite registers its users from one address (127.0.0.1), which the
  * per-address registration limit would otherwise refuse after 20.
@@ -146,7 +161,7 @@ const TEST_DEFAULTS: Partial<Record<ServiceName, Record<string, string>>> = {
 export async function startPlatform(options: PlatformOptions = {}): Promise<Platform> {
   const profile = options.profile ?? process.env['PROFILE'] ?? 'redis';
   const build = options.build ?? appBuildFromEnv();
-  const runDir = makeRunFolder();
+  const runDir = options.runDir ?? makeRunFolder();
   const slot = claimSlot();
   const runEnv = prepareRunEnv({ runDir, profile, slot: slot.slot, ...(options.redisHost ? { redisHost: options.redisHost } : {}) });
   try {
@@ -166,7 +181,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
 
   const pickPort = options.pickPort ?? (() => freePort());
 
-  async function waitSidecar(httpPort: number, proc: ManagedProcess, label: string) {
+  async function waitSidecar({ httpPort, metricsPort }: Pick<SidecarPorts, 'httpPort' | 'metricsPort'>, proc: ManagedProcess, label: string) {
     let exited = false;
     void proc.exited.then(() => (exited = true));
     await waitFor(
@@ -176,7 +191,10 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
           throw PORT_TAKEN.test(await proc.outputTail()) ? new SidecarPortTakenError(`${why} (a port was taken)`) : new WaitAbortedError(why);
         }
         const response = await fetch(`http://127.0.0.1:${httpPort}/v1.0/healthz`, { signal: AbortSignal.timeout(1_000) });
-        return response.status === 204;
+        if (response.status !== 204) return false;
+        const failed = await failedComponentInits(metricsPort);
+        if (failed.length > 0) throw new SidecarInitFailedError(`daprd of ${label} went on without ${failed.join(', ')}; see ${proc.logFile}`);
+        return true;
       },
       { what: `the sidecar of ${label} to be ready (log: ${proc.logFile})`, timeoutMs: readyTimeoutMs, intervalMs: 100 },
     );
@@ -186,16 +204,20 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   const launchers = new Map<RunningService, { app: () => Promise<ManagedProcess>; daprd: () => Promise<ManagedProcess> }>();
 
   /**
-   * Runs `start` on freshly picked sidecar ports, and once more on new ones
-   * if the sidecar exited because a port was taken in between (see
-   * PORT_TAKEN); any other failure is thrown at once.
+   * Runs `start` on freshly picked sidecar ports, and again on new ones if the
+   * sidecar lost a race as it started: a port taken in between (see
+   * PORT_TAKEN), or name resolution's database locked by the sidecars
+   * starting beside it. Any other failure, or a race lost
+   * SIDECAR_START_ATTEMPTS times, is thrown.
    */
   async function onFreshPortsOnRace<T>(start: (ports: SidecarPorts) => Promise<T>): Promise<T> {
-    try {
-      return await start(await reserveSidecar());
-    } catch (error) {
-      if (!(error instanceof SidecarPortTakenError)) throw error;
-      return start(await reserveSidecar());
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await start(await reserveSidecar());
+      } catch (error) {
+        const lostARace = error instanceof SidecarPortTakenError || error instanceof SidecarInitFailedError;
+        if (!lostARace || attempt >= SIDECAR_START_ATTEMPTS) throw error;
+      }
     }
   }
 
@@ -239,7 +261,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     const launchSidecar = async (): Promise<ManagedProcess> => {
       const sidecar = sidecarPorts.start(name, label, appPort);
       try {
-        await waitSidecar(sidecarPorts.httpPort, sidecar, label);
+        await waitSidecar(sidecarPorts, sidecar, label);
       } catch (error) {
         await sidecar.stop();
         throw error;
@@ -283,6 +305,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     ]);
     return {
       httpPort,
+      metricsPort,
       start(appId: string, label: string, appPort?: number): ManagedProcess {
         const args = sidecarArgs({
           appId,
@@ -363,7 +386,12 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
       await onFreshPortsOnRace(async (reserved) => {
         const proc = reserved.start(appId, `${appId}-caller`);
         callerSidecars[appId] = { daprHttpPort: reserved.httpPort, daprd: proc };
-        await waitSidecar(reserved.httpPort, proc, `${appId}-caller`);
+        try {
+          await waitSidecar(reserved, proc, `${appId}-caller`);
+        } catch (error) {
+          await proc.stop();
+          throw error;
+        }
       });
     }
     const gateway = instances.find((i) => i.label === 'api-gateway');

@@ -1,4 +1,7 @@
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import { freePort, startPlatform, type PortUse } from '@chat/devkit/testing';
 
@@ -99,4 +102,51 @@ test.serial("when a caller sidecar's port is taken before daprd binds it, the ha
   t.false(racy, 'the taken port was handed to daprd');
   const health = await fetch(`http://127.0.0.1:${platform.callerSidecars['api-gateway']!.daprHttpPort}/v1.0/healthz`);
   t.is(health.status, 204);
+});
+
+/**
+ * A folder where name resolution's database goes: a sidecar's SQLite name
+ * resolution cannot open it, and daprd goes on without registering, as when
+ * the sidecars starting beside it hold the database locked.
+ */
+function unopenableNameResolution(t: ExecutionContext): { runDir: string; database: string } {
+  const runDir = mkdtempSync(join(tmpdir(), 'harness-test-'));
+  t.teardown(() => rmSync(runDir, { recursive: true, force: true }));
+  const database = join(runDir, 'name-resolution.db');
+  mkdirSync(database);
+  return { runDir, database };
+}
+
+test.serial(
+  "when a sidecar's name resolution cannot open its database as it starts, the harness starts that sidecar again and its app is found through Dapr",
+  async (t) => {
+    const { runDir, database } = unopenableNameResolution(t);
+    // profile-service's first sidecar meets the folder; the second attempt's
+    // port pick clears it, as a lock is released.
+    let sidecarStarts = 0;
+    const pickPort = async (use: PortUse) => {
+      if (use === 'dapr-http' && ++sidecarStarts === 2) rmSync(database, { recursive: true });
+      return freePort();
+    };
+    const platform = await startPlatform({ services: ['profile-service'], callerSidecars: ['api-gateway'], pickPort, runDir });
+    t.teardown(() => platform.stop());
+    t.is(sidecarStarts, 3, "profile-service's sidecar started twice, the caller's once");
+    const caller = platform.callerSidecars['api-gateway']!;
+    const reply = await fetch(`http://127.0.0.1:${caller.daprHttpPort}/v1.0/invoke/profile-service/method/healthz`, {
+      headers: { 'dapr-api-token': platform.runEnv.tokens('api-gateway').daprApiToken },
+    });
+    t.is(reply.status, 200);
+  },
+);
+
+test.serial('when name resolution stays unopenable, the harness gives up after three sidecar starts and says what daprd went on without', async (t) => {
+  const { runDir } = unopenableNameResolution(t);
+  let sidecarStarts = 0;
+  const pickPort = async (use: PortUse) => {
+    if (use === 'dapr-http') sidecarStarts++;
+    return freePort();
+  };
+  const error = await t.throwsAsync(startPlatform({ services: ['profile-service'], pickPort, runDir }));
+  t.regex(error?.message ?? '', /daprd of profile-service went on without nameResolution sqlite \(init\); see .*profile-service\.daprd\.log/);
+  t.is(sidecarStarts, 3);
 });

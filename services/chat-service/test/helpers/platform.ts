@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { APP_IDS, COMPONENTS, EVENT_TOPICS, FANOUT_TOPICS, USER_ID_HEADER } from '@chat/platform';
 import {
   daprdPath,
+  failedComponentInits,
   freePort,
   SIDECAR_ENV,
   sidecarArgs,
@@ -111,31 +112,38 @@ export async function startChatHarness(options: PlatformOptions = {}): Promise<C
     await new Promise<void>((resolve) => server!.listen(appPort, '127.0.0.1', resolve));
     const [httpPort, grpcPort, metricsPort] = await Promise.all([freePort(), freePort(), freePort()]);
     const label = `gateway-stand-in-${randomUUID().slice(0, 8)}`;
-    daprd = startProcess(
-      daprdPath(),
-      sidecarArgs({
-        appId: APP_IDS.gateway,
-        appPort,
-        httpPort,
-        grpcPort,
-        metricsPort,
-        resourcesPath: platform.runEnv.resourcesPath,
-        configPath: platform.runEnv.configPath,
-      }),
-      {
-        env: { ...process.env, ...platform.runEnv.appEnv(APP_IDS.gateway), ...SIDECAR_ENV, POD_NAME: label },
-        cwd: platform.runEnv.runDir,
-        logFile: join(platform.runEnv.runDir, 'logs', `${label}.daprd.log`),
-      },
-    );
-    const sidecar = daprd;
-    await waitFor(
-      async () => {
-        const response = await fetch(`http://127.0.0.1:${httpPort}/v1.0/healthz`, { signal: AbortSignal.timeout(1_000) });
-        return response.status === 204;
-      },
-      { what: `the gateway stand-in's sidecar (log: ${sidecar.logFile})`, timeoutMs: 60_000, intervalMs: 100 },
-    );
+    // Started again if it came up without a component (see failedComponentInits).
+    for (let attempt = 1; ; attempt++) {
+      daprd = startProcess(
+        daprdPath(),
+        sidecarArgs({
+          appId: APP_IDS.gateway,
+          appPort,
+          httpPort,
+          grpcPort,
+          metricsPort,
+          resourcesPath: platform.runEnv.resourcesPath,
+          configPath: platform.runEnv.configPath,
+        }),
+        {
+          env: { ...process.env, ...platform.runEnv.appEnv(APP_IDS.gateway), ...SIDECAR_ENV, POD_NAME: label },
+          cwd: platform.runEnv.runDir,
+          logFile: join(platform.runEnv.runDir, 'logs', `${label}.daprd.log`),
+        },
+      );
+      const sidecar: ManagedProcess = daprd;
+      await waitFor(
+        async () => {
+          const response = await fetch(`http://127.0.0.1:${httpPort}/v1.0/healthz`, { signal: AbortSignal.timeout(1_000) });
+          return response.status === 204;
+        },
+        { what: `the gateway stand-in's sidecar (log: ${sidecar.logFile})`, timeoutMs: 60_000, intervalMs: 100 },
+      );
+      const failed = await failedComponentInits(metricsPort);
+      if (failed.length === 0) break;
+      await sidecar.stop();
+      if (attempt >= 3) throw new Error(`the gateway stand-in's sidecar went on without ${failed.join(', ')}, ${attempt} times; see ${sidecar.logFile}`);
+    }
     const token = platform.runEnv.tokens(APP_IDS.gateway).daprApiToken;
     // Sidecars answer their health check a moment before name resolution
     // finds every app: wait until calls through Dapr reach them.

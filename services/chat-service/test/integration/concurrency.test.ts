@@ -83,11 +83,13 @@ test('when 8 senders on two replicas send 500 messages into one room, seq is exa
       }),
     );
   // The harness waits until chat-service answers through Dapr, for which one
-  // replica is enough, and name resolution may not list the other yet (one CI
-  // run on the sqlite profile sent the whole storm to one replica). So before
-  // the storm, sends into another room until each replica has taken one: the
-  // storm races two replicas from its first message, or the test says which
-  // replica could not be reached and whether its processes still run.
+  // replica is enough. One CI run on the sqlite profile sent the whole storm
+  // to one replica, most likely because the other's sidecar had come up
+  // without name resolution (the harness now starts such a sidecar again: see
+  // failedComponentInits). So before the storm, sends into another room until
+  // each replica has taken one: the storm races two replicas from its first
+  // message, or the test says which replica was not reached and whether its
+  // processes still run.
   const warmUpAuthor = senders[0]!;
   const warmUp = await h.internal(warmUpAuthor, 'POST', 'rooms', { name: 'warm-up', visibility: 'private', memberIds: [] });
   t.is(warmUp.status, 201);

@@ -13,6 +13,7 @@ import {
   REPO_ROOT,
   SIDECAR_ENV,
   daprdPath,
+  failedComponentInits,
   prepareProfile,
   prepareRunEnv,
   readRunTemplate,
@@ -35,6 +36,10 @@ const template = readRunTemplate();
 const apps = startInstances(template, replicas);
 
 const children: Array<{ label: string; child: ChildProcess }> = [];
+/** Children stopped to be started again (a sidecar that came up without a component). */
+const replaced = new Set<ChildProcess>();
+/** How many times a sidecar is started before one that comes up without a component stops the launch. */
+const SIDECAR_START_ATTEMPTS = 3;
 let stopping = false;
 
 function fail(message: string): never {
@@ -61,7 +66,7 @@ function run(label: string, command: string, args: string[], options: { cwd: str
     if (stream) createInterface({ input: stream }).on('line', (line) => process.stdout.write(`[${label}] ${line}\n`));
   }
   child.on('exit', (code, signal) => {
-    if (!stopping) process.stdout.write(`[start] ${label} exited (${signal ?? code}); the others keep running\n`);
+    if (!stopping && !replaced.has(child)) process.stdout.write(`[start] ${label} exited (${signal ?? code}); the others keep running\n`);
   });
   children.push({ label, child });
   return child;
@@ -85,26 +90,24 @@ async function stopEverything(): Promise<void> {
     children.filter((c) => !isSidecar(c.label) && !isStore(c.label)),
     children.filter((c) => isStore(c.label)),
   ];
-  for (const wave of waves) {
-    await Promise.all(
-      wave.map(
-        ({ child }) =>
-          new Promise<void>((done) => {
-            if (child.exitCode !== null || child.signalCode !== null) return done();
-            const signalGroup = (signal: NodeJS.Signals) => {
-              try {
-                process.kill(-child.pid!, signal);
-              } catch {
-                child.kill(signal);
-              }
-            };
-            const force = setTimeout(() => signalGroup('SIGKILL'), 5_000);
-            child.once('exit', () => (clearTimeout(force), done()));
-            signalGroup('SIGTERM');
-          }),
-      ),
-    );
-  }
+  for (const wave of waves) await Promise.all(wave.map(({ child }) => stopChild(child)));
+}
+
+/** SIGTERM to the child's process group, SIGKILL after 5 s; resolves once it has exited. */
+function stopChild(child: ChildProcess): Promise<void> {
+  return new Promise<void>((done) => {
+    if (child.exitCode !== null || child.signalCode !== null) return done();
+    const signalGroup = (signal: NodeJS.Signals) => {
+      try {
+        process.kill(-child.pid!, signal);
+      } catch {
+        child.kill(signal);
+      }
+    };
+    const force = setTimeout(() => signalGroup('SIGKILL'), 5_000);
+    child.once('exit', () => (clearTimeout(force), done()));
+    signalGroup('SIGTERM');
+  });
 }
 
 // Whoever started us may be gone (a closed terminal, an npm that exited on
@@ -171,11 +174,28 @@ async function main() {
         },
       });
       await waitUntil(`${app.label} on ${app.appPort}`, async () => (await fetch(`http://127.0.0.1:${app.appPort}/healthz`)).ok);
-      run(`${app.label}:daprd`, daprd, sidecarArgs({ ...templateSidecarSpec(template, app, runEnv), internalGrpcPort: app.internalGrpcPort }), {
-        cwd,
-        env: { ...baseEnv, ...runEnv.appEnv(app.appID), ...SIDECAR_ENV, POD_NAME: app.label },
-      });
-      await waitUntil(`the sidecar of ${app.label}`, async () => (await fetch(`http://127.0.0.1:${app.daprHTTPPort}/v1.0/healthz`)).status === 204);
+      // A sidecar that comes up without a component (name resolution's
+      // database locked by the sidecars starting beside it: see
+      // failedComponentInits) is started again.
+      for (let attempt = 1; ; attempt++) {
+        const sidecar = run(
+          `${app.label}:daprd`,
+          daprd,
+          sidecarArgs({ ...templateSidecarSpec(template, app, runEnv), internalGrpcPort: app.internalGrpcPort }),
+          {
+            cwd,
+            env: { ...baseEnv, ...runEnv.appEnv(app.appID), ...SIDECAR_ENV, POD_NAME: app.label },
+          },
+        );
+        await waitUntil(`the sidecar of ${app.label}`, async () => (await fetch(`http://127.0.0.1:${app.daprHTTPPort}/v1.0/healthz`)).status === 204);
+        const failed = await failedComponentInits(app.metricsPort);
+        if (failed.length === 0) break;
+        const what = `the sidecar of ${app.label} went on without ${failed.join(', ')}`;
+        if (attempt >= SIDECAR_START_ATTEMPTS) throw new Error(`${what}, ${attempt} times`);
+        say(`${what}; starting it again`);
+        replaced.add(sidecar);
+        await stopChild(sidecar);
+      }
     }),
   );
 

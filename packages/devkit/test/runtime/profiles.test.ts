@@ -72,3 +72,14 @@ test('when the MySQL connection string is a Go DSN, the setup reads user, passwo
   t.deepEqual(parseMySqlDsn('app:s3cret@tcp(db.local:3307)/test'), { user: 'app', password: 's3cret', host: 'db.local', port: 3307 });
   t.throws(() => parseMySqlDsn('mysql://root@localhost'), { message: /cannot read the MySQL connectionString/ });
 });
+
+test("when a profile uses SQLite name resolution, the resolver's cleanup is off (it would delete the live registrations, and every sidecar would exit)", (t) => {
+  for (const profile of profiles) {
+    const config = parseAllDocuments(readFileSync(join(profilesDir, profile, 'config.yaml'), 'utf8'))[0]!.toJS() as {
+      spec: { nameResolution?: { component: string; configuration?: Record<string, unknown> } };
+    };
+    const resolver = config.spec.nameResolution;
+    if (resolver?.component !== 'sqlite') continue;
+    t.is(resolver.configuration?.['cleanupInterval'], '0', profile);
+  }
+});

@@ -150,3 +150,16 @@ test.serial('when name resolution stays unopenable, the harness gives up after t
   t.regex(error?.message ?? '', /daprd of profile-service went on without nameResolution sqlite \(init\); see .*profile-service\.daprd\.log/);
   t.is(sidecarStarts, 3);
 });
+
+test.serial("when a sidecar starts with the profile's configuration, its SQLite name resolution schedules no cleanup", async (t) => {
+  // daprd 1.18's cleanup deletes the live registrations; an hour after start
+  // every sidecar would exit with "Host registration lost". Only daprd can say
+  // whether it read the setting as off (the resolver logs the schedule at info).
+  const platform = await startPlatform({ services: [], callerSidecars: ['api-gateway'], sidecarLogLevel: 'info' });
+  const sidecar = platform.callerSidecars['api-gateway']!.daprd;
+  // What it wrote is complete once it has ended.
+  await platform.stop();
+  const log = await sidecar.outputTail();
+  t.regex(log, /Initialized name resolution to sqlite/);
+  t.notRegex(log, /Schedule expired data clean up[^\n]*nr \(sqlite/);
+});

@@ -13,11 +13,12 @@ import {
   REPO_ROOT,
   SIDECAR_ENV,
   daprdPath,
-  failedComponentInits,
+  SIDECAR_START_ATTEMPTS,
   prepareProfile,
   prepareRunEnv,
   readRunTemplate,
   sidecarArgs,
+  sidecarReadiness,
   instancePorts,
   portBindable,
   startInstances,
@@ -38,8 +39,6 @@ const apps = startInstances(template, replicas);
 const children: Array<{ label: string; child: ChildProcess }> = [];
 /** Children stopped to be started again (a sidecar that came up without a component). */
 const replaced = new Set<ChildProcess>();
-/** How many times a sidecar is started before one that comes up without a component stops the launch. */
-const SIDECAR_START_ATTEMPTS = 3;
 let stopping = false;
 
 function fail(message: string): never {
@@ -187,9 +186,12 @@ async function main() {
             env: { ...baseEnv, ...runEnv.appEnv(app.appID), ...SIDECAR_ENV, POD_NAME: app.label },
           },
         );
-        await waitUntil(`the sidecar of ${app.label}`, async () => (await fetch(`http://127.0.0.1:${app.daprHTTPPort}/v1.0/healthz`)).status === 204);
-        const failed = await failedComponentInits(app.metricsPort);
-        if (failed.length === 0) break;
+        let failed: string[] | undefined;
+        await waitUntil(
+          `the sidecar of ${app.label}`,
+          async () => (failed = await sidecarReadiness({ httpPort: app.daprHTTPPort, metricsPort: app.metricsPort })) !== undefined,
+        );
+        if (!failed || failed.length === 0) break;
         const what = `the sidecar of ${app.label} went on without ${failed.join(', ')}`;
         if (attempt >= SIDECAR_START_ATTEMPTS) throw new Error(`${what}, ${attempt} times`);
         say(`${what}; starting it again`);

@@ -98,3 +98,21 @@ export async function failedComponentInits(metricsPort: number): Promise<string[
   }
   return failed;
 }
+
+/** How many times a launcher starts a sidecar that came up without a component before it gives up. */
+export const SIDECAR_START_ATTEMPTS = 3;
+
+/**
+ * A daprd's readiness: undefined while its healthz does not answer 204 (or
+ * at all), then what it went on without (see failedComponentInits), an
+ * empty list when it came up whole.
+ */
+export async function sidecarReadiness(ports: { httpPort: number; metricsPort: number }): Promise<string[] | undefined> {
+  try {
+    const response = await fetch(`http://127.0.0.1:${ports.httpPort}/v1.0/healthz`, { signal: AbortSignal.timeout(1_000) });
+    if (response.status !== 204) return undefined;
+  } catch {
+    return undefined;
+  }
+  return failedComponentInits(ports.metricsPort);
+}

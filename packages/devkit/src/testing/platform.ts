@@ -12,7 +12,7 @@ import { REPO_ROOT, daprdPath, prepareRunEnv, type RunEnv } from '../runtime/run
 import { WaitAbortedError, freePort, startProcess, waitFor, type ManagedProcess } from './process.js';
 import { claimSlot } from './slots.js';
 import { makeRunFolder } from './run-folders.js';
-import { SIDECAR_ENV, failedComponentInits, sidecarArgs } from '../runtime/daprd.js';
+import { SIDECAR_ENV, SIDECAR_START_ATTEMPTS, sidecarArgs, sidecarReadiness } from '../runtime/daprd.js';
 import { prepareProfile } from '../runtime/profile-setup.js';
 
 export type ServiceName = 'api-gateway' | 'auth-service' | 'profile-service' | 'chat-service';
@@ -144,9 +144,6 @@ export class SidecarInitFailedError extends WaitAbortedError {
   override name = 'SidecarInitFailedError';
 }
 
-/** How many times a sidecar is started before a lost race (a port, name resolution's database) fails the platform. */
-const SIDECAR_START_ATTEMPTS = 3;
-
 /**
  * Settings every test platform starts with unless a test overrides them: a
  * whole suite registers its users from one address (127.0.0.1), which the
@@ -181,23 +178,27 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
 
   const pickPort = options.pickPort ?? (() => freePort());
 
-  async function waitSidecar({ httpPort, metricsPort }: Pick<SidecarPorts, 'httpPort' | 'metricsPort'>, proc: ManagedProcess, label: string) {
+  /** Waits until the sidecar is ready and came up whole; a sidecar that does not is stopped. */
+  async function waitSidecar(ports: Pick<SidecarPorts, 'httpPort' | 'metricsPort'>, proc: ManagedProcess, label: string) {
     let exited = false;
     void proc.exited.then(() => (exited = true));
-    await waitFor(
-      async () => {
-        if (exited) {
-          const why = `daprd of ${label} exited; see ${proc.logFile}`;
-          throw PORT_TAKEN.test(await proc.outputTail()) ? new SidecarPortTakenError(`${why} (a port was taken)`) : new WaitAbortedError(why);
-        }
-        const response = await fetch(`http://127.0.0.1:${httpPort}/v1.0/healthz`, { signal: AbortSignal.timeout(1_000) });
-        if (response.status !== 204) return false;
-        const failed = await failedComponentInits(metricsPort);
-        if (failed.length > 0) throw new SidecarInitFailedError(`daprd of ${label} went on without ${failed.join(', ')}; see ${proc.logFile}`);
-        return true;
-      },
-      { what: `the sidecar of ${label} to be ready (log: ${proc.logFile})`, timeoutMs: readyTimeoutMs, intervalMs: 100 },
-    );
+    try {
+      await waitFor(
+        async () => {
+          if (exited) {
+            const why = `daprd of ${label} exited; see ${proc.logFile}`;
+            throw PORT_TAKEN.test(await proc.outputTail()) ? new SidecarPortTakenError(`${why} (a port was taken)`) : new WaitAbortedError(why);
+          }
+          const failed = await sidecarReadiness(ports);
+          if (failed && failed.length > 0) throw new SidecarInitFailedError(`daprd of ${label} went on without ${failed.join(', ')}; see ${proc.logFile}`);
+          return failed !== undefined;
+        },
+        { what: `the sidecar of ${label} to be ready (log: ${proc.logFile})`, timeoutMs: readyTimeoutMs, intervalMs: 100 },
+      );
+    } catch (error) {
+      await proc.stop();
+      throw error;
+    }
   }
 
   /** How to (re)start each instance's processes on its ports. */
@@ -260,12 +261,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     };
     const launchSidecar = async (): Promise<ManagedProcess> => {
       const sidecar = sidecarPorts.start(name, label, appPort);
-      try {
-        await waitSidecar(sidecarPorts, sidecar, label);
-      } catch (error) {
-        await sidecar.stop();
-        throw error;
-      }
+      await waitSidecar(sidecarPorts, sidecar, label);
       return sidecar;
     };
     // The app first: the sidecar reads its subscriptions while it starts. A
@@ -386,12 +382,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
       await onFreshPortsOnRace(async (reserved) => {
         const proc = reserved.start(appId, `${appId}-caller`);
         callerSidecars[appId] = { daprHttpPort: reserved.httpPort, daprd: proc };
-        try {
-          await waitSidecar(reserved, proc, `${appId}-caller`);
-        } catch (error) {
-          await proc.stop();
-          throw error;
-        }
+        await waitSidecar(reserved, proc, `${appId}-caller`);
       });
     }
     const gateway = instances.find((i) => i.label === 'api-gateway');

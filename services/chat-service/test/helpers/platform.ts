@@ -13,10 +13,11 @@ import { join } from 'node:path';
 import { APP_IDS, COMPONENTS, EVENT_TOPICS, FANOUT_TOPICS, USER_ID_HEADER } from '@chat/platform';
 import {
   daprdPath,
-  failedComponentInits,
   freePort,
   SIDECAR_ENV,
+  SIDECAR_START_ATTEMPTS,
   sidecarArgs,
+  sidecarReadiness,
   startPlatform,
   startProcess,
   waitFor,
@@ -132,17 +133,15 @@ export async function startChatHarness(options: PlatformOptions = {}): Promise<C
         },
       );
       const sidecar: ManagedProcess = daprd;
-      await waitFor(
-        async () => {
-          const response = await fetch(`http://127.0.0.1:${httpPort}/v1.0/healthz`, { signal: AbortSignal.timeout(1_000) });
-          return response.status === 204;
-        },
-        { what: `the gateway stand-in's sidecar (log: ${sidecar.logFile})`, timeoutMs: 60_000, intervalMs: 100 },
-      );
-      const failed = await failedComponentInits(metricsPort);
+      const failed = await waitFor(() => sidecarReadiness({ httpPort, metricsPort }), {
+        what: `the gateway stand-in's sidecar (log: ${sidecar.logFile})`,
+        timeoutMs: 60_000,
+        intervalMs: 100,
+      });
       if (failed.length === 0) break;
       await sidecar.stop();
-      if (attempt >= 3) throw new Error(`the gateway stand-in's sidecar went on without ${failed.join(', ')}, ${attempt} times; see ${sidecar.logFile}`);
+      if (attempt >= SIDECAR_START_ATTEMPTS)
+        throw new Error(`the gateway stand-in's sidecar went on without ${failed.join(', ')}, ${attempt} times; see ${sidecar.logFile}`);
     }
     const token = platform.runEnv.tokens(APP_IDS.gateway).daprApiToken;
     // Sidecars answer their health check a moment before name resolution

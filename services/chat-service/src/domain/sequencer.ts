@@ -94,6 +94,13 @@ export interface SequencerStats {
   repeats: number;
 }
 
+/** What a send is answered with: its message, and whether an earlier send of its clientMsgId made it (a repeat). */
+export interface SendOutcome {
+  message: Message;
+  /** The message is the one an earlier send with this (author, clientMsgId) stored; this send stored nothing. */
+  repeated: boolean;
+}
+
 interface Pending {
   input: SendInput;
   messageId: string;
@@ -104,7 +111,7 @@ interface Pending {
   followers: Pending[];
   /** Its idempotency record's key (a hash), computed once: step 1's read-ahead and step 2 both need it. */
   idemKey: string | undefined;
-  resolve: (message: Message) => void;
+  resolve: (outcome: SendOutcome) => void;
   reject: (error: unknown) => void;
 }
 
@@ -148,8 +155,17 @@ export class MessageSequencer {
   }
 
   /** Appends a message (or answers the first one sent with the same clientMsgId). */
-  send(input: SendInput): Promise<Message> {
-    return new Promise<Message>((resolve, reject) => {
+  async send(input: SendInput): Promise<Message> {
+    return (await this.sendOrRepeat(input)).message;
+  }
+
+  /**
+   * `send`, saying whether the message is new or an earlier send's (a
+   * repeat): the gateway delivers only new ones live, so that a client
+   * resending an old clientMsgId cannot make anyone receive old messages again.
+   */
+  sendOrRepeat(input: SendInput): Promise<SendOutcome> {
+    return new Promise<SendOutcome>((resolve, reject) => {
       let lane = this.lanes.get(input.roomId);
       if (lane) {
         // Most recently used last (the order in which idle lanes are dropped).
@@ -330,7 +346,7 @@ export class MessageSequencer {
         if ([...repeats.values()].some((seq) => !messages.has(seq))) continue;
         for (const [pending, seq] of repeats) {
           this.stats.repeats += 1 + pending.followers.length;
-          settle(pending, { message: messages.get(seq)! });
+          settle(pending, { message: messages.get(seq)!, repeated: true });
         }
         open = open.filter((p) => !repeats.has(p));
         if (open.length === 0) return;
@@ -397,7 +413,7 @@ export class MessageSequencer {
       // The gateway's next batch is then on its way while they are made.
       open.forEach((pending, i) => {
         this.stats.repeats += pending.followers.length;
-        settle(pending, { message: fresh[i]! });
+        settle(pending, { message: fresh[i]!, repeated: false });
       });
       return;
     }
@@ -537,9 +553,12 @@ function groupRepeats(batch: Pending[]): Pending[] {
   return out;
 }
 
-function settle(pending: Pending, outcome: { message: Message } | { error: unknown }): void {
-  for (const p of [pending, ...pending.followers]) {
-    if ('message' in outcome) p.resolve(outcome.message);
-    else p.reject(outcome.error);
+/** Answers a send and the sends riding on it (a follower repeats its leader's clientMsgId: its answer is a repeat). */
+function settle(pending: Pending, outcome: SendOutcome | { error: unknown }): void {
+  if (!('message' in outcome)) {
+    for (const p of [pending, ...pending.followers]) p.reject(outcome.error);
+    return;
   }
+  pending.resolve(outcome);
+  for (const follower of pending.followers) follower.resolve({ message: outcome.message, repeated: true });
 }

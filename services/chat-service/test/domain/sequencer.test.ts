@@ -61,6 +61,29 @@ test('when the same clientMsgId is sent again, in one batch, across replicas, or
   t.is(page.messages.length, head.lastSeq + 1);
 });
 
+test('when a send is answered, it says whether this send stored the message or an earlier send of its clientMsgId did', async (t) => {
+  const chat = memoryChat({ batchMax: 8, windowSize: 2 });
+  const other = chat.replica();
+  const [author, reader] = [uid(), uid()];
+  const room = await roomWith(chat, [author, reader]);
+  const send = (replica: typeof chat | typeof other, clientMsgId: string | undefined, body = 'hello') =>
+    replica.sequencer.sendOrRepeat({ roomId: room.id, authorId: author, body, clientMsgId });
+
+  // In one batch: the first stores it, the one riding on it is a repeat.
+  const [first, twin] = await Promise.all([send(chat, 'x'), send(chat, 'x')]);
+  t.deepEqual(first, { message: first.message, repeated: false });
+  t.deepEqual(twin, { message: first.message, repeated: true });
+  // From the head's window, on another replica.
+  t.deepEqual(await send(other, 'x', 'changed'), { message: first.message, repeated: true });
+  // Long after, from the idempotency key.
+  for (let i = 0; i < 6; i++) t.false((await send(chat, `fill-${i}`)).repeated);
+  t.false(chat.store.dump<RoomHead>(keys.head(room.id))!.window.some((m) => m.id === first.message.id));
+  t.deepEqual(await send(other, 'x'), { message: first.message, repeated: true });
+  // Without a clientMsgId every send is new, and the same id from another author is another message.
+  t.false((await send(chat, undefined)).repeated);
+  t.like(await chat.sequencer.sendOrRepeat({ roomId: room.id, authorId: reader, body: 'mine', clientMsgId: 'x' }), { repeated: false });
+});
+
 test('when a commit is never materialized, readers use the head window and the next commit stores it', async (t) => {
   const chat = memoryChat({ batchMax: 1, windowSize: 0 });
   const [author] = [uid()];

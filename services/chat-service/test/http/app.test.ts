@@ -57,3 +57,36 @@ test('when a room is created and a message sent through the edge, the answers ha
     body: { error: { code: 'validation_failed', details: [{ path: 'query.limit', message: 'must be an integer' }] } },
   });
 });
+
+test("when the gateway's batch repeats a clientMsgId, that send's answer is the first message marked repeated; new ones are not marked", async (t) => {
+  const { call } = await withApp(t);
+  const owner = uid();
+  const room = await call('/rooms', { method: 'POST', headers: asGateway(owner), body: { name: 'edge', visibility: 'private' } });
+  const batch = async (sends: unknown[]) => {
+    const reply = await call(`/rooms/${room.body.id}/message-batches`, { method: 'POST', headers: asGateway(owner), body: { sends } });
+    t.is(reply.status, 200);
+    return (reply.body.results as Array<{ status: number; message: { seq: number }; repeated?: boolean }>).map((r) => [r.status, r.message.seq, r.repeated]);
+  };
+  t.deepEqual(
+    await batch([
+      { authorId: owner, body: 'one', clientMsgId: 'c-1' },
+      { authorId: owner, body: 'one', clientMsgId: 'c-1' },
+      { authorId: owner, body: 'two' },
+    ]),
+    [
+      [201, 1, undefined],
+      [201, 1, true],
+      [201, 2, undefined],
+    ],
+  );
+  t.deepEqual(
+    await batch([
+      { authorId: owner, body: 'three', clientMsgId: 'c-3' },
+      { authorId: owner, body: 'one, resent', clientMsgId: 'c-1' },
+    ]),
+    [
+      [201, 3, undefined],
+      [201, 1, true],
+    ],
+  );
+});

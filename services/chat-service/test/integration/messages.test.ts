@@ -64,19 +64,26 @@ test('when the gateway sends a batch, each send is answered on its own, in order
     { authorId: reader.id, body: 'two', traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' },
   ]);
   t.is(reply.status, 200);
-  const results = reply.body.results as Array<{ status: number; message?: { seq: number; body: string }; error?: { code: string } }>;
+  type Result = { status: number; message?: { seq: number; body: string }; error?: { code: string }; repeated?: boolean };
+  const results = reply.body.results as Result[];
+  // A send answered with an earlier send's message says so (the gateway does not deliver it live again).
   t.deepEqual(
-    results.map((r) => [r.status, r.message?.body ?? r.error?.code]),
+    results.map((r) => [r.status, r.message?.body ?? r.error?.code, r.repeated]),
     [
-      [201, 'one'],
-      [404, 'not_found'],
-      [400, 'validation_failed'],
-      [201, 'one'],
-      [201, 'two'],
+      [201, 'one', undefined],
+      [404, 'not_found', undefined],
+      [400, 'validation_failed', undefined],
+      [201, 'one', true],
+      [201, 'two', undefined],
     ],
   );
   t.is(results[0]!.message!.seq, results[3]!.message!.seq);
   t.deepEqual(results.flatMap((r) => (r.message ? [r.message.seq] : [])).sort(), [1, 1, 2]);
+  const again = await batch([{ authorId: author.id, body: 'one', clientMsgId: 'b-1' }]);
+  t.deepEqual(
+    (again.body.results as Result[]).map((r) => [r.message?.seq, r.repeated]),
+    [[results[0]!.message!.seq, true]],
+  );
   // What is not a batch is refused as a whole.
   for (const body of [{}, { sends: 'x' }, { sends: Array.from({ length: 101 }, () => ({ authorId: author.id, body: 'x' })) }]) {
     t.like(await h.internal(undefined, 'POST', `rooms/${roomId}/message-batches`, body), { status: 400, body: { error: { code: 'validation_failed' } } });

@@ -40,6 +40,9 @@ export function messageRoutes(chat: Chat): Router<RequestState> {
    * (docs/realtime.md). Each send is checked and answered on its own, as
    * `POST /rooms/:roomId/messages` would answer it: `{status, message}` or
    * `{status, error}`, in the order sent; the sequencer commits them together.
+   * A send answered with the message an earlier send of its clientMsgId
+   * stored is marked `repeated: true`: the gateway acks it but does not
+   * deliver it live again (docs/realtime.md).
    * The authors are the users the gateway verified, as with the user header.
    */
   router.post('/rooms/:roomId/message-batches', async (ctx) => {
@@ -50,10 +53,10 @@ export function messageRoutes(chat: Chat): Router<RequestState> {
         try {
           const send = validate(raw, batchedSend, `body.sends[${i}]`);
           const trace = parseTraceparent(send.traceparent);
-          const message = await withSpanContext(trace, () =>
-            sequencer.send({ roomId, authorId: send.authorId, body: send.body, clientMsgId: send.clientMsgId }),
+          const { message, repeated } = await withSpanContext(trace, () =>
+            sequencer.sendOrRepeat({ roomId, authorId: send.authorId, body: send.body, clientMsgId: send.clientMsgId }),
           );
-          return { status: 201, message };
+          return { status: 201, message, ...(repeated ? { repeated: true } : {}) };
         } catch (error) {
           if (!(error instanceof AppError)) throw error;
           return { status: error.status, error: error.toJSON() };

@@ -1,5 +1,6 @@
 import type { Context } from 'koa';
-import { AppError } from '../errors.js';
+import { AppError, isAppError } from '../errors.js';
+import type { RequestState } from './app.js';
 
 export const JSON_LIMIT_BYTES = 64 * 1024;
 
@@ -66,22 +67,35 @@ const JSON_TYPES = ['application/json', 'application/cloudevents+json'];
 /**
  * Reads the raw request body, refusing it with 413 as soon as it passes
  * `limitBytes` (a declared Content-Length over the limit is refused before
- * anything is read).
+ * anything is read). A body the request stream fails to deliver whole (the
+ * client went away or reset the connection mid-body, or broke the chunked
+ * framing) is the client's doing: 400 `validation_failed` on `body`, logged
+ * at info, never a 500.
  */
 export async function readRawBody(ctx: Context, limitBytes: number): Promise<Buffer> {
   const declared = Number.parseInt(ctx.get('content-length') || '', 10);
   if (Number.isFinite(declared) && declared > limitBytes) throw tooLarge(limitBytes);
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of ctx.req) {
-    size += (chunk as Buffer).length;
-    if (size > limitBytes) {
-      // Stop reading; the connection is closed after the 413 is sent.
-      ctx.req.unpipe();
-      ctx.set('connection', 'close');
-      throw tooLarge(limitBytes);
+  try {
+    for await (const chunk of ctx.req) {
+      size += (chunk as Buffer).length;
+      if (size > limitBytes) {
+        // Stop reading; the connection is closed after the 413 is sent.
+        ctx.req.unpipe();
+        ctx.set('connection', 'close');
+        throw tooLarge(limitBytes);
+      }
+      chunks.push(chunk as Buffer);
     }
-    chunks.push(chunk as Buffer);
+  } catch (error) {
+    if (isAppError(error)) throw error;
+    const cause = error as { code?: unknown; message?: unknown } | undefined;
+    (ctx.state as Partial<RequestState>).log?.info({ err: { code: cause?.code, message: cause?.message }, received: size }, 'request body cut off');
+    throw new AppError('validation_failed', 'The request body was not received whole', {
+      details: [{ path: 'body', message: 'ended before it was complete' }],
+      cause: error,
+    });
   }
   return Buffer.concat(chunks, size);
 }

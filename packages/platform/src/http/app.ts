@@ -20,6 +20,13 @@ export interface RequestState {
   log: Logger;
   /** The app-id of the calling sidecar's app, as set by Dapr. */
   callerAppId?: string | undefined;
+  /**
+   * Whether the request carries this app's sidecar token (header
+   * dapr-api-token, compared in constant time): a call of the sidecar
+   * (a pub/sub delivery, a probe), never a client's. Any other token, or
+   * none, makes it a client request.
+   */
+  fromSidecar: boolean;
   /** The verified user id, when a route is authenticated. */
   userId?: string | undefined;
 }
@@ -43,7 +50,13 @@ export interface HttpAppOptions {
    * the returned `sidecarRouter`, whose every route requires the token.
    */
   clientFacing?: boolean;
-  /** Runs before the token check and before a body is read (the gateway's per-address limit). */
+  /**
+   * Client admission (the gateway's per-address limit): runs before the
+   * token check and before a body is read, for every request but the
+   * sidecar's own (`fromSidecar`). The sidecar's calls (pub/sub deliveries)
+   * all come from one address, and a client's limit refusing them would
+   * delay every user's real-time events until the broker redelivers.
+   */
   admission?: (ctx: Context, next: Next) => Promise<unknown>;
 }
 
@@ -112,8 +125,8 @@ function fallbackError(status: number): ErrorBody['error'] {
 
 /**
  * Builds a service's Koa app with the platform's middleware, in this order:
- * request id and access log, error rendering, app-token check, JSON body
- * parsing, then `/healthz` (alive) and `/readyz` (sidecar and components).
+ * request id and access log, error rendering, client admission (not for the
+ * sidecar's calls), app-token check, JSON body parsing, then `/healthz` (alive) and `/readyz` (sidecar and components).
  * The caller mounts its own routers on the returned `router` or `app`.
  * Never listens: `main.ts` does.
  */
@@ -135,14 +148,15 @@ export function createHttpApp(options: HttpAppOptions): {
     const state = ctx.state as RequestState;
     state.requestId = requestId;
     state.callerAppId = callerAppId;
+    state.fromSidecar = carriesToken(ctx, options.appApiToken);
     state.log = logger.child({ requestId });
     ctx.set('x-request-id', requestId);
     const probe = PROBE_PATHS.has(ctx.path);
     // The trace this request continues: the one its sidecar passes on; a
     // client of the gateway starts a new one (a client's traceparent is not
     // trusted: it would choose trace ids and sampling for the platform).
-    const fromSidecar = !options.clientFacing || (options.appApiToken !== undefined && sameSecret(ctx.get('dapr-api-token'), options.appApiToken));
-    const parent = fromSidecar ? parseTraceparent(ctx.get('traceparent'), ctx.get('tracestate') || undefined) : undefined;
+    const trustedTrace = !options.clientFacing || state.fromSidecar;
+    const parent = trustedTrace ? parseTraceparent(ctx.get('traceparent'), ctx.get('tracestate') || undefined) : undefined;
     const span = startSpan(ctx.method, { kind: 'SERVER', parent: parent ?? null, tags: { 'http.method': ctx.method, 'http.path': ctx.path } });
     if (!probe) ctx.set('x-trace-id', span.context.traceId);
     try {
@@ -165,7 +179,12 @@ export function createHttpApp(options: HttpAppOptions): {
     }
   });
 
-  if (options.admission) app.use(options.admission);
+  const { admission } = options;
+  if (admission) {
+    app.use(async function clientAdmission(ctx: Context, next: Next) {
+      await ((ctx.state as RequestState).fromSidecar ? next() : admission(ctx, next));
+    });
+  }
 
   const requireSidecar = sidecarToken(options.appApiToken);
   if (!options.clientFacing) {
@@ -197,14 +216,17 @@ export function createHttpApp(options: HttpAppOptions): {
 /** The only paths a service answers without the sidecar's token (probes). */
 const PROBE_PATHS = new Set(['/healthz', '/readyz']);
 
-/** Refuses a request that does not carry the app token (header dapr-api-token) its sidecar presents. */
+/** Whether the request presents exactly the app token (header dapr-api-token) its sidecar sends; never without a token configured. */
+function carriesToken(ctx: Context, appApiToken: string | undefined): boolean {
+  const presented = ctx.get('dapr-api-token');
+  return appApiToken !== undefined && appApiToken !== '' && presented !== '' && sameSecret(presented, appApiToken);
+}
+
+/** Refuses a request that does not carry the app token its sidecar presents (unless no token is configured: unit tests). */
 function sidecarToken(appApiToken: string | undefined) {
   return async function requireSidecar(ctx: Context, next: Next) {
-    if (appApiToken) {
-      const presented = ctx.get('dapr-api-token');
-      if (!presented || !sameSecret(presented, appApiToken)) {
-        throw new AppError('unauthenticated', 'This service accepts calls only from its Dapr sidecar');
-      }
+    if (appApiToken && !(ctx.state as RequestState).fromSidecar) {
+      throw new AppError('unauthenticated', 'This service accepts calls only from its Dapr sidecar');
     }
     await next();
   };

@@ -4,9 +4,19 @@ import type { AddressInfo } from 'node:net';
 import test from 'ava';
 import { Type } from '@sinclair/typebox';
 import { Text } from '@chat/contract';
-import { AppError, createHttpApp, createLogger, finishApp, validate } from '@chat/platform';
+import type Koa from 'koa';
+import { AppError, createHttpApp, createLogger, finishApp, validate, type HttpAppOptions, type RequestState } from '@chat/platform';
 
 const logger = createLogger({ name: 'test', level: 'silent' });
+
+/** Serves `app` on a free loopback port until the test ends; answers its base URL. */
+async function listen(t: { teardown: (fn: () => void) => void }, app: Koa<RequestState>): Promise<string> {
+  const server: Server = createServer(app.callback());
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  t.teardown(() => server.close());
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
 
 async function serve(t: { teardown: (fn: () => void) => void }, appApiToken?: string): Promise<string> {
   const { app, router } = createHttpApp({ logger, appApiToken });
@@ -19,11 +29,7 @@ async function serve(t: { teardown: (fn: () => void) => void }, appApiToken?: st
   router.get('/teapot', () => {
     throw new AppError('rate_limited', 'Slow down', { retryAfterSeconds: 3 });
   });
-  const server: Server = createServer(finishApp(app, router).callback());
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  t.teardown(() => server.close());
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return listen(t, finishApp(app, router));
 }
 
 const post = (url: string, body: string, type = 'application/json') => fetch(url, { method: 'POST', body, headers: { 'content-type': type } });
@@ -128,11 +134,7 @@ test('when a path is spelled in another case, with a trailing slash or doubled s
   router.get('/healthz-like', (ctx) => {
     ctx.body = { reached: true };
   });
-  const server: Server = createServer(finishApp(app, router).callback());
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  t.teardown(() => server.close());
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const url = await listen(t, finishApp(app, router));
   for (const path of ['/HEALTHZ', '/Healthz', '/healthz/', '/READYZ']) {
     // Only the exact probe paths skip the token: every other spelling needs it, and then is no route.
     const response = await fetch(url + path);
@@ -144,20 +146,22 @@ test('when a path is spelled in another case, with a trailing slash or doubled s
   }
 });
 
-test('when a client-facing app mounts routes on sidecarRouter, each needs the token and no other spelling reaches them', async (t) => {
-  const token = 'the-app-token-0123456789';
-  const { app, router, sidecarRouter } = createHttpApp({ logger, appApiToken: token, clientFacing: true });
+const token = 'the-app-token-0123456789';
+
+/** A client-facing app with a client route (`GET /api/open`) and a sidecar route (`POST /events/thing`), served until the test ends. */
+function serveClientFacing(t: { teardown: (fn: () => void) => void }, options: Partial<HttpAppOptions> = {}): Promise<string> {
+  const { app, router, sidecarRouter } = createHttpApp({ logger, appApiToken: token, clientFacing: true, ...options });
   sidecarRouter.post('/events/thing', (ctx) => {
     ctx.body = { delivered: true };
   });
   router.get('/api/open', (ctx) => {
     ctx.body = { open: true };
   });
-  const server: Server = createServer(finishApp(app, router, sidecarRouter).callback());
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  t.teardown(() => server.close());
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return listen(t, finishApp(app, router, sidecarRouter));
+}
+
+test('when a client-facing app mounts routes on sidecarRouter, each needs the token and no other spelling reaches them', async (t) => {
+  const url = await serveClientFacing(t);
   t.is((await fetch(`${url}/api/open`)).status, 200, 'client routes need no sidecar token');
   t.is((await fetch(`${url}/events/thing`, { method: 'POST' })).status, 401);
   t.is((await fetch(`${url}/events/thing`, { method: 'POST', headers: { 'dapr-api-token': 'wrong-token-0123456789' } })).status, 401);
@@ -165,4 +169,45 @@ test('when a client-facing app mounts routes on sidecarRouter, each needs the to
     t.is((await fetch(url + path, { method: 'POST' })).status, 404, path);
   }
   t.is((await fetch(`${url}/events/thing`, { method: 'POST', headers: { 'dapr-api-token': token } })).status, 200);
+});
+
+test("when a request carries the sidecar's app token, client admission is skipped; with any other token, or none, it is a client's and admitted", async (t) => {
+  let admitted = 0;
+  const url = await serveClientFacing(t, {
+    // A client limit of five requests in all.
+    admission: async (_ctx, next) => {
+      if (++admitted > 5) throw new AppError('rate_limited', 'Slow down', { retryAfterSeconds: 1 });
+      await next();
+    },
+  });
+  const deliver = (headers: Record<string, string>) => fetch(`${url}/events/thing`, { method: 'POST', headers });
+
+  const delivered = await Promise.all(Array.from({ length: 50 }, () => deliver({ 'dapr-api-token': token })));
+  t.deepEqual(
+    delivered.map((r) => r.status),
+    Array(50).fill(200),
+    'ten times the client limit, all delivered',
+  );
+  t.is(admitted, 0, "the sidecar's calls take nothing from a client's limit");
+
+  const spellings: Array<[string, Record<string, string>]> = [
+    ['no token', {}],
+    ['an empty token', { 'dapr-api-token': '' }],
+    ['a wrong token', { 'dapr-api-token': 'guess-guess-guess-guess' }],
+    ['the token in upper case', { 'dapr-api-token': token.toUpperCase() }],
+    ['the token with a space inside', { 'dapr-api-token': `${token.slice(0, 8)} ${token.slice(8)}` }],
+    ['the token and more', { 'dapr-api-token': `${token} ` + token }],
+    ['the token cut short', { 'dapr-api-token': token.slice(0, -1) }],
+  ];
+  for (const [what, headers] of spellings) {
+    admitted = 0;
+    const statuses = [];
+    for (let i = 0; i < 7; i++) statuses.push((await deliver(headers)).status);
+    t.deepEqual(statuses, [401, 401, 401, 401, 401, 429, 429], `${what}: a client request, refused, and limited past five`);
+    t.is(admitted, 7, what);
+  }
+  admitted = 0;
+  const open = [];
+  for (let i = 0; i < 7; i++) open.push((await fetch(`${url}/api/open`)).status);
+  t.deepEqual(open, [200, 200, 200, 200, 200, 429, 429], 'client routes are admitted as before');
 });

@@ -47,6 +47,7 @@ export function createApp(deps: AppDeps) {
     readiness: deps.readiness,
     // Avatar uploads carry raw image bytes, not JSON.
     isRawRoute: (ctx) => ctx.path === '/api/profiles/me/avatar',
+    // Per client address; the sidecar's own calls (pub/sub deliveries, with its app token) skip it.
     admission: limits.limit('request'),
   });
   const verify = authenticate(deps.tokens);

@@ -17,7 +17,8 @@ export interface RatePolicy {
 
 /**
  * The gateway's REST limits, per replica (docs/security.md). `request`
- * covers every request (per address, before its body is read),
+ * covers every client request (per address, before its body is read; not
+ * the sidecar's own calls, see `admission` of createHttpApp),
  * `authenticated` every request with a valid access token (per user); the
  * others are the expensive or abusable actions, counted on top of those. Socket commands have their own
  * (src/realtime).

@@ -2,15 +2,19 @@ import type { AddressInfo } from 'node:net';
 import { request as httpRequest } from 'node:http';
 import { createLogger } from '@chat/platform';
 import { loadConfig } from '../../src/config.js';
-import { createApp } from '../../src/http/app.js';
+import { createApp, type AppDeps } from '../../src/http/app.js';
 import { UNREACHED_SERVICES } from './unreached-services.js';
 
 /**
  * The whole gateway app in-process on a free loopback port, with `env` on top
- * of a minimal config, and no service behind it (a call to one fails);
- * closed when the test ends. Answers its base URL.
+ * of a minimal config, and no service behind it (a call to one fails) unless
+ * `deps` puts one there; closed when the test ends. Answers its base URL.
  */
-export async function startGatewayApp(t: { teardown: (fn: () => void) => void }, env: Record<string, string> = {}): Promise<string> {
+export async function startGatewayApp(
+  t: { teardown: (fn: () => void) => void },
+  env: Record<string, string> = {},
+  deps: Partial<Omit<AppDeps, 'config'>> = {},
+): Promise<string> {
   const config = loadConfig({
     APP_ID: 'api-gateway',
     APP_PORT: '0',
@@ -25,6 +29,7 @@ export async function startGatewayApp(t: { teardown: (fn: () => void) => void },
     readiness: {},
     tokens: { verify: async () => Promise.reject(new Error('no token in this test')) },
     presence: { online: async () => new Set<string>() },
+    ...deps,
   });
   const server = app.listen(0, '127.0.0.1');
   t.teardown(() => server.close());

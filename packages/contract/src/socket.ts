@@ -2,21 +2,21 @@
  * The Socket.IO contract (docs/realtime.md): the payloads of the commands a
  * client sends, what their acknowledgements carry, and the payloads of the
  * broadcasts the server sends. The gateway checks each command's payload
- * with its schema before the command runs; the message text itself is the
- * chat-service's to check (MessageBody), so that REST and socket sends
- * answer alike.
+ * with its schema before the command runs. A message's text is checked with
+ * REST's own rule (MessageBody) here too, so a bad body is refused to its
+ * sender alone, with REST's answer, before it can share a batched call to
+ * chat-service with other users' sends (chat-service checks it again).
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { OneOf, Text } from './kinds.js';
-import { ClientMsgId, Id, PageLimit, Seq, SeqOrZero } from './requests.js';
+import { ClientMsgId, Id, MessageBody, PageLimit, Seq, SeqOrZero } from './requests.js';
 import { described, ErrorCode, ErrorDetail, Message, ResourceId, Room, Timestamp } from './responses.js';
 
 const closed = <P extends Record<string, TSchema>>(properties: P) => Type.Object(properties, { additionalProperties: false });
-const AnyText = Text();
 
 export const SocketPayloads = {
-  'message:send': closed({ roomId: Id, body: AnyText, clientMsgId: ClientMsgId }),
-  'message:edit': closed({ roomId: Id, seq: Seq, body: AnyText }),
+  'message:send': closed({ roomId: Id, body: MessageBody, clientMsgId: ClientMsgId }),
+  'message:edit': closed({ roomId: Id, seq: Seq, body: MessageBody }),
   'message:delete': closed({ roomId: Id, seq: Seq }),
   sync: closed({ roomId: Id, afterSeq: SeqOrZero, limit: Type.Optional(PageLimit) }),
   read: closed({ roomId: Id, seq: SeqOrZero }),

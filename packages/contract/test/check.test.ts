@@ -78,6 +78,30 @@ test('when a message holds control characters, newline and tab pass and the othe
   });
 });
 
+test('when a message is sent or edited over the socket, its body is checked by the REST rule, with the same problems', (t) => {
+  const bodies = ['', '   \n ', '\u0001'.repeat(10_000), 'bell\u0007', 'nul\u0000', 'del\u007f', 'c1\u0085', 'x'.repeat(4001), '😀'.repeat(4001), 42, null];
+  for (const body of bodies) {
+    const rest = check(SendMessageRequest, { body });
+    t.false(rest.ok, JSON.stringify(body).slice(0, 20));
+    const restProblems = (rest as { problems: Array<{ path: string; message: string }> }).problems.map((p) => p.message);
+    for (const payload of [
+      { roomId: alice, body, clientMsgId: 'c1' },
+      { roomId: alice, seq: 1, body },
+    ]) {
+      const schema = 'clientMsgId' in payload ? SocketPayloads['message:send'] : SocketPayloads['message:edit'];
+      t.deepEqual(check(schema, payload, { path: 'payload' }), {
+        ok: false,
+        problems: restProblems.map((message) => ({ path: 'payload.body', message })),
+      });
+    }
+  }
+  // What REST takes, the socket takes, trimmed the same way: 4000 code points of 4-byte characters, newline and tab.
+  for (const body of ['😀'.repeat(4000), ` ${'"\\'.repeat(2000)}\n`, 'line one\n\tline two']) {
+    const sent = check(SocketPayloads['message:send'], { roomId: alice, body, clientMsgId: 'c1' });
+    t.deepEqual(sent, { ok: true, value: { roomId: alice, body: body.trim(), clientMsgId: 'c1' } });
+  }
+});
+
 test('when a path or query parameter is read, digits are an integer; in a JSON body they are not', (t) => {
   t.deepEqual(check(PathParams.seq, '42', { path: 'params.seq', fromText: true }), { ok: true, value: 42 });
   t.deepEqual(check(HistoryQuery.limit, '101', { path: 'query.limit', fromText: true }), {

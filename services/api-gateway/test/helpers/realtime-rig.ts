@@ -110,10 +110,13 @@ export class FakeChat implements ChatApi {
     return membersVersion;
   }
 
-  async send(caller: { userId: string }, roomId: string, input: { body: string; clientMsgId: string }) {
+  /** Stores a message, or answers a repeated clientMsgId with the first one (`repeated`), as chat-service does. */
+  async send(caller: { userId: string }, roomId: string, input: { body: string; clientMsgId: string }, options: { announce?: boolean } = {}) {
     const room = this.member(caller.userId, roomId);
     if (input.body.trim().length === 0)
       throw new AppError('validation_failed', 'The request is not valid', { details: [{ path: 'body.body', message: 'must not be empty' }] });
+    const first = room.messages.find((m) => m.authorId === caller.userId && m.clientMsgId === input.clientMsgId);
+    if (first) return { message: { ...first }, repeated: true };
     const message: ChatMessage = {
       id: randomUUID(),
       roomId,
@@ -124,8 +127,9 @@ export class FakeChat implements ChatApi {
       clientMsgId: input.clientMsgId,
     };
     room.messages.push(message);
-    this.emit(FANOUT_TOPICS.messagesCreated, roomId, { messages: [message] });
-    return message;
+    // `announce: false` loses the event on the way (a replica that never heard of the message).
+    if (options.announce !== false) this.emit(FANOUT_TOPICS.messagesCreated, roomId, { messages: [message] });
+    return { message, repeated: false };
   }
 
   async sendBatch(_requestId: string, roomId: string, sends: BatchedSend[]) {

@@ -1,13 +1,23 @@
 import { randomUUID } from 'node:crypto';
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { connectError, connectSocket } from '../helpers/socket-client.js';
-import { fakeToken, startRig } from '../helpers/realtime-rig.js';
+import { fakeToken, startRig, type Rig } from '../helpers/realtime-rig.js';
 
 // The Socket.IO edge in-process, behind fakes of the sidecar, pub/sub and
 // chat-service (test/integration/realtime.test.ts runs the same contract
 // against real sidecars).
 
 const user = () => `u-${randomUUID().slice(0, 8)}`;
+
+/** A rig with a room of two users, each connected to the first replica; `before` runs once the room exists. */
+async function roomOfTwo(t: ExecutionContext, before: (rig: Rig, roomId: string, users: [string, string]) => Promise<void> = async () => {}) {
+  const rig = await startRig(t);
+  const users: [string, string] = [user(), user()];
+  const roomId = rig.chat.createRoom(users);
+  await before(rig, roomId, users);
+  const sockets = [await connectSocket(t, rig.urls[0]!, fakeToken(users[0])), await connectSocket(t, rig.urls[0]!, fakeToken(users[1]))] as const;
+  return { chat: rig.chat, roomId, users, sockets };
+}
 
 test('when the token is missing, bad or expired, the connection is refused with connect_error unauthenticated', async (t) => {
   const { urls } = await startRig(t);
@@ -19,11 +29,11 @@ test('when the token is missing, bad or expired, the connection is refused with 
 });
 
 test('when a member sends, the ack carries the message and every member socket gets message:new', async (t) => {
-  const { urls, chat } = await startRig(t);
-  const [alice, bob] = [user(), user()];
-  const roomId = chat.createRoom([alice, bob]);
-  const a = await connectSocket(t, urls[0]!, fakeToken(alice));
-  const b = await connectSocket(t, urls[0]!, fakeToken(bob));
+  const {
+    roomId,
+    users: [alice],
+    sockets: [a, b],
+  } = await roomOfTwo(t);
   const ack = await a.socket.emitWithAck('message:send', { roomId, body: 'hello', clientMsgId: 'c1' });
   t.like(ack, { ok: true, message: { roomId, seq: 1, authorId: alice, body: 'hello', clientMsgId: 'c1' } });
   t.like(await b.next('message:new'), { roomId, seq: 1, body: 'hello' });
@@ -44,6 +54,66 @@ test('when a payload is invalid or chat-service refuses, the ack answers ok: fal
     error: { code: 'forbidden', message: 'Not a member' },
   });
   t.like(await a.socket.emitWithAck('sync', 'nonsense' as never), { ok: false, error: { code: 'validation_failed' } });
+});
+
+test("when one member's bodies break the message rules, only their sends are refused (validation_failed, as REST answers) and the others' in the room go through", async (t) => {
+  const {
+    chat,
+    roomId,
+    sockets: [m, v],
+  } = await roomOfTwo(t);
+  const bad = ['\u0001'.repeat(10_000), 'x'.repeat(4001), '😀'.repeat(4001), 'bell\u0007', '   \n\t '];
+  const [attacks, victims] = await Promise.all([
+    Promise.all(bad.map((body, i) => m.socket.emitWithAck('message:send', { roomId, body, clientMsgId: `m${i}` }))),
+    Promise.all(['one', 'two', 'three'].map((body) => v.socket.emitWithAck('message:send', { roomId, body, clientMsgId: body }))),
+  ]);
+  const expected = [
+    'must be at most 4000 characters',
+    'must be at most 4000 characters',
+    'must be at most 4000 characters',
+    'must not contain control characters',
+    'must not be empty',
+  ];
+  t.deepEqual(
+    attacks,
+    expected.map((message) => ({
+      ok: false,
+      error: { code: 'validation_failed', message: 'The request is not valid', details: [{ path: 'payload.body', message }] },
+    })),
+  );
+  t.true(
+    victims.every((ack) => ack.ok),
+    JSON.stringify(victims),
+  );
+  // Nothing of the refused bodies reached chat-service; the edit rule is the same.
+  t.deepEqual(
+    chat.rooms.get(roomId)!.messages.map((message) => message.body),
+    ['one', 'two', 'three'],
+  );
+  t.like(await v.socket.emitWithAck('message:edit', { roomId, seq: 1, body: 'nul\u0000' }), {
+    ok: false,
+    error: { code: 'validation_failed', details: [{ path: 'payload.body', message: 'must not contain control characters' }] },
+  });
+});
+
+test('when a member resends an old clientMsgId to a replica that never saw the room, the ack carries the first message and nobody gets old messages again', async (t) => {
+  const {
+    sockets: [m, b],
+    roomId,
+  } = await roomOfTwo(t, async ({ chat }, roomId, [mallory]) => {
+    // Messages this replica never heard of (as for one started since): it has no position for the room.
+    for (let i = 1; i <= 5; i++) await chat.send({ userId: mallory }, roomId, { body: `old ${i}`, clientMsgId: `old-${i}` }, { announce: false });
+  });
+  t.like(await m.socket.emitWithAck('message:send', { roomId, body: 'again', clientMsgId: 'old-2' }), { ok: true, message: { seq: 2, body: 'old 2' } });
+  t.like(await m.socket.emitWithAck('message:send', { roomId, body: 'new', clientMsgId: 'new-1' }), { ok: true, message: { seq: 6 } });
+  t.like(await b.next('message:new'), { seq: 6, body: 'new' });
+  await m.next('message:new', (message) => message.seq === 6);
+  for (const socket of [m, b]) {
+    t.deepEqual(
+      socket.received('message:new').map((message) => message.seq),
+      [6],
+    );
+  }
 });
 
 test('when a user sends faster than 10 per second past a burst of 20, the excess is refused with rate_limited', async (t) => {

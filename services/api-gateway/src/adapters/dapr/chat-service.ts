@@ -4,8 +4,8 @@
  * a verified user: the user id and the request id travel as headers, and
  * chat-service's errors come back as AppErrors with the contract's code.
  */
-import { APP_IDS, appErrorFromBody, dependencyUnavailable, USER_ID_HEADER, type ChatMessage, type Sidecar } from '@chat/platform';
-import type { Caller, ChatApi } from '../../realtime/chat-api.js';
+import { APP_IDS, appErrorFromBody, dependencyUnavailable, isAppError, USER_ID_HEADER, type ChatMessage, type Sidecar } from '@chat/platform';
+import { sendBatchRequest, type Caller, type ChatApi } from '../../realtime/chat-api.js';
 
 export function createDaprChatApi(sidecar: Sidecar, options: { timeoutMs: number }): ChatApi {
   const call = <T>(caller: Caller, path: string, method: 'GET' | 'POST' | 'PATCH' | 'DELETE', body?: unknown) =>
@@ -16,32 +16,26 @@ export function createDaprChatApi(sidecar: Sidecar, options: { timeoutMs: number
       timeoutMs: options.timeoutMs,
     });
   const room = (roomId: string) => `rooms/${encodeURIComponent(roomId)}`;
+  const sendBatch: ChatApi['sendBatch'] = async (requestId, roomId, sends) => {
+    const answer = await sidecar.invokeJson<{ results?: Array<{ status?: number; message?: ChatMessage; repeated?: boolean; error?: unknown }> }>(
+      APP_IDS.chat,
+      `${room(roomId)}/message-batches`,
+      { method: 'POST', body: sendBatchRequest(sends), headers: { 'x-request-id': requestId }, timeoutMs: options.timeoutMs },
+    );
+    return sends.map((_, i) => {
+      const result = answer?.results?.[i];
+      if (result?.message) return { message: result.message, repeated: result.repeated === true };
+      return appErrorFromBody(result?.status ?? 502, { error: result?.error }) ?? dependencyUnavailable('chat-service answered a batch without this send');
+    });
+  };
   return {
-    send: (caller, roomId, input) => call<ChatMessage>(caller, `${room(roomId)}/messages`, 'POST', input),
-    async sendBatch(requestId, roomId, sends) {
-      const answer = await sidecar.invokeJson<{ results?: Array<{ status?: number; message?: ChatMessage; error?: unknown }> }>(
-        APP_IDS.chat,
-        `${room(roomId)}/message-batches`,
-        {
-          method: 'POST',
-          body: {
-            sends: sends.map(({ caller, body, clientMsgId, traceparent }) => ({
-              authorId: caller.userId,
-              body,
-              clientMsgId,
-              ...(traceparent ? { traceparent } : {}),
-            })),
-          },
-          headers: { 'x-request-id': requestId },
-          timeoutMs: options.timeoutMs,
-        },
-      );
-      return sends.map((_, i) => {
-        const result = answer?.results?.[i];
-        if (result?.message) return result.message;
-        return appErrorFromBody(result?.status ?? 502, { error: result?.error }) ?? dependencyUnavailable('chat-service answered a batch without this send');
-      });
+    // A lone send is a batch of one: its answer says whether it was a repeat.
+    async send(caller, roomId, input) {
+      const [result] = await sendBatch(caller.requestId, roomId, [{ caller, ...input }]);
+      if (result === undefined || isAppError(result)) throw result ?? dependencyUnavailable('chat-service answered a batch without the send');
+      return result;
     },
+    sendBatch,
     edit: (caller, roomId, seq, body) => call<ChatMessage>(caller, `${room(roomId)}/messages/${seq}`, 'PATCH', { body }),
     async remove(caller, roomId, seq) {
       await call<unknown>(caller, `${room(roomId)}/messages/${seq}`, 'DELETE');

@@ -7,7 +7,7 @@ import type { RealtimeSocket } from '../types.js';
 export interface MessageHandlerDeps {
   chat: ChatApi;
   logger: Logger;
-  /** A message this replica just stored: fed to the delivery orderer at once, before pub/sub brings it back. */
+  /** A message a send here just stored (never a repeat's): fed to the delivery orderer at once, before pub/sub brings it back. */
   sent: (message: ChatMessage) => void;
   /** A socket here was sent a room's history up to its end (`lastSeq`): where the room's live delivery can start. */
   synced: (roomId: string, lastSeq: number) => void;
@@ -26,8 +26,10 @@ export function registerMessageHandlers(socket: RealtimeSocket, deps: MessageHan
     'message:send',
     SocketPayloads['message:send'],
     async (input, caller) => {
-      const message = await chat.send(caller, input.roomId, { body: input.body, clientMsgId: input.clientMsgId });
-      deps.sent(message);
+      const { message, repeated } = await chat.send(caller, input.roomId, { body: input.body, clientMsgId: input.clientMsgId });
+      // A repeated clientMsgId acks the message its first send stored, which is not new: delivering it again
+      // would let a client replay a room's history to everyone in it (docs/realtime.md).
+      if (!repeated) deps.sent(message);
       return { message };
     },
     { logger },

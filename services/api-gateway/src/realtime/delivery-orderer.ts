@@ -22,6 +22,12 @@ export interface DeliveryOrdererOptions {
   idleMs?: number;
   /** Idle rooms whose next seq is remembered (oldest forgotten first). */
   rememberRooms?: number;
+  /**
+   * When this orderer started hearing every new message (ms since the epoch;
+   * default: its construction). A message created before it never tells
+   * where a room starts (see `push`).
+   */
+  startedAt?: number;
 }
 
 interface RoomState {
@@ -38,6 +44,13 @@ interface RoomState {
   /** When history first failed to fill the current gap (no answer, or no such message yet), and how often since. */
   unreadableSince: number | undefined;
   unreadableTries: number;
+  /** The newest `createdAt` emitted (ms): kept with the next seq, and the floor for new rooms if the room is forgotten. */
+  newestEmitted: number;
+}
+
+interface IdleRoom {
+  next: number;
+  newestEmitted: number;
 }
 
 const HISTORY_PAGE = 100;
@@ -57,17 +70,27 @@ const HISTORY_PAGE = 100;
  * time is held for one window, so that its first events, arriving in any
  * order, start from the lowest; a `sync` answered here gives the start at
  * once instead (`synced`).
+ * Old messages never set where a room starts: every message created since
+ * this orderer started came through it, so a room it has no position for
+ * has emitted none of those here, and one created earlier (a resent
+ * clientMsgId's answer, a late republish) is history, not live: it is
+ * dropped rather than made the room's start, from which the next live
+ * message would open a gap that history fills with everything since.
+ * Forgetting a room raises that floor past the room's newest emitted message.
  */
 export class DeliveryOrderer {
   private readonly rooms = new Map<string, RoomState>();
   /** The next seq of idle rooms (insertion order: oldest first). */
-  private readonly idleNext = new Map<string, number>();
+  private readonly idleNext = new Map<string, IdleRoom>();
+  /** Messages created before this (ms) are old for a room without a position here (the class comment). */
+  private oldBefore: number;
   private readonly sweeper: NodeJS.Timeout;
   private closed = false;
   private readonly options: DeliveryOrdererOptions;
 
   constructor(options: DeliveryOrdererOptions) {
     this.options = options;
+    this.oldBefore = options.startedAt ?? Date.now();
     const idleMs = options.idleMs ?? 5 * 60_000;
     this.sweeper = setInterval(() => this.sweep(idleMs), Math.min(idleMs, 60_000));
     this.sweeper.unref();
@@ -76,6 +99,11 @@ export class DeliveryOrderer {
   /** Offers one message (from pub/sub, or the ack of a local send). */
   push(message: ChatMessage): void {
     if (this.closed) return;
+    // Not `createdAt >= oldBefore` (an unreadable time included): not provably new, so never a room's start.
+    if (this.nextSeq(message.roomId) === undefined && !(Date.parse(message.createdAt) >= this.oldBefore)) {
+      this.options.logger.debug({ roomId: message.roomId, seq: message.seq }, 'dropped an old message of a room with no position here');
+      return;
+    }
     const room = this.room(message.roomId);
     if (room.next !== undefined && message.seq < room.next) return;
     if (!room.pending.has(message.seq)) room.pending.set(message.seq, message);
@@ -128,7 +156,7 @@ export class DeliveryOrderer {
 
   /** The next seq this replica will emit for the room (for tests and diagnostics). */
   nextSeq(roomId: string): number | undefined {
-    return this.rooms.get(roomId)?.next ?? this.idleNext.get(roomId);
+    return this.rooms.get(roomId)?.next ?? this.idleNext.get(roomId)?.next;
   }
 
   close(): void {
@@ -141,7 +169,8 @@ export class DeliveryOrderer {
   private room(roomId: string): RoomState {
     let room = this.rooms.get(roomId);
     if (!room) {
-      const next = this.idleNext.get(roomId);
+      const idle = this.idleNext.get(roomId);
+      const next = idle?.next;
       this.idleNext.delete(roomId);
       room = {
         next,
@@ -153,6 +182,7 @@ export class DeliveryOrderer {
         touchedAt: 0,
         unreadableSince: undefined,
         unreadableTries: 0,
+        newestEmitted: idle?.newestEmitted ?? 0,
       };
       this.rooms.set(roomId, room);
     }
@@ -257,6 +287,7 @@ export class DeliveryOrderer {
       if (!message) return;
       room.pending.delete(room.next);
       this.emitSafely(message);
+      room.newestEmitted = Math.max(room.newestEmitted, Date.parse(message.createdAt) || 0);
       this.runDeferred(room, room.next);
       room.next += 1;
     }
@@ -293,13 +324,15 @@ export class DeliveryOrderer {
       if (room.touchedAt < cutoff && room.pending.size === 0 && room.deferred.size === 0 && !room.timer && !room.filling) {
         this.rooms.delete(roomId);
         // Keep what was emitted, so that a late duplicate (a republished event) is still dropped.
-        if (room.next !== undefined) this.idleNext.set(roomId, room.next);
+        if (room.next !== undefined) this.idleNext.set(roomId, { next: room.next, newestEmitted: room.newestEmitted });
       }
     }
     const max = this.options.rememberRooms ?? 100_000;
-    for (const roomId of this.idleNext.keys()) {
+    for (const [roomId, idle] of this.idleNext) {
       if (this.idleNext.size <= max) break;
       this.idleNext.delete(roomId);
+      // Without its position, what this room emitted would be taken for new: it is old from now on.
+      this.oldBefore = Math.max(this.oldBefore, idle.newestEmitted + 1);
     }
   }
 }

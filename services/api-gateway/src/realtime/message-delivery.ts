@@ -14,10 +14,12 @@ export interface MessageDeliveryDeps {
   logger: Logger;
   reorderWindowMs: number;
   gapHoldMs: number;
+  /** When this replica started taking fanout events (their stale cut-off); default: now. Older messages are history (DeliveryOrderer). */
+  startedAt?: number;
 }
 
 export interface MessageDelivery {
-  /** A stored message, from a fanout delivery or from the socket send that stored it. */
+  /** A stored message, from a fanout delivery or from the socket send that stored it (not a repeat's answer). */
   arrived: (message: ChatMessage) => void;
   sequencer: DeliveryOrderer;
 }
@@ -34,7 +36,7 @@ export function emitTraced(logger: Logger, event: string, parent: SpanContext | 
   if (lag !== undefined) metrics.emitLag.observe({ event }, lag);
 }
 
-export function messageDelivery({ io, chat, logger, reorderWindowMs, gapHoldMs }: MessageDeliveryDeps): MessageDelivery {
+export function messageDelivery({ io, chat, logger, reorderWindowMs, gapHoldMs, startedAt }: MessageDeliveryDeps): MessageDelivery {
   /**
    * The trace each message came in (the delivery, or the socket send that
    * stored it), for its emit: the sequencer may emit it later, from another
@@ -45,6 +47,7 @@ export function messageDelivery({ io, chat, logger, reorderWindowMs, gapHoldMs }
   const sequencer = new DeliveryOrderer({
     windowMs: reorderWindowMs,
     unreadableHoldMs: gapHoldMs,
+    ...(startedAt === undefined ? {} : { startedAt }),
     logger,
     emit: (message) =>
       emitTraced(logger, 'message:new', messageTraces.get(message), message.createdAt, () =>

@@ -5,14 +5,17 @@ import { DeliveryOrderer } from '../../src/realtime/delivery-orderer.js';
 
 const logger = createLogger({ name: 'test', level: 'silent' });
 
-const message = (seq: number, roomId = 'r1'): ChatMessage => ({
+/** A message created now (after the orderer started), unless `createdAt` says otherwise. */
+const message = (seq: number, roomId = 'r1', createdAt = new Date()): ChatMessage => ({
   id: `m${seq}`,
   roomId,
   seq,
   authorId: 'u1',
   body: `body ${seq}`,
-  createdAt: new Date(0).toISOString(),
+  createdAt: createdAt.toISOString(),
 });
+/** A message created long before the orderer started: what chat-service answers a resent old clientMsgId with. */
+const old = (seq: number, roomId = 'r1') => message(seq, roomId, new Date(Date.now() - 3_600_000));
 
 function setup(
   t: { teardown: (fn: () => void) => void },
@@ -21,6 +24,7 @@ function setup(
     history?: (roomId: string, afterSeq: number, limit: number) => Promise<ChatMessage[]>;
     unreadableHoldMs?: number;
     idleMs?: number;
+    rememberRooms?: number;
   } = {},
 ) {
   const emitted: number[] = [];
@@ -29,6 +33,7 @@ function setup(
     windowMs: options.windowMs ?? 30,
     ...(options.unreadableHoldMs === undefined ? {} : { unreadableHoldMs: options.unreadableHoldMs }),
     ...(options.idleMs === undefined ? {} : { idleMs: options.idleMs }),
+    ...(options.rememberRooms === undefined ? {} : { rememberRooms: options.rememberRooms }),
     logger,
     emit: (m) => emitted.push(m.seq),
     fetchAfter: async (roomId, afterSeq, limit) => {
@@ -217,4 +222,50 @@ test('when a duplicate arrives long after the room went idle, it is still droppe
   sequencer.push(message(2));
   sequencer.push(message(3));
   t.deepEqual(emitted, [1, 2, 3], 'the republished 2 is dropped and 3 goes out at once');
+});
+
+test('when an orderer with no position for a room is handed an old message (a resent clientMsgId), nobody gets it and history is not replayed', async (t) => {
+  const history = Array.from({ length: 600 }, (_, i) => old(i + 1));
+  const { sequencer, emitted, fetches } = setup(t, { history: async (_roomId, after, limit) => history.filter((m) => m.seq > after).slice(0, limit) });
+  // seq 1 has no predecessor to wait for, yet an old one does not start the room either.
+  sequencer.push(old(1));
+  sequencer.push(old(3));
+  t.is(sequencer.nextSeq('r1'), undefined);
+  // The room's live messages: it starts at the first of them.
+  sequencer.push(message(500));
+  sequencer.push(message(501));
+  await waitFor(() => emitted.length === 2, { what: 'the live messages', timeoutMs: 2_000 });
+  t.deepEqual(emitted, [500, 501]);
+  t.deepEqual(fetches, [], 'no gap was opened from the old seqs');
+  // Once the room has a position, an old seq is below it and dropped as any duplicate.
+  sequencer.push(old(3));
+  sequencer.push(message(502));
+  t.deepEqual(emitted, [500, 501, 502]);
+  t.deepEqual(fetches, []);
+});
+
+test('when old and live messages of an unseen room arrive in one window, only the live ones count, in order', async (t) => {
+  const { sequencer, emitted, fetches } = setup(t, { history: async () => [message(41)] });
+  for (const m of [message(42), old(7), message(40), old(2)]) sequencer.push(m);
+  // 41 is live but late: the gap between live messages is still filled from history.
+  await waitFor(() => emitted.length === 3, { what: 'the live messages', timeoutMs: 2_000 });
+  t.deepEqual(emitted, [40, 41, 42]);
+  t.deepEqual(fetches, [['r1', 40, 2]]);
+});
+
+test("when a room's position is forgotten (more idle rooms than remembered), the messages it emitted stay old; newer ones still go out", async (t) => {
+  const { sequencer, emitted } = setup(t, { idleMs: 20, rememberRooms: 1 });
+  const sent = new Date();
+  sequencer.push(message(1, 'a', sent));
+  sequencer.push(message(2, 'a', sent));
+  sequencer.push(message(1, 'b', sent));
+  t.deepEqual(emitted, [1, 2, 1]);
+  // Both go idle; 'a', the oldest, is forgotten, 'b' remembered.
+  await waitFor(() => sequencer.nextSeq('a') === undefined && sequencer.nextSeq('b') === 2, { what: "room a's position to be forgotten", timeoutMs: 2_000 });
+  sequencer.push(message(2, 'a', sent));
+  sequencer.push(message(1, 'a', sent));
+  t.is(sequencer.nextSeq('a'), undefined, 'what room a emitted does not set where it starts again');
+  sequencer.push(message(3, 'a', new Date(sent.getTime() + 1)));
+  await waitFor(() => emitted.length === 4, { what: "room a's next message", timeoutMs: 2_000 });
+  t.deepEqual(emitted, [1, 2, 1, 3]);
 });

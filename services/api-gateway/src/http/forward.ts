@@ -1,5 +1,5 @@
 import type { Context } from 'koa';
-import { USER_ID_HEADER, type APP_IDS, type InvokeOptions, type InvokeResponse, type RequestState } from '@chat/platform';
+import { USER_ID_HEADER, dependencyUnavailable, type APP_IDS, type InvokeOptions, type InvokeResponse, type RequestState } from '@chat/platform';
 
 /** A service behind the gateway. */
 export type UpstreamService = (typeof APP_IDS)['auth' | 'profile' | 'chat'];
@@ -17,7 +17,17 @@ export interface Upstream {
 /** Response headers a service may set that reach the client. */
 const PASSED_HEADERS = ['content-type', 'retry-after', 'www-authenticate', 'etag', 'cache-control', 'last-modified', 'location'];
 
-export interface ForwardOptions extends Omit<InvokeOptions, 'headers'> {
+/** A method a service is called with. */
+export type UpstreamMethod = NonNullable<InvokeOptions['method']>;
+
+export interface ForwardOptions extends Omit<InvokeOptions, 'headers' | 'method'> {
+  /**
+   * The service's method for this route, chosen by the route and never the
+   * request's own: Koa serves HEAD with a GET route (the service is asked
+   * GET, once, and Koa drops the body), and a service would answer any
+   * other method daprd passed on.
+   */
+  method: UpstreamMethod;
   timeoutMs?: number;
   headers?: Record<string, string>;
 }
@@ -35,12 +45,12 @@ export async function forward(
   upstream: Upstream,
   service: UpstreamService,
   path: string,
-  options: ForwardOptions = {},
+  options: ForwardOptions,
 ): Promise<InvokeResponse> {
   const headers: Record<string, string> = { ...options.headers, 'x-request-id': ctx.state.requestId };
   if (ctx.state.userId) headers[USER_ID_HEADER] = ctx.state.userId;
   else delete headers[USER_ID_HEADER];
-  const response = await upstream.call(service, path, { ...options, method: options.method ?? (ctx.method as NonNullable<InvokeOptions['method']>), headers });
+  const response = await upstream.call(service, path, { ...options, headers });
   ctx.status = response.status;
   for (const name of PASSED_HEADERS) {
     const value = response.headers.get(name);
@@ -59,4 +69,16 @@ export async function forward(
   // and re-serialization of every answer.
   ctx.body = response.body;
   return response;
+}
+
+/**
+ * The JSON a service answered with, for a route that reshapes a 2xx answer
+ * rather than passing it on: `expected` says what the route needs. Anything
+ * else (no body, not JSON, another shape) is the service answering out of
+ * its contract: 503 unavailable (logged at warn), never a TypeError and a 500.
+ */
+export function answeredJson<T>(service: UpstreamService, response: InvokeResponse, expected: (json: unknown) => json is T): T {
+  const json = response.json;
+  if (!expected(json)) throw dependencyUnavailable(`${service} answered ${response.status} without the JSON the gateway reads from it`);
+  return json;
 }

@@ -1,4 +1,4 @@
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import { request as httpRequest } from 'node:http';
 import { createLogger } from '@chat/platform';
 import { loadConfig } from '../../src/config.js';
@@ -61,5 +61,22 @@ export function rawGet(base: string, path: string, headers: Record<string, strin
     });
     req.on('error', reject);
     req.end();
+  });
+}
+
+/**
+ * One request written byte for byte, request line as given (fetch and
+ * node's client upper-case a method), closed after the answer; resolves with
+ * the status line answered.
+ */
+export function rawStatusLine(base: string, requestLine: string, headers: Record<string, string> = {}): Promise<string> {
+  const { port } = new URL(base);
+  const head = [requestLine, 'host: 127.0.0.1', ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`), 'connection: close', '', ''];
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), '127.0.0.1', () => socket.write(head.join('\r\n')));
+    let received = '';
+    socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+    socket.on('end', () => resolve(received.slice(0, received.indexOf('\r\n'))));
+    socket.on('error', reject);
   });
 }

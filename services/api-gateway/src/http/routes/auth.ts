@@ -1,6 +1,6 @@
 import type Router from '@koa/router';
 import { createRouter, APP_IDS, type AppContext, type RequestState } from '@chat/platform';
-import { forward } from '../forward.js';
+import { forward, type UpstreamMethod } from '../forward.js';
 import type { RouteDeps } from './deps.js';
 
 /**
@@ -17,24 +17,25 @@ export function authRoutes(deps: RouteDeps): Router<RequestState> {
   const { upstream, config, limit } = deps;
   const router = createRouter({ prefix: '/api/auth' });
 
-  const toAuth = (path: string) => async (ctx: AppContext) => {
+  const toAuth = (method: UpstreamMethod, path: string) => async (ctx: AppContext) => {
     // The address the per-address limits count (TRUSTED_PROXIES decides whether X-Forwarded-For counts).
     const headers: Record<string, string> = { [CLIENT_ADDRESS_HEADER]: deps.clientAddress(ctx.req) };
     if (ctx.state.sessionId) headers[SESSION_ID_HEADER] = ctx.state.sessionId;
     const body = ctx.request.body;
     await forward(ctx, upstream, APP_IDS.auth, `auth/${path}`, {
+      method,
       ...(body !== undefined ? { body } : {}),
       headers,
       timeoutMs: config.authTimeoutMs,
     });
   };
 
-  router.post('/register', limit('register'), toAuth('register'));
-  router.post('/login', limit('login'), toAuth('login'));
-  router.post('/refresh', limit('tokenRefresh'), toAuth('refresh'));
-  router.post('/logout', limit('tokenRefresh'), toAuth('logout'));
-  router.get('/jwks', toAuth('jwks'));
-  router.get('/me', deps.requireUser, toAuth('me'));
-  router.post('/password', deps.requireUser, limit('passwordChange'), toAuth('password'));
+  router.post('/register', limit('register'), toAuth('POST', 'register'));
+  router.post('/login', limit('login'), toAuth('POST', 'login'));
+  router.post('/refresh', limit('tokenRefresh'), toAuth('POST', 'refresh'));
+  router.post('/logout', limit('tokenRefresh'), toAuth('POST', 'logout'));
+  router.get('/jwks', toAuth('GET', 'jwks'));
+  router.get('/me', deps.requireUser, toAuth('GET', 'me'));
+  router.post('/password', deps.requireUser, limit('passwordChange'), toAuth('POST', 'password'));
   return router;
 }

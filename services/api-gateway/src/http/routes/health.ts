@@ -16,6 +16,7 @@ export function healthRoutes(deps: { upstream: Upstream; timeoutMs: number }): R
       SERVICES.map(async (appId) => {
         try {
           const response = await deps.upstream.call(appId, 'healthz', {
+            method: 'GET',
             timeoutMs: deps.timeoutMs,
             headers: { 'x-request-id': ctx.state.requestId },
           });

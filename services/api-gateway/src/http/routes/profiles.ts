@@ -30,11 +30,11 @@ export const VOUCHED_CREATED_AT_HEADER = 'x-user-created-at';
 export function profilesRoutes(deps: RouteDeps): Router<RequestState> {
   const { upstream, accounts, config, requireUser, limit } = deps;
   const router = createRouter({ prefix: '/api' });
-  const toProfiles = (ctx: AppContext, path: string, options: ForwardOptions = {}) =>
+  const toProfiles = (ctx: AppContext, path: string, options: ForwardOptions) =>
     forward(ctx, upstream, APP_IDS.profile, path, { timeoutMs: config.upstreamTimeoutMs, ...options });
 
   /** Forwards a request about the caller's own profile, vouching for the caller if the profile is not there yet. */
-  async function toOwnProfile(ctx: AppContext, path: string, options: ForwardOptions = {}) {
+  async function toOwnProfile(ctx: AppContext, path: string, options: ForwardOptions) {
     await toProfiles(ctx, path, options);
     if (ctx.status !== 404) return;
     const userId = ctx.state.userId ?? '';
@@ -47,16 +47,16 @@ export function profilesRoutes(deps: RouteDeps): Router<RequestState> {
   }
 
   router.get('/profiles', requireUser, async (ctx) => {
-    await toProfiles(ctx, `profiles${forwardedQuery(ctx.query, ProfileIdsQuery)}`);
+    await toProfiles(ctx, `profiles${forwardedQuery(ctx.query, ProfileIdsQuery)}`, { method: 'GET' });
   });
 
   router.get('/profiles/me', requireUser, async (ctx) => {
-    await toOwnProfile(ctx, 'profiles/me');
+    await toOwnProfile(ctx, 'profiles/me', { method: 'GET' });
   });
 
   router.patch('/profiles/me', requireUser, limit('profileWrite'), async (ctx) => {
     const body = ctx.request.body;
-    await toOwnProfile(ctx, 'profiles/me', body !== undefined ? { body } : {});
+    await toOwnProfile(ctx, 'profiles/me', { method: 'PATCH', ...(body !== undefined ? { body } : {}) });
   });
 
   router.put('/profiles/me/avatar', requireUser, limit('avatarUpload'), async (ctx) => {
@@ -66,7 +66,7 @@ export function profilesRoutes(deps: RouteDeps): Router<RequestState> {
       throw new AppError('unsupported_media_type', `Avatars must be sent as ${AVATAR_TYPES.join(', ')}`);
     }
     const rawBody = await readRawBody(ctx, AVATAR_MAX_BYTES);
-    await toOwnProfile(ctx, 'profiles/me/avatar', { rawBody, contentType: type });
+    await toOwnProfile(ctx, 'profiles/me/avatar', { method: 'PUT', rawBody, contentType: type });
   });
 
   // Public: an avatar is shown wherever its user appears, so avatarUrl must
@@ -74,7 +74,10 @@ export function profilesRoutes(deps: RouteDeps): Router<RequestState> {
   router.get('/profiles/:userId/avatar', async (ctx) => {
     const userId = ctx.params['userId'] ?? '';
     const ifNoneMatch = ctx.get('if-none-match');
-    await toProfiles(ctx, `profiles/${encodeURIComponent(userId)}/avatar`, ifNoneMatch ? { headers: { 'if-none-match': ifNoneMatch } } : {});
+    await toProfiles(ctx, `profiles/${encodeURIComponent(userId)}/avatar`, {
+      method: 'GET',
+      ...(ifNoneMatch ? { headers: { 'if-none-match': ifNoneMatch } } : {}),
+    });
     // Served from the API's origin: never let a browser guess another type.
     ctx.set('x-content-type-options', 'nosniff');
   });
@@ -82,9 +85,9 @@ export function profilesRoutes(deps: RouteDeps): Router<RequestState> {
   router.get('/profiles/:userId', requireUser, async (ctx) => {
     const userId = ctx.params['userId'] ?? '';
     if (userId === ctx.state.userId) {
-      await toOwnProfile(ctx, `profiles/${encodeURIComponent(ctx.state.userId ?? '')}`);
+      await toOwnProfile(ctx, `profiles/${encodeURIComponent(ctx.state.userId ?? '')}`, { method: 'GET' });
     } else {
-      await toProfiles(ctx, `profiles/${encodeURIComponent(userId)}`);
+      await toProfiles(ctx, `profiles/${encodeURIComponent(userId)}`, { method: 'GET' });
     }
   });
 

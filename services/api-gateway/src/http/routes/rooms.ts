@@ -1,7 +1,7 @@
 import type Router from '@koa/router';
 import { DiscoveryQuery, HistoryQuery, UUID_PATTERN } from '@chat/contract';
 import { APP_IDS, createRouter, notFound, validationFailed, type AppContext, type RequestState } from '@chat/platform';
-import { forward, type ForwardOptions } from '../forward.js';
+import { answeredJson, forward, type ForwardOptions, type UpstreamMethod } from '../forward.js';
 import { forwardedQuery, validateParams } from '../params.js';
 import { userDirectory } from '../user-directory.js';
 import type { RouteDeps } from './deps.js';
@@ -12,6 +12,16 @@ interface Member {
   userId: string;
   role: string;
 }
+
+/** What `GET /rooms/:roomId` of the chat-service answers that the gateway adds to: a room with its members. */
+const isRoomWithMembers = (json: unknown): json is { members: Member[] } & Record<string, unknown> =>
+  typeof json === 'object' &&
+  json !== null &&
+  !Array.isArray(json) &&
+  Array.isArray((json as { members?: unknown }).members) &&
+  (json as { members: unknown[] }).members.every(
+    (m) => typeof m === 'object' && m !== null && typeof (m as Member).userId === 'string' && typeof (m as Member).role === 'string',
+  );
 
 type RoomCtx = AppContext & { params: Record<string, string | undefined> };
 
@@ -29,11 +39,15 @@ export function roomsRoutes(deps: RouteDeps): Router<RequestState> {
   const router = createRouter({ prefix: '/api' });
   const users = userDirectory(deps);
 
-  const toChat = (ctx: AppContext, path: string, options: ForwardOptions = {}) =>
+  const toChat = (ctx: AppContext, path: string, options: ForwardOptions) =>
     forward(ctx, upstream, APP_IDS.chat, path, { timeoutMs: config.upstreamTimeoutMs, ...options });
-  const withBody = (ctx: AppContext): ForwardOptions => (ctx.request.body !== undefined ? { body: ctx.request.body } : {});
+  const GET: ForwardOptions = { method: 'GET' };
+  const withBody = (ctx: AppContext, method: UpstreamMethod): ForwardOptions => ({
+    method,
+    ...(ctx.request.body !== undefined ? { body: ctx.request.body } : {}),
+  });
   const room = (ctx: RoomCtx, rest = '') => `rooms/${encodeURIComponent(ctx.params['roomId'] ?? '')}${rest}`;
-  const pass = (ctx: RoomCtx, path: (ctx: RoomCtx) => string) => toChat(ctx, path(ctx), withBody(ctx));
+  const pass = (ctx: RoomCtx, method: UpstreamMethod, path: (ctx: RoomCtx) => string) => toChat(ctx, path(ctx), withBody(ctx, method));
 
   /** The members of a room with profile and presence; never fails for want of either. */
   async function withDetails(ctx: AppContext, members: Member[]) {
@@ -51,8 +65,8 @@ export function roomsRoutes(deps: RouteDeps): Router<RequestState> {
     });
   }
 
-  router.get('/rooms', requireUser, (ctx) => toChat(ctx, 'rooms'));
-  router.get('/rooms/public', requireUser, limit('discovery'), (ctx) => toChat(ctx, `rooms/public${forwardedQuery(ctx.query, DiscoveryQuery)}`));
+  router.get('/rooms', requireUser, (ctx) => toChat(ctx, 'rooms', GET));
+  router.get('/rooms/public', requireUser, limit('discovery'), (ctx) => toChat(ctx, `rooms/public${forwardedQuery(ctx.query, DiscoveryQuery)}`, GET));
 
   router.post('/rooms', requireUser, limit('roomCreate'), async (ctx) => {
     const memberIds = (ctx.request.body as { memberIds?: unknown } | undefined)?.memberIds;
@@ -63,18 +77,19 @@ export function roomsRoutes(deps: RouteDeps): Router<RequestState> {
         throw validationFailed(memberIds.flatMap((id, i) => (unknown.has(id) ? [{ path: `body.memberIds[${i}]`, message: 'names no user' }] : [])));
       }
     }
-    await toChat(ctx, 'rooms', withBody(ctx));
+    await toChat(ctx, 'rooms', withBody(ctx, 'POST'));
   });
 
   router.get('/rooms/:roomId', requireUser, async (ctx) => {
-    const response = await toChat(ctx, room(ctx));
-    if (ctx.status !== 200) return;
-    const detail = response.json as { members?: Member[] };
-    ctx.body = { ...detail, members: await withDetails(ctx, detail.members ?? []) };
+    const response = await toChat(ctx, room(ctx), GET);
+    // Its errors pass as they are; any 2xx must be the room.
+    if (response.status < 200 || response.status >= 300) return;
+    const detail = answeredJson(APP_IDS.chat, response, isRoomWithMembers);
+    ctx.body = { ...detail, members: await withDetails(ctx, detail.members) };
   });
-  router.patch('/rooms/:roomId', requireUser, limit('roomChange'), (ctx) => pass(ctx, (c) => room(c)));
-  router.post('/rooms/:roomId/join', requireUser, limit('membership'), (ctx) => pass(ctx, (c) => room(c, '/join')));
-  router.post('/rooms/:roomId/leave', requireUser, limit('membership'), (ctx) => pass(ctx, (c) => room(c, '/leave')));
+  router.patch('/rooms/:roomId', requireUser, limit('roomChange'), (ctx) => pass(ctx, 'PATCH', (c) => room(c)));
+  router.post('/rooms/:roomId/join', requireUser, limit('membership'), (ctx) => pass(ctx, 'POST', (c) => room(c, '/join')));
+  router.post('/rooms/:roomId/leave', requireUser, limit('membership'), (ctx) => pass(ctx, 'POST', (c) => room(c, '/leave')));
 
   /** An id in `body.userId` that names no user: 404 before the chat-service is asked. */
   const requireKnownUser = async (ctx: AppContext) => {
@@ -85,7 +100,7 @@ export function roomsRoutes(deps: RouteDeps): Router<RequestState> {
   };
   router.post('/rooms/:roomId/members', requireUser, limit('membership'), async (ctx) => {
     await requireKnownUser(ctx);
-    await pass(ctx, (c) => room(c, '/members'));
+    await pass(ctx, 'POST', (c) => room(c, '/members'));
     if (ctx.status === 201) {
       // The contract's 201 has no body.
       ctx.body = null;
@@ -93,25 +108,27 @@ export function roomsRoutes(deps: RouteDeps): Router<RequestState> {
     }
   });
   router.patch('/rooms/:roomId/members/:userId', requireUser, limit('membership'), (ctx) =>
-    pass(ctx, (c) => room(c, `/members/${encodeURIComponent(c.params['userId'] ?? '')}`)),
+    pass(ctx, 'PATCH', (c) => room(c, `/members/${encodeURIComponent(c.params['userId'] ?? '')}`)),
   );
   router.delete('/rooms/:roomId/members/:userId', requireUser, limit('membership'), (ctx) =>
-    pass(ctx, (c) => room(c, `/members/${encodeURIComponent(c.params['userId'] ?? '')}`)),
+    pass(ctx, 'DELETE', (c) => room(c, `/members/${encodeURIComponent(c.params['userId'] ?? '')}`)),
   );
   router.post('/dms', requireUser, limit('roomCreate'), async (ctx) => {
     await requireKnownUser(ctx);
-    await toChat(ctx, 'dms', withBody(ctx));
+    await toChat(ctx, 'dms', withBody(ctx, 'POST'));
   });
 
-  router.get('/rooms/:roomId/messages', requireUser, limit('history'), (ctx) => toChat(ctx, room(ctx, `/messages${forwardedQuery(ctx.query, HistoryQuery)}`)));
-  router.post('/rooms/:roomId/messages', requireUser, limit('send'), (ctx) => pass(ctx, (c) => room(c, '/messages')));
+  router.get('/rooms/:roomId/messages', requireUser, limit('history'), (ctx) =>
+    toChat(ctx, room(ctx, `/messages${forwardedQuery(ctx.query, HistoryQuery)}`), GET),
+  );
+  router.post('/rooms/:roomId/messages', requireUser, limit('send'), (ctx) => pass(ctx, 'POST', (c) => room(c, '/messages')));
   router.patch('/rooms/:roomId/messages/:seq', requireUser, limit('messageChange'), (ctx) =>
-    pass(ctx, (c) => room(c, `/messages/${encodeURIComponent(c.params['seq'] ?? '')}`)),
+    pass(ctx, 'PATCH', (c) => room(c, `/messages/${encodeURIComponent(c.params['seq'] ?? '')}`)),
   );
   router.delete('/rooms/:roomId/messages/:seq', requireUser, limit('messageChange'), (ctx) =>
-    pass(ctx, (c) => room(c, `/messages/${encodeURIComponent(c.params['seq'] ?? '')}`)),
+    pass(ctx, 'DELETE', (c) => room(c, `/messages/${encodeURIComponent(c.params['seq'] ?? '')}`)),
   );
-  router.post('/rooms/:roomId/read', requireUser, limit('readMarker'), (ctx) => pass(ctx, (c) => room(c, '/read')));
+  router.post('/rooms/:roomId/read', requireUser, limit('readMarker'), (ctx) => pass(ctx, 'POST', (c) => room(c, '/read')));
 
   return validateParams(router);
 }

@@ -174,6 +174,18 @@ export const settings = {
     parse: rate,
     default: { ratePerSecond: 50, burst: 200 },
   },
+  refusalLimit: {
+    env: 'REALTIME_REFUSAL_LIMIT',
+    doc: 'Refused events one socket may earn (rate_limited, not_found, validation_failed), as <per second>/<burst>; past it the socket is closed instead of answered.',
+    parse: rate,
+    default: { ratePerSecond: 10, burst: 1_000 },
+  },
+  maxQueuedBytes: {
+    env: 'REALTIME_MAX_QUEUED_BYTES',
+    doc: "What the gateway may hold for one connection that its client has not read yet (queued packets and the WebSocket's send buffer), in bytes; past it the connection is closed (the client reconnects and catches up with sync).",
+    parse: parse.int(65_536, 1_073_741_824),
+    default: 8 * 1024 * 1024,
+  },
   membershipCheckMs: {
     env: 'REALTIME_MEMBERSHIP_CHECK_MS',
     doc: "How often at most a room's sockets on this replica are checked against its member list when events are relayed to it, in milliseconds (the bound on delivery to a removed member whose removal event was lost).",

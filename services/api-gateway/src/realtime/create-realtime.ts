@@ -7,6 +7,9 @@
  * (fanout.ts, fanout-relay.ts), new messages in `seq` order per room
  * (message-delivery.ts); typing and presence (presence-tracker.ts).
  *
+ * A connection whose client does not read what it is sent is closed
+ * (outbound-limit.ts).
+ *
  * Each socket is in `user:{userId}` and in `room:{roomId}` for each room of
  * its user. Every replica receives every fanout event, and emits it to its
  * own sockets only (no Socket.IO adapter between replicas).
@@ -14,6 +17,7 @@
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import { Server } from 'socket.io';
 import { SOCKET_ROOMS, type Logger, type TopicSubscription } from '@chat/platform';
+import { clientAddressResolver } from '../http/client-address.js';
 import type { ChatApi } from './chat-api.js';
 import { acceptConnections } from './connections.js';
 import { fanoutSubscriptions, type FanoutPublisher } from './fanout.js';
@@ -22,6 +26,7 @@ import { EventGuard, type Rate } from './limits.js';
 import { MemberAudit } from './member-audit.js';
 import { Membership } from './membership.js';
 import { messageDelivery } from './message-delivery.js';
+import { closeNow, limitOutbound, type EngineConnectionLike, type OutboundLimit } from './outbound-limit.js';
 import type { PresenceStore } from './presence.js';
 import { PresenceTracker } from './presence-tracker.js';
 import { coalescingSends } from './send-coalescer.js';
@@ -52,6 +57,10 @@ export interface RealtimeSettings {
   eventLimit: Rate;
   /** A room's sockets here are checked against its member list at most this often (when events are relayed to it). */
   membershipCheckMs: number;
+  /** Refused events one socket may earn (limits.ts); past it the socket is closed. */
+  refusalLimit: Rate;
+  /** What one connection may hold that its client has not read, in bytes (outbound-limit.ts). */
+  maxQueuedBytes: number;
 }
 
 export interface RealtimeDeps {
@@ -75,6 +84,8 @@ export interface Realtime {
   /** Marks this replica's users offline, closes every socket. */
   close(): Promise<void>;
   io: RealtimeServer;
+  /** What an engine.io connection holds that its client has not read, in bytes (0 before `attach`). */
+  queuedBytes(conn: EngineConnectionLike): number;
 }
 
 /** Builds the parts of the real-time edge and wires them together; nothing listens until `attach`. */
@@ -83,17 +94,31 @@ export function createRealtime(deps: RealtimeDeps): Realtime {
   const logger = deps.logger.child({ component: 'realtime' });
   const startedAt = Date.now();
   const chat = coalescingSends(deps.chat);
-  // 64 KiB per packet, as for a REST JSON body.
-  const io: RealtimeServer = new Server({ path: '/socket.io', serveClient: false, maxHttpBufferSize: 64 * 1024 });
+  const addressOf = deps.clientAddress ?? clientAddressResolver(undefined);
+  const io: RealtimeServer = new Server({
+    path: '/socket.io',
+    serveClient: false,
+    // 64 KiB per packet, as for a REST JSON body.
+    maxHttpBufferSize: 64 * 1024,
+  });
+  let outbound: OutboundLimit | undefined;
   const membership = new Membership(io);
   const audit = new MemberAudit({ io, chat, membership, logger, intervalMs: settings.membershipCheckMs });
   const guard = new EventGuard({
-    message: { ratePerSecond: settings.sendRatePerSecond, burst: settings.sendBurst },
-    sync: settings.syncLimit,
-    read: settings.readLimit,
-    typing: settings.typingLimit,
-    session: settings.refreshLimit,
-    event: settings.eventLimit,
+    limits: {
+      message: { ratePerSecond: settings.sendRatePerSecond, burst: settings.sendBurst },
+      sync: settings.syncLimit,
+      read: settings.readLimit,
+      typing: settings.typingLimit,
+      session: settings.refreshLimit,
+      event: settings.eventLimit,
+    },
+    refusals: settings.refusalLimit,
+    cutOff(socket) {
+      const queuedBytes = outbound?.queuedBytes(socket.conn) ?? 0;
+      logger.warn({ userId: socket.data.userId, socketId: socket.id, queuedBytes }, 'socket closed: too many refused events');
+      closeNow(socket.conn);
+    },
   });
   const delivery = messageDelivery({ io, chat, logger, reorderWindowMs: settings.reorderWindowMs, gapHoldMs: settings.gapHoldMs });
   const typing = new TypingRelay({
@@ -115,7 +140,7 @@ export function createRealtime(deps: RealtimeDeps): Realtime {
     presence,
     sequencer: delivery.sequencer,
     sent: delivery.arrived,
-    addressOf: deps.clientAddress ?? ((req) => req.socket.remoteAddress ?? ''),
+    addressOf,
     closing: () => closing,
   });
 
@@ -133,8 +158,18 @@ export function createRealtime(deps: RealtimeDeps): Realtime {
     subscriptions,
     attach(server) {
       io.attach(server);
+      outbound = limitOutbound(io.engine, {
+        maxQueuedBytes: settings.maxQueuedBytes,
+        onOverflow(conn, queuedBytes) {
+          logger.warn(
+            { address: addressOf(conn.request), queuedBytes, maxQueuedBytes: settings.maxQueuedBytes },
+            'connection closed: its client does not read what it is sent',
+          );
+        },
+      });
       coalesceFlushWrites(io.engine);
     },
+    queuedBytes: (conn) => outbound?.queuedBytes(conn) ?? 0,
     async close() {
       closing = true;
       clearInterval(heartbeat);

@@ -10,6 +10,13 @@
  *
  * Over a limit, the event is not run: its ack (when the client gave one)
  * answers `rate_limited` with `retryAfterMs`, the same as a refused send.
+ *
+ * Refusals are not free either (each answer is queued for the client, and a
+ * client that does not read would pile them up), so each socket has a
+ * refusal budget, a token bucket of its own: every event refused here, and
+ * every ack answered `validation_failed`, takes from it. A socket over its
+ * budget is not answered; it is cut off (`cutOff`), and its client may
+ * reconnect.
  */
 import type { AckError, AckResponse, ClientToServerEvents } from '@chat/platform';
 import { RateLimiter } from './rate-limiter.js';
@@ -56,10 +63,26 @@ export function classOf(event: unknown): EventClass | undefined {
   return typeof event === 'string' && Object.hasOwn(EVENT_CLASS, event) ? EVENT_CLASS[event as keyof ClientToServerEvents] : undefined;
 }
 
+export interface EventGuardOptions {
+  limits: EventLimits;
+  /** Refusals one socket may earn (events refused here, acks answered `validation_failed`). */
+  refusals: Rate;
+  /** Closes a socket that went past its refusal budget. */
+  cutOff: (socket: RealtimeSocket) => void;
+  now?: () => number;
+}
+
+/** The ack errors of handlers that count against a socket's refusal budget, besides the guard's own refusals. */
+const COUNTED_ACK_ERRORS: ReadonlySet<string> = new Set(['validation_failed']);
+
 export class EventGuard {
   private readonly buckets: Record<EventClass | 'event', RateLimiter>;
+  /** Per socket id. */
+  private readonly refusals: RateLimiter;
+  private readonly cutOff: (socket: RealtimeSocket) => void;
 
-  constructor(limits: EventLimits, now?: () => number) {
+  constructor(options: EventGuardOptions) {
+    const { limits, now } = options;
     const bucket = (rate: Rate) => new RateLimiter({ ...rate, ...(now ? { now } : {}) });
     this.buckets = {
       message: bucket(limits.message),
@@ -69,6 +92,8 @@ export class EventGuard {
       session: bucket(limits.session),
       event: bucket(limits.event),
     };
+    this.refusals = bucket(options.refusals);
+    this.cutOff = options.cutOff;
   }
 
   /**
@@ -84,18 +109,40 @@ export class EventGuard {
     return taken.ok ? undefined : rateLimitedAck(WHAT[cls], taken.retryAfterMs);
   }
 
-  /** Runs `check` on every event the socket receives, before any handler. */
+  /**
+   * Runs `check` on every event the socket receives, before any handler, and
+   * counts the socket's refusals: past its budget it is cut off instead of answered.
+   */
   attach(socket: RealtimeSocket): void {
     socket.use((packet, next) => {
+      // Packets already decoded when the socket was cut off still come through here.
+      if (!socket.connected) return;
+      const last: unknown = packet.at(-1);
+      const ack = typeof last === 'function' ? (last as (response: AckResponse) => void) : undefined;
       const refused = this.check(socket.data.userId, packet[0]);
-      if (!refused) return next();
-      const ack: unknown = packet.at(-1);
-      if (typeof ack === 'function') (ack as (response: AckResponse) => void)({ ok: false, error: refused });
+      if (refused) {
+        if (this.spendRefusal(socket)) ack?.({ ok: false, error: refused });
+        return;
+      }
+      if (ack) {
+        packet[packet.length - 1] = (response: AckResponse) => {
+          if (!response.ok && COUNTED_ACK_ERRORS.has(response.error.code) && !this.spendRefusal(socket)) return;
+          ack(response);
+        };
+      }
+      next();
     });
   }
 
   /** Forgets full buckets; call now and then. */
   prune(): void {
-    for (const limiter of Object.values(this.buckets)) limiter.prune();
+    for (const limiter of [...Object.values(this.buckets), this.refusals]) limiter.prune();
+  }
+
+  /** Takes one refusal from the socket's budget: true while it lasts; false once the socket is over it (and cut off). */
+  private spendRefusal(socket: RealtimeSocket): boolean {
+    if (this.refusals.take(socket.id).ok) return true;
+    if (socket.connected) this.cutOff(socket);
+    return false;
   }
 }

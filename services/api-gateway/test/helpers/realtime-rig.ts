@@ -14,7 +14,7 @@ import {
 } from '@chat/platform';
 import { settings } from '../../src/config.js';
 import type { BatchedSend, ChatApi } from '../../src/realtime/chat-api.js';
-import { createRealtime, type RealtimeDeps, type RealtimeSettings } from '../../src/realtime/create-realtime.js';
+import { createRealtime, type Realtime, type RealtimeDeps, type RealtimeSettings } from '../../src/realtime/create-realtime.js';
 import { PresenceStore } from '../../src/realtime/presence.js';
 import { fakePresenceRecords } from './fake-presence-records.js';
 
@@ -200,6 +200,8 @@ export const SETTINGS: RealtimeSettings = {
   refreshLimit: settings.refreshLimit.default,
   eventLimit: settings.eventLimit.default,
   membershipCheckMs: settings.membershipCheckMs.default,
+  refusalLimit: settings.refusalLimit.default,
+  maxQueuedBytes: settings.maxQueuedBytes.default,
 };
 
 export interface Rig {
@@ -208,6 +210,8 @@ export interface Rig {
   publish: (topic: string, envelope: FanoutEnvelope) => Promise<void>;
   /** Base URLs of the replicas. */
   urls: string[];
+  /** The replicas' real-time edges, in the order of `urls`. */
+  realtimes: Realtime[];
 }
 
 /** Starts `replicas` in-process gateways sharing one bus, state and chat; all closed by teardown. */
@@ -220,6 +224,7 @@ export async function startRig(
   const records = fakePresenceRecords();
   const fanout = { publish: async (topic: string, envelope: unknown) => bus.publish(topic, envelope) };
   const urls: string[] = [];
+  const realtimes: Realtime[] = [];
   for (let i = 0; i < (options.replicas ?? 1); i++) {
     const presence = new PresenceStore({ records, logger, ttlSeconds: 30 });
     const realtime = createRealtime({
@@ -232,6 +237,7 @@ export async function startRig(
       ...(options.clientAddress ? { clientAddress: options.clientAddress } : {}),
     });
     bus.replicas.push(realtime.subscriptions);
+    realtimes.push(realtime);
     const server = createServer();
     realtime.attach(server);
     server.listen(0, '127.0.0.1');
@@ -242,5 +248,5 @@ export async function startRig(
     });
     urls.push(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
   }
-  return { chat, urls, publish: (topic, envelope) => bus.publish(topic, envelope) };
+  return { chat, urls, realtimes, publish: (topic, envelope) => bus.publish(topic, envelope) };
 }

@@ -186,6 +186,25 @@ export const settings = {
     parse: parse.int(65_536, 1_073_741_824),
     default: 8 * 1024 * 1024,
   },
+  // Connections per client address, before any Socket.IO packet (src/realtime/transport-admission.ts).
+  transportLimit: {
+    env: 'REALTIME_TRANSPORT_LIMIT',
+    doc: 'Engine.IO connections (the transport under every socket, polling or WebSocket) one client address may open, as <per second>/<burst> (TRUSTED_PROXIES decides the address).',
+    parse: rate,
+    default: { ratePerSecond: 20, burst: 200 },
+  },
+  maxConnectionsPerAddress: {
+    env: 'REALTIME_MAX_CONNECTIONS_PER_ADDRESS',
+    doc: 'Engine.IO connections one client address may hold open on one gateway replica, sockets and connections still in their handshake alike (an IPv6 /64 is one address); raise it for many users behind one NAT.',
+    parse: parse.int(1, 1_000_000),
+    default: 256,
+  },
+  connectTimeoutMs: {
+    env: 'REALTIME_CONNECT_TIMEOUT_MS',
+    doc: "How long a connection may stay open without a socket connected over it, in milliseconds; then it is closed. Keep it above twice UPSTREAM_TIMEOUT_MS: a handshake may wait for the token's keys and for the user's rooms.",
+    parse: parse.int(1_000, 300_000),
+    default: 20_000,
+  },
   membershipCheckMs: {
     env: 'REALTIME_MEMBERSHIP_CHECK_MS',
     doc: "How often at most a room's sockets on this replica are checked against its member list when events are relayed to it, in milliseconds (the bound on delivery to a removed member whose removal event was lost).",

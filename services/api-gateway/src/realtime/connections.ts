@@ -7,7 +7,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { FANOUT_TOPICS, metrics, SOCKET_ROOMS, type ChatMessage, type Logger } from '@chat/platform';
+import { addressKey, FANOUT_TOPICS, metrics, SOCKET_ROOMS, type ChatMessage, type Logger } from '@chat/platform';
 import { toAckError } from './ack.js';
 import type { ChatApi } from './chat-api.js';
 import type { FanoutPublisher } from './fanout.js';
@@ -63,9 +63,9 @@ export function acceptConnections(deps: ConnectionDeps): { prune(): void } {
   const handshakes = new RateLimiter(settings.handshakeLimit);
 
   const authenticateSocket = handshake(tokens, logger, FALLBACK_TOKEN_MS);
-  // Per address first: a handshake costs a signature check even when its token is forged.
+  // Per address first: a handshake costs a signature check even when its token is forged. An IPv6 /64 is one address, as for REST.
   io.use((socket, next) => {
-    const taken = handshakes.take(deps.addressOf(socket.request));
+    const taken = handshakes.take(addressKey(deps.addressOf(socket.request)));
     next(
       taken.ok
         ? undefined

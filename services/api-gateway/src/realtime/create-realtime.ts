@@ -7,8 +7,9 @@
  * (fanout.ts, fanout-relay.ts), new messages in `seq` order per room
  * (message-delivery.ts); typing and presence (presence-tracker.ts).
  *
- * A connection whose client does not read what it is sent is closed
- * (outbound-limit.ts).
+ * Before any of that, engine.io connections are limited per client address
+ * (transport-admission.ts), and a connection whose client does not read what
+ * it is sent is closed (outbound-limit.ts).
  *
  * Each socket is in `user:{userId}` and in `room:{roomId}` for each room of
  * its user. Every replica receives every fanout event, and emits it to its
@@ -31,6 +32,7 @@ import type { PresenceStore } from './presence.js';
 import { PresenceTracker } from './presence-tracker.js';
 import { coalescingSends } from './send-coalescer.js';
 import type { TokenVerifier } from './session.js';
+import { transportAdmission } from './transport-admission.js';
 import { TypingRelay } from './typing.js';
 import type { RealtimeServer } from './types.js';
 import { coalesceFlushWrites } from './write-coalescing.js';
@@ -61,6 +63,12 @@ export interface RealtimeSettings {
   refusalLimit: Rate;
   /** What one connection may hold that its client has not read, in bytes (outbound-limit.ts). */
   maxQueuedBytes: number;
+  /** Engine.IO connections a client address may open (transport-admission.ts). */
+  transportLimit: Rate;
+  /** Engine.IO connections a client address may hold open at once. */
+  maxConnectionsPerAddress: number;
+  /** How long a connection may stay open without a socket connected over it. */
+  connectTimeoutMs: number;
 }
 
 export interface RealtimeDeps {
@@ -95,11 +103,14 @@ export function createRealtime(deps: RealtimeDeps): Realtime {
   const startedAt = Date.now();
   const chat = coalescingSends(deps.chat);
   const addressOf = deps.clientAddress ?? clientAddressResolver(undefined);
+  const admission = transportAdmission({ rate: settings.transportLimit, maxOpen: settings.maxConnectionsPerAddress }, addressOf);
   const io: RealtimeServer = new Server({
     path: '/socket.io',
     serveClient: false,
     // 64 KiB per packet, as for a REST JSON body.
     maxHttpBufferSize: 64 * 1024,
+    allowRequest: admission.allowRequest,
+    connectTimeout: settings.connectTimeoutMs,
   });
   let outbound: OutboundLimit | undefined;
   const membership = new Membership(io);
@@ -147,6 +158,7 @@ export function createRealtime(deps: RealtimeDeps): Realtime {
   const heartbeat = setInterval(() => {
     presence.heartbeat();
     guard.prune();
+    admission.prune();
     connections.prune();
     membership.prune();
     audit.prune();
@@ -158,6 +170,7 @@ export function createRealtime(deps: RealtimeDeps): Realtime {
     subscriptions,
     attach(server) {
       io.attach(server);
+      admission.track(io.engine);
       outbound = limitOutbound(io.engine, {
         maxQueuedBytes: settings.maxQueuedBytes,
         onOverflow(conn, queuedBytes) {

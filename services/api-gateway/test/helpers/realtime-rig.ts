@@ -202,6 +202,9 @@ export const SETTINGS: RealtimeSettings = {
   membershipCheckMs: settings.membershipCheckMs.default,
   refusalLimit: settings.refusalLimit.default,
   maxQueuedBytes: settings.maxQueuedBytes.default,
+  transportLimit: settings.transportLimit.default,
+  maxConnectionsPerAddress: settings.maxConnectionsPerAddress.default,
+  connectTimeoutMs: settings.connectTimeoutMs.default,
 };
 
 export interface Rig {

@@ -1,18 +1,19 @@
 /**
- * The gateway's Socket.IO edge attacked for its memory, with real tokens,
- * real sidecars and chat-service, from bare TCP (a client that stops
- * reading): each attacker is cut off, the figure the gateway logs for what it
- * held stays within its bound, and a client that behaves still connects and
- * is answered.
+ * The gateway's Socket.IO edge attacked for its memory and its connections,
+ * with real tokens, real sidecars and chat-service, from bare TCP (a client
+ * that stops reading, connections that never join the namespace): each
+ * attacker is cut off, the figure the gateway logs for what it held stays
+ * within its bound, and a client that behaves still connects and is answered.
  */
 import { readFileSync } from 'node:fs';
 import test, { type ExecutionContext } from 'ava';
 import { startPlatform, waitFor, type Platform } from '@chat/devkit/testing';
 import { register, type TestUser } from '../helpers/platform-users.js';
-import { rawSocket, type RawConnection } from '../helpers/raw-socket-io.js';
+import { httpGet, rawSocket, upgrade, type RawConnection } from '../helpers/raw-socket-io.js';
 import { connectSocket } from '../helpers/socket-client.js';
 
 const MAX_QUEUED_BYTES = 256 * 1024;
+const MAX_CONNECTIONS_PER_ADDRESS = 30;
 
 let platform: Platform;
 
@@ -21,6 +22,7 @@ test.before(async () => {
     serviceEnv: {
       'api-gateway': {
         REALTIME_MAX_QUEUED_BYTES: String(MAX_QUEUED_BYTES),
+        REALTIME_MAX_CONNECTIONS_PER_ADDRESS: String(MAX_CONNECTIONS_PER_ADDRESS),
       },
     },
   });
@@ -95,6 +97,40 @@ test.serial('a client that stops reading while asking for big sync pages is cut 
   // Past the bound by at most the page that passed it.
   t.true(queued > MAX_QUEUED_BYTES && queued <= MAX_QUEUED_BYTES + 500_000, `queued ${queued}`);
   await stillServes(t, alice, roomId);
+});
+
+test.serial('one address opening bare connections past its cap is refused, WebSocket or polling, with a clean answer; closing some frees room', async (t) => {
+  const alice = await register(platform, 'bare');
+  const roomId = await createRoom(alice);
+  const url = platform.gatewayUrl;
+  const open: RawConnection[] = [];
+  for (let i = 0; i < MAX_CONNECTIONS_PER_ADDRESS; i++) {
+    const opened = await upgrade(t, url);
+    if (!('conn' in opened)) return t.fail(`connection ${i} answered ${opened.status}`);
+    open.push(opened.conn);
+  }
+  const refused = await upgrade(t, url);
+  t.is(refused.status, 400);
+  t.regex('body' in refused ? refused.body : '', /^Too many open connections from this address/);
+  const poll = await httpGet(url, '/socket.io/?EIO=4&transport=polling');
+  t.is(poll.status, 403);
+  t.like(JSON.parse(poll.body), { code: 4 });
+  const client = await connectSocket(t, url, alice.token).then(
+    () => 'connected',
+    (error: Error) => error.message,
+  );
+  t.is(client, 'websocket error');
+
+  // Closing five frees five places (once the gateway has seen them close): a bare connection and a real client get in.
+  for (const conn of open.splice(0, 5)) conn.close();
+  const freed = async () => {
+    const opened = await upgrade(t, url);
+    if ('conn' in opened) open.push(opened.conn);
+    return 'conn' in opened;
+  };
+  await waitFor(freed, { what: 'a place to be freed', timeoutMs: 10_000 });
+  await stillServes(t, alice, roomId);
+  for (const conn of open) conn.close();
 });
 
 /** Waits for a gateway log line with message `msg` that `match` accepts (the log is written as it happens). */

@@ -73,8 +73,10 @@ export const socketIo = {
     'when the token cannot be checked for the moment, the `message` is `unavailable`: retry shortly. ' +
     'On connect the socket receives the events of every room its user belongs to, and of rooms the user joins later, without reconnecting. ' +
     'Every client-to-server event except `typing` takes an acknowledgement callback, which gets `{ok: true, ...}` or `{ok: false, error: {code, message, details?}}` with the codes of the REST API; ' +
-    'the server always answers it. Every event is rate-limited per user, each kind with its own limit (`rate_limited`, with `retryAfterMs`); an event this contract does not name is answered `not_found`. ' +
+    'the server always answers it unless it closes the connection (below). Every event is rate-limited per user, each kind with its own limit (`rate_limited`, with `retryAfterMs`); an event this contract does not name is answered `not_found`. ' +
     'Connections are limited too: sockets per user, connects per user, and handshakes per client address; past a limit the `connect_error` `message` is `rate_limited`. ' +
+    'Before that, a client address may open and hold only so many connections (the transport under a socket); past that the handshake request itself is refused (HTTP 403 to long-polling, 400 to a WebSocket upgrade): retry later. ' +
+    'The server closes a connection whose client does not read what it is sent (past a bound of unread data), and one that keeps sending events that are refused; the client reconnects. ' +
     'A message sent over REST or over the socket reaches every connected member of its room, whichever gateway replica each is connected to, exactly in `seq` order per room. ' +
     'After a reconnect, catch up with `sync` from the last `seq` held in each room.',
   path: '/socket.io',

@@ -4,8 +4,9 @@ import { RestApi } from '../api/rest.js';
 import { Session } from '../api/session.js';
 import type { ChatMessage, ChatRoom, MyRoom, NewRoom, ProfilePatch, PublicProfile } from '../api/types.js';
 import { freshReads } from './fresh-reads.js';
+import { slots } from './slots.js';
 import { Store, type AppState, type Timeline } from './store.js';
-import { lastSeq, firstSeq, markDeleted, mergeMessages, settlePending, type PendingMessage } from './timeline.js';
+import { contiguousEnd, lastSeq, firstSeq, markDeleted, mergeMessages, settlePending, type PendingMessage } from './timeline.js';
 
 const PAGE = 50;
 const OLDER_RETRY_MS = 1_000;
@@ -15,6 +16,13 @@ const TYPING_IDLE_MS = 3_000;
 const TYPING_SHOWN_MS = 6_000;
 const SEND_RETRY_MS = [1_000, 2_000, 4_000, 8_000, 15_000];
 const NOTICE_MS = 8_000;
+/**
+ * Rooms that catch up with `sync` at once after a connect. A page can be
+ * large, and the gateway closes a connection that holds more unread than
+ * its bound (REALTIME_MAX_QUEUED_BYTES): on a slow link, every room's pages
+ * asked for together could pass it.
+ */
+const CATCH_UPS_AT_ONCE = 2;
 
 /**
  * What the UI calls: sign-in, rooms, messages, profiles. It keeps the
@@ -38,6 +46,7 @@ export class ChatClient {
   private noticeId = 0;
   private readonly sending = new Set<string>();
   private readonly catchingUp = new Set<string>();
+  private readonly catchUpSlot = slots(CATCH_UPS_AT_ONCE);
   private sendFailures = 0;
   private sendRetryTimer: ReturnType<typeof setTimeout> | undefined;
   private profileQueue = new Set<string>();
@@ -258,9 +267,9 @@ export class ChatClient {
     this.catchingUp.add(roomId);
     try {
       for (;;) {
-        const timeline = this.state.timelines[roomId];
-        if (!timeline) return;
-        const page = await realtime.sync(roomId, lastSeq(timeline.messages));
+        if (!this.state.timelines[roomId]) return;
+        // Where the held messages stop being gapless, read once a slot is free (live messages may land meanwhile).
+        const page = await this.catchUpSlot(() => realtime.sync(roomId, contiguousEnd(this.state.timelines[roomId]?.messages ?? [])));
         this.updateTimeline(roomId, (t) => ({ messages: mergeMessages(t.messages, page.messages) }));
         this.store.update((s) => ({ pending: settlePending(s.pending, page.messages, this.myId) }));
         this.noteActivity(roomId, page.messages);

@@ -34,6 +34,21 @@ export const lastSeq = (messages: readonly ChatMessage[]): number => messages.at
 export const firstSeq = (messages: readonly ChatMessage[]): number => messages[0]?.seq ?? 0;
 
 /**
+ * The last seq held with nothing missing before it (back to the first held):
+ * where a catch-up `sync` starts. A room's seqs are gapless (a deleted
+ * message stays as a tombstone), so a hole means messages not received yet,
+ * and a sync from `lastSeq` would jump over them.
+ */
+export function contiguousEnd(messages: readonly ChatMessage[]): number {
+  let end = firstSeq(messages);
+  for (const message of messages) {
+    if (message.seq > end + 1) break;
+    end = message.seq;
+  }
+  return end;
+}
+
+/**
  * Where the "new messages" divider goes: before the first message after the
  * read marker that someone else wrote. `null` when everything is read.
  */

@@ -1,6 +1,6 @@
 import test from 'ava';
 import type { ChatMessage } from '../../src/api/types.js';
-import { dividerBefore, markDeleted, mergeMessages, settlePending, type PendingMessage } from '../../src/state/timeline.js';
+import { contiguousEnd, dividerBefore, markDeleted, mergeMessages, settlePending, type PendingMessage } from '../../src/state/timeline.js';
 
 const msg = (seq: number, extra: Partial<ChatMessage> = {}): ChatMessage => ({
   id: `m${seq}`,
@@ -61,4 +61,14 @@ test("a pending send is settled by my confirmed message with its clientMsgId, no
     settlePending(pending, [msg(1, { authorId: 'bob', clientMsgId: 'a' })], 'me').map((p) => p.clientMsgId),
     ['a', 'b'],
   );
+});
+
+test('a catch-up starts where the held messages stop being gapless, not after a live message past a hole', (t) => {
+  t.is(contiguousEnd([]), 0);
+  t.is(contiguousEnd([msg(1), msg(2), msg(3)]), 3);
+  // Older pages not loaded: gapless from the first held.
+  t.is(contiguousEnd([msg(40), msg(41)]), 41);
+  // Reconnected: 11..49 missed, then 50 arrived live.
+  t.is(contiguousEnd(mergeMessages([msg(9), msg(10)], [msg(50)])), 10);
+  t.is(contiguousEnd(mergeMessages([msg(9), msg(10), msg(50)], [msg(11), msg(12)])), 12);
 });

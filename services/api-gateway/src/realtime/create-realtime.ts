@@ -131,7 +131,8 @@ export function createRealtime(deps: RealtimeDeps): Realtime {
       closeNow(socket.conn);
     },
   });
-  const delivery = messageDelivery({ io, chat, logger, reorderWindowMs: settings.reorderWindowMs, gapHoldMs: settings.gapHoldMs });
+  // The same start as the fanout filter's: a message created before it never sets where a room starts here.
+  const delivery = messageDelivery({ io, chat, logger, reorderWindowMs: settings.reorderWindowMs, gapHoldMs: settings.gapHoldMs, startedAt });
   const typing = new TypingRelay({
     ttlMs: settings.typingTtlMs,
     emit: (state) => io.to(SOCKET_ROOMS.room(state.roomId)).except(SOCKET_ROOMS.user(state.userId)).emit('typing', state),

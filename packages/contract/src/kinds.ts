@@ -3,7 +3,7 @@
  * contract's way, registered with TypeBox so that its compiled checks use
  * them: `Text` (lengths in code points, as JSON Schema means them, where
  * TypeBox would count UTF-16 units; trimming and lower-casing before the
- * checks; control characters) and `OneOf` (a string out of a list, which
+ * checks; control characters; names that show as what they hold) and `OneOf` (a string out of a list, which
  * the document shows as `enum`). Each kind's check also names the problem,
  * in the words the contract's `validation_failed` details use.
  */
@@ -30,6 +30,40 @@ const longerThan = (value: string, max: number): boolean => value.length > max &
 const CONTROL_BUT_NEWLINE_TAB = String.raw`\u0000-\u0008\u000B-\u001F\u007F-\u009F`;
 const CONTROL = String.raw`\u0000-\u001F\u007F-\u009F`;
 
+/**
+ * What a name may not hold, because it changes how the text around it is
+ * shown or shows as nothing (a name is shown beside other people's text, so
+ * these are how one user passes for another or hides): the bidi embeddings,
+ * overrides and isolates (U+202A–202E, U+2066–2069), the deprecated format
+ * characters, the invisible ones (zero-width space, word joiner, invisible
+ * operators, soft hyphen, byte order mark, combining grapheme joiner, Khmer
+ * inherent vowels, the Hangul fillers, interlinear annotation), line and
+ * paragraph separators, musical format characters and tag characters. Kept,
+ * because scripts and emoji need them: ZWJ and ZWNJ (U+200C, U+200D), the
+ * direction marks LRM, RLM and ALM, variation selectors, and the tag
+ * characters of a subdivision flag (🏴 then tags then U+E007F).
+ * An explicit list, not `\p{Cf}`: the rule must not move with the Unicode
+ * version of whoever checks it.
+ */
+const HIDDEN_BMP = String.raw`\u00AD\u034F\u115F\u1160\u17B4\u17B5\u180E\u200B\u2028-\u202E\u2060-\u2064\u2066-\u206F\u3164\uFEFF\uFFA0\uFFF9-\uFFFB`;
+// The classes list combining characters (U+034F, variation selectors, marks) on purpose: each is matched alone.
+// eslint-disable-next-line no-misleading-character-class
+const HIDDEN = new RegExp(`[${HIDDEN_BMP}\\u{1D173}-\\u{1D17A}\\u{E0000}-\\u{E007F}]`, 'u');
+const LINE_BREAKS = /[\u2028\u2029]/;
+const FLAG_TAGS = /\u{1F3F4}[\u{E0020}-\u{E007E}]+\u{E007F}/gu;
+/** What shows nothing by itself: white space, joiners, direction marks, variation selectors, combining marks, the braille blank. */
+// eslint-disable-next-line no-misleading-character-class
+const SHOWS_NOTHING = /[\s\u200C-\u200F\u061C\u2800\uFE00-\uFE0F\u{E0100}-\u{E01EF}\p{M}]/gu;
+
+/** Why `value` is no name to show beside other text, or undefined. */
+function hiddenProblem(value: string): string | undefined {
+  const withoutFlags = value.includes('\u{1F3F4}') ? value.replace(FLAG_TAGS, '\u{1F3F4}') : value;
+  if (LINE_BREAKS.test(withoutFlags)) return 'must be one line';
+  if (HIDDEN.test(withoutFlags)) return 'must not contain invisible or direction-changing characters';
+  if (withoutFlags.replace(SHOWS_NOTHING, '') === '') return 'must show at least one visible character';
+  return undefined;
+}
+
 export interface TextOptions {
   minLength?: number;
   maxLength?: number;
@@ -41,6 +75,8 @@ export interface TextOptions {
   lowercase?: boolean;
   /** Refuse control characters: all of them (`'all'`), or all but newline and tab (`'keepNewlineTab'`). */
   noControl?: 'all' | 'keepNewlineTab';
+  /** A name shown beside other text: no characters that hide or turn text around, and at least one that shows (see HIDDEN_BMP). */
+  visible?: boolean;
   /** An absolute https: URL without credentials. */
   httpsUrl?: boolean;
   description?: string;
@@ -59,6 +95,7 @@ export interface TextRules {
   trim: boolean;
   lowercase: boolean;
   noControl?: 'all' | 'keepNewlineTab';
+  visible?: boolean;
   pattern?: string;
   patternMessage?: string;
   httpsUrl: boolean;
@@ -92,6 +129,8 @@ function textCheckOf(schema: TText): TextCheck {
     if (minLength !== undefined && shorterThan(value, minLength)) return tooShort;
     if (maxLength !== undefined && longerThan(value, maxLength)) return tooLong;
     if (control?.test(value)) return 'must not contain control characters';
+    const hidden = rules.visible ? hiddenProblem(value) : undefined;
+    if (hidden) return hidden;
     if (pattern && !pattern.test(value)) return patternMessage;
     return rules.httpsUrl ? urlProblem(value) : undefined;
   };
@@ -111,15 +150,19 @@ const noControlPattern = (noControl: 'all' | 'keepNewlineTab'): string => `^[^${
 
 /** A string checked the contract's way (see the module comment). */
 export function Text(options: TextOptions = {}): TText {
-  const { trim = false, lowercase = false, noControl, pattern, patternMessage, httpsUrl = false, ...rest } = options;
+  const { trim = false, lowercase = false, noControl, visible = false, pattern, patternMessage, httpsUrl = false, ...rest } = options;
   // What trimming means for the document: a non-empty Text holds something besides white space.
   const notBlank = trim && (rest.minLength ?? 0) > 0 ? String.raw`\S` : undefined;
-  const patterns = [pattern, noControl ? noControlPattern(noControl) : undefined, notBlank, httpsUrl ? '^https:' : undefined].filter(
+  // The document shows the hidden characters of the Basic Multilingual Plane (a pattern without the `u` flag cannot
+  // name the others); its description says the rest.
+  const hiddenPattern = visible ? `^[^${HIDDEN_BMP}]*$` : undefined;
+  const patterns = [pattern, noControl ? noControlPattern(noControl) : undefined, hiddenPattern, notBlank, httpsUrl ? '^https:' : undefined].filter(
     (p): p is string => p !== undefined,
   );
   const shown = patterns.length === 1 ? { pattern: patterns[0] } : patterns.length > 1 ? { allOf: patterns.map((p) => ({ pattern: p })) } : {};
   const rules: TextRules = { trim, lowercase, httpsUrl };
   if (noControl) rules.noControl = noControl;
+  if (visible) rules.visible = true;
   if (pattern !== undefined) rules.pattern = pattern;
   if (patternMessage !== undefined) rules.patternMessage = patternMessage;
   return { [Kind]: 'Text', type: 'string', ...rest, ...shown, ...(httpsUrl ? { format: 'uri' } : {}), 'x-text': rules } as unknown as TText;

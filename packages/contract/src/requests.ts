@@ -6,7 +6,7 @@
  * lengths are code points.
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { OneOf, Text } from './kinds.js';
+import { OneOf, Text, type TextOptions } from './kinds.js';
 
 /** The largest message sequence number the platform accepts anywhere (a seq, a history cursor, a read marker): far from 2^53. */
 export const MAX_SEQ = 2_147_483_647;
@@ -67,17 +67,27 @@ export const Password = Text({
 /** A password being checked: any length a stored password may have. */
 const GivenPassword = Text({ minLength: 1, maxLength: 128 });
 
+export const PROFILE_LIMITS = { displayNameMax: 64, bioMax: 500, avatarUrlMax: 2048, batchIdsMax: 100 } as const;
+
+/** A display name's rules, at registration as in a profile. */
+const DISPLAY_NAME_RULES = {
+  trim: true,
+  minLength: 1,
+  maxLength: PROFILE_LIMITS.displayNameMax,
+  noControl: 'keepNewlineTab',
+  pattern: '^[^\\n\\t]*$',
+  patternMessage: 'must be one line',
+  visible: true,
+} as const satisfies TextOptions;
+
 export const RegisterRequest = closed({
   username: Username,
   email: Email,
   password: Password,
   displayName: Type.Optional(
     Text({
-      trim: true,
-      minLength: 1,
-      maxLength: 64,
-      noControl: 'keepNewlineTab',
-      description: "The profile's display name, 1–64 characters; defaults to the username.",
+      ...DISPLAY_NAME_RULES,
+      description: "The profile's display name, with the rules of a profile's `displayName`; defaults to the username.",
     }),
   ),
 });
@@ -92,16 +102,11 @@ export const ChangePasswordRequest = closed({ currentPassword: GivenPassword, ne
 
 export const THEMES = ['system', 'light', 'dark'] as const;
 export const NOTIFICATIONS = ['all', 'mentions', 'none'] as const;
-export const PROFILE_LIMITS = { displayNameMax: 64, bioMax: 500, avatarUrlMax: 2048, batchIdsMax: 100 } as const;
 
 export const DisplayName = Text({
-  trim: true,
-  minLength: 1,
-  maxLength: PROFILE_LIMITS.displayNameMax,
-  noControl: 'keepNewlineTab',
-  pattern: '^[^\\n\\t]*$',
-  patternMessage: 'must be one line',
-  description: '1–64 characters after trimming, on one line (no control characters, no newline or tab). Defaults to the username when the profile is created.',
+  ...DISPLAY_NAME_RULES,
+  description:
+    '1–64 characters after trimming, on one line (no control characters, no newline or tab), with at least one that shows. No characters that hide or turn text around: bidi embeddings, overrides and isolates, zero-width spaces and joiners other than ZWJ and ZWNJ, soft hyphens, Hangul fillers, line separators, tag characters (but in a flag). Defaults to the username when the profile is created.',
   examples: ['Ada Lovelace'],
 });
 export const Bio = Text({
@@ -144,7 +149,9 @@ const RoomName = Text({
   minLength: 1,
   maxLength: 64,
   noControl: 'all',
-  description: '1–64 characters after trimming; no control characters.',
+  visible: true,
+  description:
+    '1–64 characters after trimming, with at least one that shows; no control characters, and none that hide or turn text around (as a display name).',
   examples: ['general'],
 });
 const RoomTopic = Text({

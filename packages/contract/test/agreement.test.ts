@@ -14,7 +14,23 @@ const uuid = fc.uuid().chain((id) => fc.constantFrom(id, id.toUpperCase(), ` ${i
 const edgyText = fc.oneof(
   fc.string({ unit: 'grapheme', maxLength: 12 }),
   fc.string({ unit: 'binary', maxLength: 12 }),
-  fc.constantFrom('', ' ', '\t', 'a\nb', 'a\u0007', 'ÄDA', '😀', '\uD800', 'https://a.example/x', 'http://a.example', 'https://u:p@a.example'),
+  fc.constantFrom(
+    '',
+    ' ',
+    '\t',
+    'a\nb',
+    'a\u0007',
+    '\u202Eadmin',
+    'a\u200Bb',
+    '\u200D',
+    'a\u2028b',
+    'ÄDA',
+    '😀',
+    '\uD800',
+    'https://a.example/x',
+    'http://a.example',
+    'https://u:p@a.example',
+  ),
   uuid,
 );
 

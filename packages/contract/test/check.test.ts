@@ -142,3 +142,73 @@ test('when someone registers, the username and e-mail are stored lower-case and 
     ],
   });
 });
+
+/** Every field that names a person or a room, as each request spells it. */
+const nameFields: Array<[string, (name: string) => ReturnType<typeof check>]> = [
+  ['a profile', (name) => check(ProfilePatch, { displayName: name })],
+  ['a registration', (name) => check(RegisterRequest, { username: 'ada_l', email: 'ada@example.org', password: 'correct horse', displayName: name })],
+  ['a new room', (name) => check(CreateRoomRequest, { name, visibility: 'public' })],
+  ['a renamed room', (name) => check(UpdateRoomRequest, { name })],
+];
+const messagesOf = (result: ReturnType<typeof check>) => (result.ok ? [] : result.problems.map((p) => p.message));
+
+test('when a name would turn the text around it or hide, it is refused in every field that names a person or a room', (t) => {
+  const turned = [
+    'admin\u202E', // right-to-left override: what follows the name is shown backwards
+    '\u202Dada', // left-to-right override
+    'a\u202Ab\u202C', // embeddings and their pop
+    'a\u202Bb',
+    '\u2066ada\u2069', // isolates
+    '\u2067ada',
+    '\u2068ada',
+    'ad\u200Ba', // zero-width space
+    'ada\u2060', // word joiner
+    'a\u2062b', // invisible times
+    'a\u00ADda', // soft hyphen
+    'a\uFEFFda', // byte order mark (at either end it is trimmed as white space)
+    '\u3164', // Hangul fillers: letters that show as nothing
+    'ada\u115F\u1160',
+    'a\uFFA0',
+    'a\u034Fda', // combining grapheme joiner
+    'ada\u206A', // deprecated format characters
+    'ada\uFFF9', // interlinear annotation
+    'ada\u{E0041}\u{E0044}\u{E0041}', // tag characters that spell text no one sees
+    'ada\u{1D173}',
+  ];
+  for (const [field, checkName] of nameFields) {
+    for (const name of turned) {
+      t.deepEqual(messagesOf(checkName(name)), ['must not contain invisible or direction-changing characters'], `${field}: ${JSON.stringify(name)}`);
+    }
+    for (const name of ['a\u2028b', 'a\u2029b']) t.deepEqual(messagesOf(checkName(name)), ['must be one line'], `${field}: ${JSON.stringify(name)}`);
+  }
+});
+
+test('when a name shows nothing, it is refused; names in every script, with emoji, flags and direction marks, pass', (t) => {
+  const blank = ['\u2800', '\u200D', '\u200C\u200E', '\u0301', '\uFE0F', '\u3000\u200F\u3000'];
+  const names = [
+    'Ada Lovelace',
+    'Zoë',
+    'e\u0301', // é as a letter and a combining accent
+    'محمد\u200F', // Arabic with a right-to-left mark
+    'عمر 2',
+    'میخواهم\u200Cرفت', // Persian needs the zero-width non-joiner
+    'क्\u200Dष', // Devanagari with a zero-width joiner
+    '👩\u200D💻 dev', // an emoji sequence joined by ZWJ
+    '❤\uFE0F',
+    '\u{1F3F4}\u{E0067}\u{E0062}\u{E0073}\u{E0063}\u{E0074}\u{E007F} Scot', // the flag of Scotland: tag characters in a flag
+    '홍길동',
+    'ᠮᠣᠩᠭᠣᠯ',
+  ];
+  for (const [field, checkName] of nameFields) {
+    for (const name of blank) {
+      t.deepEqual(messagesOf(checkName(name)), ['must show at least one visible character'], `${field}: ${JSON.stringify(name)}`);
+    }
+    for (const name of names) t.deepEqual(messagesOf(checkName(name)), [], `${field}: ${name}`);
+  }
+});
+
+test('when text that is not a name holds these characters, it passes: people may write about them', (t) => {
+  t.true(check(SendMessageRequest, { body: 'an override looks like \u202Ethis' }).ok);
+  t.true(check(UpdateRoomRequest, { topic: 'zero\u200Bwidth' }).ok);
+  t.true(check(ProfilePatch, { bio: '\u2067isolated\u2069' }).ok);
+});

@@ -214,6 +214,52 @@ test.serial('class 5: deeply nested bodies and prototype keys are 400 on every k
   await allHealthy(t);
 });
 
+test.serial(
+  'names that turn the text around them or show as nothing are refused on every route that takes one, in every spelling; nothing is stored',
+  async (t) => {
+    const user = await register(platform, 'names');
+    const room = (await (await api('POST', '/api/rooms', user.token, { name: 'named', visibility: 'public' })).json()) as { id: string };
+    // The JSON text as a client writes it: the character itself, or escaped in either case, or as a surrogate pair.
+    const names = [JSON.stringify('admin\u202E'), '"\\u202eadmin"', '"ada\\u2066x\\u2069"', '"ada\\udb40\\udc41"', '"a\\u200Bda"', '"\\u3164"', '"a\\u2028b"'];
+    const username = `names_${randomUUID().slice(0, 8)}`;
+    const targets: Array<[string, string, string | undefined, (name: string) => string]> = [
+      [
+        'POST',
+        '/api/auth/register',
+        undefined,
+        (name) => `{"username":"${username}","email":"${username}@example.test","password":"pw-${randomUUID()}","displayName":${name}}`,
+      ],
+      ['PATCH', '/api/profiles/me', user.token, (name) => `{"displayName":${name}}`],
+      ['POST', '/api/rooms', user.token, (name) => `{"name":${name},"visibility":"public"}`],
+      ['PATCH', `/api/rooms/${room.id}`, user.token, (name) => `{"name":${name}}`],
+    ];
+    for (const [method, path, token, body] of targets) {
+      // Room creation and profile writes have limits of a few per user: four spellings each, all seven on the others.
+      for (const name of /^(POST \/api\/rooms|PATCH \/api\/profiles)/.test(`${method} ${path}`) ? names.slice(1, 5) : names) {
+        const answer = await refused(t, await api(method, path, token, body(name)), [400], `${method} ${path} with ${name}`);
+        t.is(answer.error.code, 'validation_failed', `${method} ${path} with ${name}`);
+        t.regex(JSON.stringify(answer), /invisible or direction-changing|one line|visible character/, `${method} ${path} with ${name}`);
+      }
+    }
+    const me = (await (await api('GET', '/api/profiles/me', user.token)).json()) as { displayName: string };
+    t.is(me.displayName, user.username, 'the profile kept its name');
+    const { rooms } = (await (await api('GET', '/api/rooms', user.token)).json()) as { rooms: Array<{ id: string; name: string }> };
+    t.deepEqual(
+      rooms.map((r) => r.name),
+      ['named'],
+      'no room was made and the one there kept its name',
+    );
+    const registered = await api('POST', '/api/auth/register', undefined, {
+      username,
+      email: `${username}@example.test`,
+      password: `pw-${randomUUID()}`,
+      displayName: 'Ada\u200D',
+    });
+    t.is(registered.status, 201, 'the refused registrations took nothing: the username is free, and a name with a joiner passes');
+    await allHealthy(t);
+  },
+);
+
 test.serial('class 6: a flood of parallel sends is cut at the per-user limit with 429 and Retry-After', async (t) => {
   const sender = await register(platform, 'flood');
   const created = await api('POST', '/api/rooms', sender.token, { name: 'flood', visibility: 'private' });

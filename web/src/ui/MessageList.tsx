@@ -137,7 +137,7 @@ function Author({ userId, roomId, time, openUser }: { userId: string; roomId: st
   return (
     <div class="message-head">
       <button type="button" class="author" onClick={() => openUser(userId)}>
-        {name}
+        <bdi>{name}</bdi>
       </button>
       <time dateTime={time}>{formatTime(time)}</time>
     </div>
@@ -181,7 +181,7 @@ function MessageItem({
           <EditBox roomId={roomId} message={message} done={() => setEditing(false)} />
         ) : (
           <p class="body" data-testid="message-body">
-            {message.body}
+            <bdi>{message.body}</bdi>
             {message.editedAt && <span class="edited"> (edited)</span>}
           </p>
         )}
@@ -265,10 +265,14 @@ function PendingItem({ pending }: { pending: PendingMessage }) {
       </div>
       <div class="message-main">
         <div class="message-head">
-          <span class="author">{name}</span>
+          <span class="author">
+            <bdi>{name}</bdi>
+          </span>
           <span class="pending-status">{pending.status === 'sending' ? 'Sending…' : 'Not sent'}</span>
         </div>
-        <p class="body">{pending.body}</p>
+        <p class="body">
+          <bdi>{pending.body}</bdi>
+        </p>
         {pending.status === 'failed' && (
           <p class="send-error" role="alert">
             {pending.error}{' '}

@@ -32,9 +32,21 @@ export function RoomView({ room, openUser }: { room: MyRoom; openUser: (userId: 
           </span>
         )}
         <div class="room-heading">
-          <h2 data-testid="room-title">{title}</h2>
+          <h2 data-testid="room-title">
+            <bdi>{title}</bdi>
+          </h2>
           <p class="topic">
-            {peer ? (state.online[peer] ? 'Online' : 'Offline') : room.topic || `${room.memberCount} member${room.memberCount === 1 ? '' : 's'}`}
+            {peer ? (
+              state.online[peer] ? (
+                'Online'
+              ) : (
+                'Offline'
+              )
+            ) : room.topic ? (
+              <bdi>{room.topic}</bdi>
+            ) : (
+              `${room.memberCount} member${room.memberCount === 1 ? '' : 's'}`
+            )}
           </p>
         </div>
         <button type="button" class="ghost" aria-expanded={showMembers} onClick={() => setShowMembers(!showMembers)}>
@@ -70,17 +82,18 @@ function TypingLine({ roomId }: { roomId: string }) {
   const names = Object.entries(state.typing[roomId] ?? {})
     .filter(([userId, until]) => until > now && userId !== state.user?.id)
     .map(([userId]) => displayName(state, userId, roomId));
-  const text =
-    names.length === 0
-      ? ''
-      : names.length === 1
-        ? `${names[0]} is typing…`
-        : names.length === 2
-          ? `${names[0]} and ${names[1]} are typing…`
-          : 'Several people are typing…';
+  const [first, second] = names.map((name, i) => <bdi key={i}>{name}</bdi>);
   return (
     <p class="typing" aria-live="polite" data-testid="typing">
-      {text}
+      {names.length === 1 ? (
+        <>{first} is typing…</>
+      ) : names.length === 2 ? (
+        <>
+          {first} and {second} are typing…
+        </>
+      ) : names.length > 2 ? (
+        'Several people are typing…'
+      ) : null}
     </p>
   );
 }
@@ -162,7 +175,11 @@ function MembersPanel({ room, openUser, close }: { room: MyRoom; openUser: (user
           ✕
         </button>
       </header>
-      {room.kind === 'channel' && room.topic && <p class="panel-topic">{room.topic}</p>}
+      {room.kind === 'channel' && room.topic && (
+        <p class="panel-topic">
+          <bdi>{room.topic}</bdi>
+        </p>
+      )}
       {!members ? (
         <p class="empty">Loading…</p>
       ) : (
@@ -171,7 +188,9 @@ function MembersPanel({ room, openUser, close }: { room: MyRoom; openUser: (user
             <li key={m.userId}>
               <button type="button" class="member" onClick={() => openUser(m.userId)}>
                 <Avatar name={m.displayName ?? '?'} url={m.avatarUrl} userId={m.userId} size="small" online={state.online[m.userId] ?? m.online} />
-                <span class="member-name">{displayName(state, m.userId, room.id)}</span>
+                <span class="member-name">
+                  <bdi>{displayName(state, m.userId, room.id)}</bdi>
+                </span>
                 {m.role !== 'member' && <span class="role">{m.role}</span>}
                 <span class="sr-only">{(state.online[m.userId] ?? m.online) ? ', online' : ', offline'}</span>
               </button>

@@ -27,7 +27,9 @@ export function Sidebar({ openDialog }: { openDialog: (name: DialogName) => void
       <header class="me">
         <button type="button" class="me-button" onClick={() => openDialog('profile')} aria-label="Edit your profile">
           <Avatar name={me?.displayName ?? state.user?.username ?? '?'} url={me?.avatarUrl ?? null} userId={state.user?.id ?? ''} />
-          <span class="me-name">{me?.displayName ?? state.user?.username}</span>
+          <span class="me-name">
+            <bdi>{me?.displayName ?? state.user?.username}</bdi>
+          </span>
         </button>
         <button type="button" class="ghost" onClick={() => client.signOut()}>
           Sign out
@@ -86,7 +88,9 @@ function RoomGroup({ title, rooms, empty }: { title: string; rooms: MyRoom[]; em
                       {room.visibility === 'private' ? '🔒' : '#'}
                     </span>
                   )}
-                  <span class="room-name">{name}</span>
+                  <span class="room-name">
+                    <bdi>{name}</bdi>
+                  </span>
                   {peer && <span class="sr-only">{state.online[peer] ? ', online' : ', offline'}</span>}
                   {room.unread > 0 && (
                     <span class="badge" data-testid="unread">

@@ -20,7 +20,9 @@ function Dialog({ title, close, children }: { title: string; close: () => void; 
   return (
     <dialog ref={ref} class="dialog" aria-label={title} onClose={close}>
       <header>
-        <h2>{title}</h2>
+        <h2>
+          <bdi>{title}</bdi>
+        </h2>
         <button type="button" class="ghost" onClick={close} aria-label="Close">
           ✕
         </button>
@@ -95,7 +97,9 @@ export function ProfileDialog({ close }: { close: () => void }) {
       <div class="profile-head">
         <Avatar name={me.displayName} url={me.avatarUrl} userId={me.userId} size="large" />
         <div>
-          <p class="profile-name">{me.displayName}</p>
+          <p class="profile-name">
+            <bdi>{me.displayName}</bdi>
+          </p>
           <p class="hint">@{me.username}</p>
           <label class="file-button">
             {avatarBusy ? 'Uploading…' : 'Change picture'}
@@ -178,7 +182,7 @@ export function NewRoomDialog({ close }: { close: () => void }) {
             <legend>Add people</legend>
             {people.map((p) => (
               <label class="inline" key={p.userId}>
-                <input type="checkbox" name="member" value={p.userId} /> {p.name}
+                <input type="checkbox" name="member" value={p.userId} /> <bdi>{p.name}</bdi>
               </label>
             ))}
           </fieldset>
@@ -228,9 +232,15 @@ export function DiscoverDialog({ close }: { close: () => void }) {
         {(rooms ?? []).map((room) => (
           <li key={room.id}>
             <div>
-              <p class="discover-name"># {room.name}</p>
+              <p class="discover-name">
+                # <bdi>{room.name}</bdi>
+              </p>
               <p class="hint">
-                {room.topic ? `${room.topic} · ` : ''}
+                {room.topic && (
+                  <>
+                    <bdi>{room.topic}</bdi> ·{' '}
+                  </>
+                )}
                 {room.memberCount} member{room.memberCount === 1 ? '' : 's'}
               </p>
             </div>
@@ -277,7 +287,9 @@ export function DirectDialog({ close, openUser }: { close: () => void; openUser:
                   size="small"
                   online={state.online[p.userId] ?? false}
                 />
-                <span class="member-name">{p.name}</span>
+                <span class="member-name">
+                  <bdi>{p.name}</bdi>
+                </span>
               </button>
             </li>
           ))}
@@ -320,9 +332,15 @@ export function UserDialog({ userId, close }: { userId: string; close: () => voi
         <div class="profile-card">
           <Avatar name={profile.displayName} url={profile.avatarUrl} userId={userId} size="large" online={isMe ? undefined : (state.online[userId] ?? false)} />
           <div>
-            <p class="profile-name">{profile.displayName}</p>
+            <p class="profile-name">
+              <bdi>{profile.displayName}</bdi>
+            </p>
             <p class="hint">@{profile.username}</p>
-            {profile.bio && <p class="bio">{profile.bio}</p>}
+            {profile.bio && (
+              <p class="bio">
+                <bdi>{profile.bio}</bdi>
+              </p>
+            )}
           </div>
         </div>
       )}

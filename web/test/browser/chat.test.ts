@@ -167,6 +167,41 @@ test.serial('text is text: markup in a message, a display name and a bio is show
   clean(t, alice, bob);
 });
 
+test.serial(
+  'text stays in its place: a message that turns text around does not turn "(edited)" around; a name that would is refused with a sentence',
+  async (t) => {
+    const [alice, bob] = await twoInDirect(t);
+    // An unterminated right-to-left override: left unisolated, it would carry on into " (edited)" and show it backwards, before the body.
+    const turned = '\u202Edrawkcab';
+    await send(alice.page, turned);
+    await message(alice.page, turned).hover();
+    await message(alice.page, turned).getByRole('button', { name: 'Edit' }).click();
+    await alice.page.getByLabel('Edit message').fill(`${turned}!`);
+    await alice.page.getByLabel('Edit message').press('Enter');
+    const edited = bob.page.locator('[data-testid=message]', { hasText: `${turned}!` });
+    await edited.getByText('(edited)').waitFor({ timeout: UI_MS });
+    const body = await edited.locator('[data-testid=message-body] bdi').boundingBox();
+    const mark = await edited.locator('.edited').boundingBox();
+    t.truthy(body && mark);
+    t.true(mark!.x >= body!.x + body!.width - 1, `"(edited)" at ${mark!.x}, the body ends at ${body!.x + body!.width}`);
+
+    await bob.page.getByRole('button', { name: 'Edit your profile' }).click();
+    for (const [name, problem] of [
+      ['Alice\u202E', 'must not contain invisible or direction-changing characters'],
+      ['\u3164', 'must not contain invisible or direction-changing characters'],
+      ['\u200B\u200D', 'must not contain invisible or direction-changing characters'],
+      ['\u2800', 'must show at least one visible character'],
+    ] as const) {
+      await bob.page.getByLabel('Display name').fill(name);
+      await bob.page.getByRole('button', { name: 'Save' }).click();
+      await bob.page.getByRole('dialog').getByText(`Display name: ${problem}.`).waitFor();
+    }
+    await bob.page.keyboard.press('Escape');
+    await roomButton(alice.page, 'Bob').waitFor();
+    clean(t, alice, bob);
+  },
+);
+
 test.serial('offline and back: the client says so, catches up with sync, and sends what was typed offline exactly once', async (t) => {
   const [alice, bob] = await twoInDirect(t);
   await bob.context.setOffline(true);

@@ -6,7 +6,7 @@ const TAG = ['Auth'];
 const REGISTER_RULES =
   'username: 3–32 characters of `a-z 0-9 _ . -` (upper-case letters are accepted and stored lower-case), unique case-insensitively. ' +
   'email: a valid address, unique case-insensitively. password: 8–128 characters, any characters, not equal to the username or the e-mail address. ' +
-  'displayName (optional): 1–64 characters, defaults to the username. Unknown fields are refused.';
+  'displayName (optional): a display name as a profile takes it (1–64 characters, one line, nothing hidden or direction-changing, something that shows), defaults to the username. Unknown fields are refused.';
 
 const LOGIN_FAILURES =
   'Wrong login or password: `401 invalid_credentials`, with the same message and a similar response time whether the user exists or not. ' +

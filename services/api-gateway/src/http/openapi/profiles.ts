@@ -30,7 +30,7 @@ export const profilePaths: Paths = {
       operationId: 'updateMyProfile',
       summary: 'Change my profile',
       description:
-        'Changes any of `displayName` (1–64 characters after trimming, one line), `bio` (at most 500 characters), `avatarUrl` (an `https:` URL, or `null` to remove it) and `settings` ' +
+        'Changes any of `displayName` (1–64 characters after trimming, one line, no characters that hide or turn text around, at least one that shows), `bio` (at most 500 characters), `avatarUrl` (an `https:` URL, or `null` to remove it) and `settings` ' +
         '(`theme`: `system`|`light`|`dark`, `notifications`: `all`|`mentions`|`none`; the settings left out keep their value). ' +
         'Fields left out are unchanged. Unknown fields, here or inside `settings`: `400 validation_failed`.',
       tags: TAG,

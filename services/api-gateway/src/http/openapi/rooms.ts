@@ -36,7 +36,7 @@ export const roomPaths: Paths = {
       operationId: 'createRoom',
       summary: 'Create a room',
       description:
-        'Creates a channel; the caller is its owner and first member. `name`: 1–64 characters after trimming; `topic`: at most 500 characters; `visibility`: `public` or `private`; ' +
+        'Creates a channel; the caller is its owner and first member. `name`: 1–64 characters after trimming, with the rules of a display name (nothing hidden or direction-changing, something that shows); `topic`: at most 500 characters; `visibility`: `public` or `private`; ' +
         '`memberIds`: up to 100 users to add at once. Unknown fields are refused. Members who are online receive `room:member_joined` over Socket.IO.',
       tags: ROOMS,
       security: BEARER,
@@ -102,7 +102,7 @@ export const roomPaths: Paths = {
       operationId: 'updateRoom',
       summary: 'Rename a room or change its topic',
       description:
-        'Owner or admin only. `name`: 1–64 characters after trimming; `topic`: at most 500 characters (the empty string clears it). Fields left out are unchanged; unknown fields are refused. ' +
+        'Owner or admin only. `name`: 1–64 characters after trimming, with the rules of a display name; `topic`: at most 500 characters (the empty string clears it). Fields left out are unchanged; unknown fields are refused. ' +
         `A \`dm\` has no name or topic to change (\`403\`). Members receive \`room:updated\` over Socket.IO. ${SEE_RULE}`,
       tags: ROOMS,
       security: BEARER,

@@ -166,6 +166,10 @@ export const Member = Type.Object({
   displayName: Type.Union([Type.String(), Type.Null()], {
     description: "From the member's profile; `null` when the profile could not be read (the room is still answered).",
   }),
+  username: Type.Union([Username, Type.Null()], {
+    description:
+      "The member's username, unique where display names are not: a client shows it beside the display name, so that nobody passes for another member by taking their name. `null` when the profile could not be read.",
+  }),
   avatarUrl: AvatarUrl,
   online: Type.Boolean({ description: 'Whether the member has a live Socket.IO connection to any gateway replica.' }),
 });

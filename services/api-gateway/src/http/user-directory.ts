@@ -9,6 +9,7 @@ import type { AppContext } from '@chat/platform';
 
 export interface PublicProfile {
   userId: string;
+  username: string;
   displayName: string;
   avatarUrl: string | null;
 }

@@ -130,8 +130,8 @@ test.serial('when a room is read, its members come with display name, avatar and
   );
   t.is(detail.status, 200);
   t.deepEqual(detail.body.members, [
-    { userId: alice.id, role: 'owner', displayName: 'Ada L.', avatarUrl: 'https://example.test/ada.png', online: true },
-    { userId: bob.id, role: 'member', displayName: bob.username, avatarUrl: null, online: false },
+    { userId: alice.id, role: 'owner', displayName: 'Ada L.', username: alice.username, avatarUrl: 'https://example.test/ada.png', online: true },
+    { userId: bob.id, role: 'member', displayName: bob.username, username: bob.username, avatarUrl: null, online: false },
   ]);
   t.like(detail.body, { id: roomId, name: 'with faces', memberCount: 2, kind: 'channel', visibility: 'private' });
 });
@@ -159,7 +159,7 @@ test.serial('when the profile-service is down, a room is still served, its membe
   const detail = await api(bob, 'GET', `rooms/${roomId}`);
   t.is(detail.status, 200);
   t.deepEqual(detail.body.members, [
-    { userId: alice.id, role: 'owner', displayName: null, avatarUrl: null, online: false },
-    { userId: bob.id, role: 'member', displayName: null, avatarUrl: null, online: false },
+    { userId: alice.id, role: 'owner', displayName: null, username: null, avatarUrl: null, online: false },
+    { userId: bob.id, role: 'member', displayName: null, username: null, avatarUrl: null, online: false },
   ]);
 });

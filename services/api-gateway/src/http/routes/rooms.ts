@@ -61,7 +61,14 @@ export function roomsRoutes(deps: RouteDeps): Router<RequestState> {
     ]);
     return members.map(({ userId, role }) => {
       const profile = profiles?.get(userId);
-      return { userId, role, displayName: profile?.displayName ?? null, avatarUrl: profile?.avatarUrl ?? null, online: online.has(userId) };
+      return {
+        userId,
+        role,
+        displayName: profile?.displayName ?? null,
+        username: profile?.username ?? null,
+        avatarUrl: profile?.avatarUrl ?? null,
+        online: online.has(userId),
+      };
     });
   }
 

@@ -75,6 +75,8 @@ export interface Member {
   userId: string;
   role: Role;
   displayName: string | null;
+  /** Unique where display names are not; null when the gateway could not read the profile. */
+  username: string | null;
   avatarUrl: string | null;
   online: boolean;
 }

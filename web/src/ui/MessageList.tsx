@@ -5,7 +5,7 @@ import type { Timeline } from '../state/store.js';
 import { dividerBefore, type PendingMessage } from '../state/timeline.js';
 import { Avatar } from './Avatar.js';
 import { useClient } from './context.js';
-import { avatarOf, displayName, formatTime } from './names.js';
+import { avatarOf, displayName, formatTime, usernameOf } from './names.js';
 
 const GROUP_MS = 5 * 60_000;
 /** Within this many pixels of the end, the reader is at the bottom and follows new messages. */
@@ -134,11 +134,13 @@ export function MessageList({
 function Author({ userId, roomId, time, openUser }: { userId: string; roomId: string; time: string; openUser: (id: string) => void }) {
   const [, state] = useClient();
   const name = displayName(state, userId, roomId);
+  const username = usernameOf(state, userId, roomId);
   return (
     <div class="message-head">
       <button type="button" class="author" onClick={() => openUser(userId)}>
         <bdi>{name}</bdi>
       </button>
+      {username && <span class="handle">@{username}</span>}
       <time dateTime={time}>{formatTime(time)}</time>
     </div>
   );
@@ -268,6 +270,7 @@ function PendingItem({ pending }: { pending: PendingMessage }) {
           <span class="author">
             <bdi>{name}</bdi>
           </span>
+          {state.user && <span class="handle">@{state.user.username}</span>}
           <span class="pending-status">{pending.status === 'sending' ? 'Sending…' : 'Not sent'}</span>
         </div>
         <p class="body">

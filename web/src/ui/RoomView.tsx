@@ -4,7 +4,7 @@ import type { MyRoom } from '../api/types.js';
 import { Avatar } from './Avatar.js';
 import { useClient } from './context.js';
 import { MessageList } from './MessageList.js';
-import { avatarOf, displayName, knownPeople, peerOf, roomTitle } from './names.js';
+import { avatarOf, displayName, knownPeople, peerOf, roomTitle, usernameOf } from './names.js';
 
 /** The open room: its header, messages, who is typing, the composer, and its members on demand. */
 export function RoomView({ room, openUser }: { room: MyRoom; openUser: (userId: string) => void }) {
@@ -17,6 +17,7 @@ export function RoomView({ room, openUser }: { room: MyRoom; openUser: (userId: 
   const setEditingSeq = (seq: number | null) => setEditing(seq === null ? null : { roomId: room.id, seq });
   const title = roomTitle(state, room);
   const peer = peerOf(state, room);
+  const peerUsername = peer ? usernameOf(state, peer, room.id) : null;
 
   return (
     <section class="room" aria-label={title}>
@@ -37,11 +38,7 @@ export function RoomView({ room, openUser }: { room: MyRoom; openUser: (userId: 
           </h2>
           <p class="topic">
             {peer ? (
-              state.online[peer] ? (
-                'Online'
-              ) : (
-                'Offline'
-              )
+              `${peerUsername ? `@${peerUsername} · ` : ''}${state.online[peer] ? 'Online' : 'Offline'}`
             ) : room.topic ? (
               <bdi>{room.topic}</bdi>
             ) : (
@@ -190,6 +187,7 @@ function MembersPanel({ room, openUser, close }: { room: MyRoom; openUser: (user
                 <Avatar name={m.displayName ?? '?'} url={m.avatarUrl} userId={m.userId} size="small" online={state.online[m.userId] ?? m.online} />
                 <span class="member-name">
                   <bdi>{displayName(state, m.userId, room.id)}</bdi>
+                  {m.username && <span class="handle"> @{m.username}</span>}
                 </span>
                 {m.role !== 'member' && <span class="role">{m.role}</span>}
                 <span class="sr-only">{(state.online[m.userId] ?? m.online) ? ', online' : ', offline'}</span>

@@ -8,6 +8,17 @@ export function displayName(state: AppState, userId: string, roomId?: string | n
   return member?.displayName ?? state.profiles[userId]?.displayName ?? findMember(state, userId)?.displayName ?? 'Someone';
 }
 
+/**
+ * A user's username, shown beside their display name wherever they speak or
+ * are listed: display names are not unique, usernames are, so nobody passes
+ * for someone else by taking their name. Null while it is not known.
+ */
+export function usernameOf(state: AppState, userId: string, roomId?: string | null): string | null {
+  if (userId === state.user?.id) return state.user.username;
+  const member = roomId ? state.members[roomId]?.find((m) => m.userId === userId) : undefined;
+  return member?.username ?? state.profiles[userId]?.username ?? null;
+}
+
 function findMember(state: AppState, userId: string) {
   for (const members of Object.values(state.members)) {
     const found = members.find((m) => m.userId === userId && m.displayName);

@@ -40,19 +40,27 @@ const shot = (page: Page, name: string) => page.screenshot({ path: join(shots, `
 
 const myUserId = (page: Page) => page.evaluate(() => (JSON.parse(localStorage.getItem('chat.session') ?? '{}') as { user: { id: string } }).user.id);
 
-/** Alice (replica 1) opens a direct message with Bob (replica 2) from his user id; both have it open. */
-async function twoInDirect(t: ExecutionContext): Promise<[Person, Person]> {
+/** Alice (replica 1) and Bob (replica 2), signed up. */
+async function twoSignedUp(t: ExecutionContext): Promise<[Person, Person]> {
   const [alice, bob] = await Promise.all([person(t, 0, 'Alice'), person(t, 1, 'Bob')]);
   await Promise.all([signUp(alice), signUp(bob)]);
+  return [alice, bob];
+}
+
+/** Alice opens a direct message with Bob (shown to her as `bobShownAs`) from his user id and says hi; both have it open. */
+async function openDirect(alice: Person, bob: Person, bobShownAs = 'Bob'): Promise<[Person, Person]> {
   await alice.page.getByRole('button', { name: 'New message' }).click();
   await alice.page.getByLabel('Or enter a user id').fill(await myUserId(bob.page));
   await alice.page.getByRole('button', { name: 'Open conversation' }).click();
-  await alice.page.getByTestId('room-title').getByText('Bob').waitFor();
+  await alice.page.getByTestId('room-title').getByText(bobShownAs).waitFor();
   await send(alice.page, 'hi Bob');
   await roomButton(bob.page, 'Alice').click();
   await message(bob.page, 'hi Bob').waitFor();
   return [alice, bob];
 }
+
+/** Alice (replica 1) opens a direct message with Bob (replica 2) from his user id; both have it open. */
+const twoInDirect = async (t: ExecutionContext): Promise<[Person, Person]> => openDirect(...(await twoSignedUp(t)));
 
 function clean(t: ExecutionContext, ...people: Person[]): void {
   for (const p of people) {
@@ -201,6 +209,30 @@ test.serial(
     clean(t, alice, bob);
   },
 );
+
+test.serial("nobody passes for another by taking their name: each message, member and direct message shows the sender's unique @username", async (t) => {
+  const [alice, bob] = await twoSignedUp(t);
+  await bob.page.getByRole('button', { name: 'Edit your profile' }).click();
+  await bob.page.getByLabel('Display name').fill('Alice');
+  await bob.page.getByRole('button', { name: 'Save' }).click();
+  await bob.page.getByRole('dialog').getByText('Saved.').waitFor();
+  await bob.page.keyboard.press('Escape');
+  await openDirect(alice, bob, 'Alice');
+  await send(bob.page, 'it is me, Alice');
+
+  // On Alice's screen both messages are signed "Alice"; the usernames tell them apart.
+  const mine = message(alice.page, 'hi Bob').locator('.message-head');
+  const his = message(alice.page, 'it is me, Alice').locator('.message-head');
+  await his.getByText(`@${bob.username}`, { exact: true }).waitFor({ timeout: UI_MS });
+  await his.getByRole('button', { name: 'Alice', exact: true }).waitFor();
+  await mine.getByText(`@${alice.username}`, { exact: true }).waitFor();
+  await mine.getByRole('button', { name: 'Alice', exact: true }).waitFor();
+  await alice.page.locator('.room-header .topic').getByText(`@${bob.username}`).waitFor();
+  await alice.page.locator('.room-header').getByRole('button', { name: 'Details' }).click();
+  await alice.page.locator('.members').getByText(`@${bob.username}`).waitFor({ timeout: UI_MS });
+  await alice.page.locator('.members').getByText(`@${alice.username}`).waitFor();
+  clean(t, alice, bob);
+});
 
 test.serial('offline and back: the client says so, catches up with sync, and sends what was typed offline exactly once', async (t) => {
   const [alice, bob] = await twoInDirect(t);

@@ -131,7 +131,8 @@ export const ProfilePatch = closed(
         Text({
           maxLength: PROFILE_LIMITS.avatarUrlMax,
           httpsUrl: true,
-          description: 'An `https:` URL of an image, or `null` to remove the avatar.',
+          description:
+            'An `https:` URL of an image, or `null` to remove the avatar. The web client shows only uploaded avatars (`PUT /api/profiles/me/avatar`): a picture on another server would tell that server who reads its owner.',
           examples: ['https://images.example.org/ada.png'],
         }),
         Type.Null(),

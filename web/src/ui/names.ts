@@ -45,18 +45,19 @@ export function roomTitle(state: AppState, room: MyRoom): string {
 }
 
 /**
- * Where to load an avatar from. The gateway's own avatar links
- * (`…/api/profiles/<id>/avatar?v=…`) are loaded from this page's origin,
- * which is the gateway that served it (whichever replica, whatever public
- * address the profile-service was told); other `https:` URLs as they are;
- * anything else is not shown.
+ * Where to load an avatar from: only the gateway's own avatar links
+ * (`…/api/profiles/<id>/avatar?v=…`, an uploaded picture), from this page's
+ * origin, which is the gateway that served it (whichever replica, whatever
+ * public address the profile-service was told). Any other URL, `https:`
+ * included, is not loaded and the initial is shown: a picture on a server
+ * of its owner's choosing would tell that server who reads them, from
+ * where and when. The page's CSP allows no other image host either.
  */
 export function avatarSrc(url: string | null): string | null {
   if (!url) return null;
   try {
     const parsed = new URL(url, window.location.origin);
-    if (/^\/api\/profiles\/[^/]+\/avatar$/.test(parsed.pathname)) return `${parsed.pathname}${parsed.search}`;
-    return parsed.protocol === 'https:' ? parsed.href : null;
+    return /^\/api\/profiles\/[^/]+\/avatar$/.test(parsed.pathname) ? `${parsed.pathname}${parsed.search}` : null;
   } catch {
     return null;
   }

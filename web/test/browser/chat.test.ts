@@ -234,6 +234,34 @@ test.serial("nobody passes for another by taking their name: each message, membe
   clean(t, alice, bob);
 });
 
+test.serial(
+  'an avatar on another server is never loaded (it would tell that server who reads its owner, from where and when): the initial is shown',
+  async (t) => {
+    const [alice, bob] = await twoInDirect(t);
+    const elsewhere: string[] = [];
+    alice.page.on('request', (request) => {
+      if (/^https?:/.test(request.url()) && !request.url().startsWith(gateways[0]!)) elsewhere.push(request.url());
+    });
+    const { accessToken } = JSON.parse(await bob.page.evaluate(() => localStorage.getItem('chat.session') ?? '{}')) as { accessToken: string };
+    for (const avatarUrl of ['https://tracker.example/pixel.png?who=bob', 'https://127.0.0.1:1/pixel.png']) {
+      const patched = await bob.page.request.patch('/api/profiles/me', { headers: { authorization: `Bearer ${accessToken}` }, data: { avatarUrl } });
+      t.is(patched.status(), 200, 'the API still takes an https: avatarUrl');
+      await send(bob.page, `look at my picture at ${avatarUrl}`);
+      await alice.page.reload();
+      await roomButton(alice.page, 'Bob').click();
+      const said = message(alice.page, `look at my picture at ${avatarUrl}`);
+      await said.waitFor({ timeout: UI_MS });
+      await said.locator('.avatar').getByText('B', { exact: true }).waitFor();
+      t.is(await alice.page.locator('.avatar img').count(), 0);
+    }
+    await alice.page.locator('.room-header').getByRole('button', { name: 'Details' }).click();
+    await alice.page.locator('.members').getByText(`@${bob.username}`).waitFor({ timeout: UI_MS });
+    t.is(await alice.page.locator('.avatar img').count(), 0);
+    t.deepEqual(elsewhere, []);
+    clean(t, alice, bob);
+  },
+);
+
 test.serial('offline and back: the client says so, catches up with sync, and sends what was typed offline exactly once', async (t) => {
   const [alice, bob] = await twoInDirect(t);
   await bob.context.setOffline(true);

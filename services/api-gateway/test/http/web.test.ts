@@ -40,6 +40,9 @@ test('when the client is built, / and /index.html answer the page with no-cache,
     t.regex(csp, /default-src 'none'/);
     t.regex(csp, /script-src 'self'(;|$)/);
     t.notRegex(csp, /unsafe-inline|unsafe-eval|\*/);
+    // Images from this origin only: another user's avatarUrl must not make the reader's browser call its server.
+    t.regex(csp, /img-src 'self' blob:(;|$)/);
+    t.notRegex(csp, /https:|http:|data:/);
     t.is(await page.text(), INDEX);
     const again = await rawGet(url, path, { 'if-none-match': page.headers.get('etag') ?? '' });
     t.is(again.status, 304);

@@ -28,8 +28,10 @@ const ASSET_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$/;
 /**
  * What the page may do: its own scripts, styles and fonts only (nothing
  * inline, nothing from elsewhere), talk to its own origin (REST and the
- * Socket.IO websocket), show images from here or any https: URL (avatarUrl
- * may be one), and a blob: preview of an avatar before it is uploaded.
+ * Socket.IO websocket), show images from here only (uploaded avatars: an
+ * avatarUrl on another server is not loaded, since loading it would tell
+ * that server who reads its owner, from where and when), and a blob:
+ * preview of an avatar before it is uploaded.
  * Trusted Types with no policy: any HTML string sink (innerHTML and the like)
  * throws, so text from users can only ever become text.
  */
@@ -37,7 +39,7 @@ export const WEB_CONTENT_SECURITY_POLICY = [
   "default-src 'none'",
   "script-src 'self'",
   "style-src 'self'",
-  "img-src 'self' https: blob:",
+  "img-src 'self' blob:",
   "font-src 'self'",
   "connect-src 'self'",
   "manifest-src 'self'",

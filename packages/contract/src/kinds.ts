@@ -3,9 +3,10 @@
  * contract's way, registered with TypeBox so that its compiled checks use
  * them: `Text` (lengths in code points, as JSON Schema means them, where
  * TypeBox would count UTF-16 units; trimming and lower-casing before the
- * checks; control characters; names that show as what they hold) and `OneOf` (a string out of a list, which
- * the document shows as `enum`). Each kind's check also names the problem,
- * in the words the contract's `validation_failed` details use.
+ * checks; control characters; names that show as what they hold) and
+ * `OneOf` (a string out of a list, which the document shows as `enum`).
+ * Each kind's check also names the problem, in the words the contract's
+ * `validation_failed` details use.
  */
 import { Kind, TypeRegistry, type TSchema, type TUnsafe } from '@sinclair/typebox';
 

@@ -32,6 +32,24 @@ const acksOf = (conn: RawConnection) => conn.received.filter((text) => /^43\d/.t
 /** An acked event, as a raw client writes it. */
 const event = (id: number, name: string, ...args: unknown[]) => `42${id}${JSON.stringify([name, ...args])}`;
 
+/** The chat-service's history reads made for the rig's clients: how many, and the most at once. */
+function historyReads(rig: Rig): { made: () => number; peak: () => number } {
+  const read = rig.chat.history.bind(rig.chat);
+  let made = 0;
+  let running = 0;
+  let peak = 0;
+  rig.chat.history = async (...args) => {
+    made++;
+    peak = Math.max(peak, ++running);
+    try {
+      return await read(...args);
+    } finally {
+      running--;
+    }
+  };
+  return { made: () => made, peak: () => peak };
+}
+
 /** A room with 100 messages of 4,000 characters: each `sync` of it is answered with about 400 KB. */
 async function bigRoom(rig: Rig, userId: string): Promise<string> {
   const roomId = rig.chat.createRoom([userId]);
@@ -45,6 +63,7 @@ test('when a client stops reading and asks for big answers, it is disconnected o
   const peak = peakQueued(rig);
   const alice = user();
   const roomId = await bigRoom(rig, alice);
+  const reads = historyReads(rig);
   const conn = await rawSocket(t, rig.urls[0]!, fakeToken(alice));
   conn.stopReading();
   // 100 syncs (the burst allows them): 40 MB of answers, far more than the kernel's socket buffers take.
@@ -52,6 +71,9 @@ test('when a client stops reading and asks for big answers, it is disconnected o
   await conn.closedByServer();
   const answered = acksOf(conn).length;
   t.true(answered < 100, `${answered} of 100 answers were sent before the cut`);
+  // chat-service read the pages two at a time, and stopped reading them once the connection was cut.
+  t.true(reads.peak() <= 2, `${reads.peak()} history reads at once`);
+  t.true(reads.made() < 100, `${reads.made()} of 100 pages were read`);
   // One answer is about 420 KB: the bound is passed by at most the answer that passed it.
   t.true(peak() <= maxQueuedBytes + 500_000, `peak ${peak()}`);
   // The user connects again and catches up.

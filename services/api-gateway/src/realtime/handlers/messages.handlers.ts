@@ -2,6 +2,7 @@ import { SocketPayloads } from '@chat/contract';
 import type { ChatMessage, Logger } from '@chat/platform';
 import { command } from '../ack.js';
 import type { ChatApi } from '../chat-api.js';
+import { socketTurns, SYNC_CALLS_AT_ONCE } from '../socket-turns.js';
 import type { RealtimeSocket } from '../types.js';
 
 export interface MessageHandlerDeps {
@@ -20,6 +21,7 @@ export interface MessageHandlerDeps {
  */
 export function registerMessageHandlers(socket: RealtimeSocket, deps: MessageHandlerDeps): void {
   const { chat, logger } = deps;
+  const syncTurn = socketTurns(socket, SYNC_CALLS_AT_ONCE);
 
   command(
     socket,
@@ -61,7 +63,7 @@ export function registerMessageHandlers(socket: RealtimeSocket, deps: MessageHan
     'sync',
     SocketPayloads.sync,
     async (input, caller) => {
-      const page = await chat.history(caller, input.roomId, input.afterSeq, input.limit ?? 50);
+      const page = await syncTurn(() => chat.history(caller, input.roomId, input.afterSeq, input.limit ?? 50));
       // Only seqs the service answered, never the client's afterSeq, decide where delivery starts.
       const last = page.messages.at(-1);
       if (last && !page.hasMore) deps.synced(input.roomId, last.seq);

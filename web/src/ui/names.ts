@@ -4,8 +4,7 @@ import type { AppState } from '../state/store.js';
 /** How a user is called in the UI: their display name, from the room's members or their profile. */
 export function displayName(state: AppState, userId: string, roomId?: string | null): string {
   if (userId === state.user?.id && state.me) return state.me.displayName;
-  const member = roomId ? state.members[roomId]?.find((m) => m.userId === userId) : undefined;
-  return member?.displayName ?? state.profiles[userId]?.displayName ?? findMember(state, userId)?.displayName ?? 'Someone';
+  return memberIn(state, userId, roomId)?.displayName ?? state.profiles[userId]?.displayName ?? findMember(state, userId)?.displayName ?? 'Someone';
 }
 
 /**
@@ -15,8 +14,12 @@ export function displayName(state: AppState, userId: string, roomId?: string | n
  */
 export function usernameOf(state: AppState, userId: string, roomId?: string | null): string | null {
   if (userId === state.user?.id) return state.user.username;
-  const member = roomId ? state.members[roomId]?.find((m) => m.userId === userId) : undefined;
-  return member?.username ?? state.profiles[userId]?.username ?? null;
+  return memberIn(state, userId, roomId)?.username ?? state.profiles[userId]?.username ?? null;
+}
+
+/** The user among the room's members, when the room's member list is loaded. */
+function memberIn(state: AppState, userId: string, roomId?: string | null) {
+  return roomId ? state.members[roomId]?.find((m) => m.userId === userId) : undefined;
 }
 
 function findMember(state: AppState, userId: string) {

@@ -80,7 +80,7 @@ export const settings = {
   },
   rateLimitScale: {
     env: 'RATE_LIMIT_SCALE',
-    doc: 'Multiplies every REST rate limit (rate and burst); test platforms raise it. 1 is the documented limits.',
+    doc: "Multiplies every REST rate limit (rate and burst) and the number of one user's requests served at once; test platforms raise it. 1 is the documented limits.",
     parse: (raw: string): number => {
       const value = Number(raw);
       if (!(value > 0 && value <= 1_000_000)) throw new Error('expected a number above 0');

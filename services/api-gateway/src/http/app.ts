@@ -4,6 +4,7 @@ import { authenticate, type TokenVerifier } from './middleware/authenticate.js';
 import { clientAddressResolver } from './client-address.js';
 import type { Upstream } from './forward.js';
 import { createRateLimits } from './rate-limits.js';
+import { USER_REQUESTS_AT_ONCE, userTurns } from './user-turns.js';
 import type { PresenceReader, RouteDeps } from './routes/deps.js';
 import { docsRoutes } from './routes/docs.js';
 import { authRoutes } from './routes/auth.js';
@@ -52,13 +53,17 @@ export function createApp(deps: AppDeps) {
   });
   const verify = authenticate(deps.tokens);
   const perUser = limits.limit('authenticated');
+  const inUserTurn = userTurns({
+    atOnce: Math.max(1, Math.round(USER_REQUESTS_AT_ONCE * config.rateLimitScale)),
+    maxWaitMs: config.upstreamTimeoutMs,
+  });
   const routeDeps: RouteDeps = {
     config,
     logger,
     upstream,
     accounts: deps.accounts,
     profiles: deps.profiles,
-    requireUser: (ctx, next) => verify(ctx, () => perUser(ctx, next)),
+    requireUser: (ctx, next) => verify(ctx, () => perUser(ctx, () => inUserTurn(ctx, next))),
     limit: limits.limit,
     clientAddress,
     presence: deps.presence,

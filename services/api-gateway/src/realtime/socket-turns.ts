@@ -1,4 +1,5 @@
 import { unavailable } from '@chat/platform';
+import { createTurns } from '../turns.js';
 
 /**
  * At most `limit` of one socket's calls of a kind run at once; the others
@@ -11,24 +12,11 @@ import { unavailable } from '@chat/platform';
  * reading them.
  */
 export function socketTurns(socket: { once(event: 'disconnect', listener: () => void): unknown }, limit: number) {
-  let running = 0;
-  let closed = false;
-  const waiting: Array<{ go: () => void; drop: (error: Error) => void }> = [];
-  socket.once('disconnect', () => {
-    closed = true;
-    for (const turn of waiting.splice(0)) turn.drop(unavailable('The connection closed before this call could be made'));
-  });
-
-  return async function inTurn<T>(call: () => Promise<T>): Promise<T> {
-    if (closed) throw unavailable('The connection closed before this call could be made');
-    if (running >= limit) await new Promise<void>((go, drop) => waiting.push({ go, drop }));
-    running++;
-    try {
-      return await call();
-    } finally {
-      running--;
-      waiting.shift()?.go();
-    }
+  const turns = createTurns(limit);
+  const gone = new AbortController();
+  socket.once('disconnect', () => gone.abort(unavailable('The connection closed before this call could be made')));
+  return function inTurn<T>(call: () => Promise<T>): Promise<T> {
+    return turns.run(call, gone.signal);
   };
 }
 

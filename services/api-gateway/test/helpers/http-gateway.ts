@@ -1,5 +1,5 @@
 import { connect, type AddressInfo } from 'node:net';
-import { request as httpRequest } from 'node:http';
+import { request as httpRequest, type Server } from 'node:http';
 import { createLogger } from '@chat/platform';
 import { loadConfig } from '../../src/config.js';
 import { createApp, type AppDeps } from '../../src/http/app.js';
@@ -15,6 +15,15 @@ export async function startGatewayApp(
   env: Record<string, string> = {},
   deps: Partial<Omit<AppDeps, 'config'>> = {},
 ): Promise<string> {
+  return (await startGatewayServer(t, env, deps)).url;
+}
+
+/** startGatewayApp, answering its server too (for a test that watches its connections). */
+export async function startGatewayServer(
+  t: { teardown: (fn: () => void) => void },
+  env: Record<string, string> = {},
+  deps: Partial<Omit<AppDeps, 'config'>> = {},
+): Promise<{ url: string; server: Server }> {
   const config = loadConfig({
     APP_ID: 'api-gateway',
     APP_PORT: '0',
@@ -34,7 +43,7 @@ export async function startGatewayApp(
   const server = app.listen(0, '127.0.0.1');
   t.teardown(() => server.close());
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
 }
 
 export interface RawReply {

@@ -14,7 +14,11 @@ export interface RouteDeps {
   upstream: Upstream;
   accounts: UserAccounts;
   profiles: PublicProfiles;
-  /** Requires a valid access token, sets ctx.state.userId, and counts the request against the user's limit. */
+  /**
+   * Requires a valid access token, sets ctx.state.userId, counts the request
+   * against the user's limit, and serves it in one of the user's turns
+   * (http/user-turns.ts: a few of one user's requests at a time).
+   */
   requireUser: Middleware<RequestState>;
   /** The rate limit of one kind of action (429 with Retry-After past it); after requireUser where it counts per user. */
   limit: (name: RatePolicyName) => LimitMiddleware;

@@ -10,7 +10,7 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { OneOf, Text } from './kinds.js';
 import { ClientMsgId, Id, MessageBody, PageLimit, Seq, SeqOrZero } from './requests.js';
-import { described, ErrorCode, ErrorDetail, Message, ResourceId, Room, Timestamp } from './responses.js';
+import { described, ErrorCode, ErrorDetail, Message, PublicProfile, ResourceId, Room, Timestamp } from './responses.js';
 
 const closed = <P extends Record<string, TSchema>>(properties: P) => Type.Object(properties, { additionalProperties: false });
 
@@ -71,6 +71,7 @@ export const SocketBroadcasts = {
   'room:member_left': MembershipChange,
   'room:updated': Room,
   read: ReadMarker,
+  'profile:updated': PublicProfile,
   'auth:expired': AuthExpired,
 } as const;
 
@@ -84,3 +85,5 @@ export type MembershipChange = Static<typeof MembershipChange>;
 export type TypingState = Static<typeof TypingState>;
 export type PresenceState = Static<typeof PresenceState>;
 export type ReadMarker = Static<typeof ReadMarker>;
+/** `profile:updated`: the public profile of a user who shares a room with the receiver, as it is now. */
+export type ProfileUpdate = Static<typeof PublicProfile>;

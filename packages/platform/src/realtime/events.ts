@@ -23,6 +23,7 @@ import type {
   MembershipChange,
   MessageRef,
   PresenceState,
+  ProfileUpdate,
   ReadMarker,
   SocketAckFields,
   SocketAcks,
@@ -45,6 +46,12 @@ export const FANOUT_TOPICS = {
   readUpdated: 'read.updated',
   typing: 'typing',
   presence: 'presence',
+  /**
+   * A user's public profile changed (relayed by a gateway from the
+   * profile-service's `profile.updated`), for the rooms in `roomIds`. Not
+   * `profile.updated`: on Redis a topic on both components is one stream.
+   */
+  profile: 'profile',
 } as const;
 
 export type FanoutTopic = (typeof FANOUT_TOPICS)[keyof typeof FANOUT_TOPICS];
@@ -74,7 +81,7 @@ export interface FanoutEnvelope<T = unknown> {
   membersVersion?: number;
 }
 
-export type { AckError, ChatMessage, ChatRoom, MembershipChange, MessageRef, PresenceState, ReadMarker, TypingState };
+export type { AckError, ChatMessage, ChatRoom, MembershipChange, MessageRef, PresenceState, ProfileUpdate, ReadMarker, TypingState };
 
 /** `messages.created`: a commit's messages; clients get each as `message:new`. */
 export interface MessagesCreated {
@@ -99,6 +106,7 @@ export interface FanoutPayloads {
   'read.updated': ReadMarker;
   typing: TypingState;
   presence: PresenceState;
+  profile: ProfileUpdate;
 }
 
 /**

@@ -23,6 +23,7 @@ import type { ChatApi } from './chat-api.js';
 import { acceptConnections } from './connections.js';
 import { fanoutSubscriptions, type FanoutPublisher } from './fanout.js';
 import { fanoutRelay } from './fanout-relay.js';
+import { profileRelay } from './profile-relay.js';
 import { EventGuard, type Rate } from './limits.js';
 import { MemberAudit } from './member-audit.js';
 import { Membership } from './membership.js';
@@ -85,7 +86,7 @@ export interface RealtimeDeps {
 }
 
 export interface Realtime {
-  /** The fanout subscriptions, for the Koa app to serve to its sidecar. */
+  /** The fanout subscriptions and the profile relay's (profile-relay.ts), for the Koa app to serve to its sidecar. */
   subscriptions: TopicSubscription[];
   /** Attaches Socket.IO (path /socket.io) to the server; call after the Koa handler is on it. */
   attach(server: HttpServer): void;
@@ -138,7 +139,10 @@ export function createRealtime(deps: RealtimeDeps): Realtime {
     emit: (state) => io.to(SOCKET_ROOMS.room(state.roomId)).except(SOCKET_ROOMS.user(state.userId)).emit('typing', state),
   });
   const presence = new PresenceTracker({ io, presence: deps.presence, fanout: deps.fanout, logger });
-  const subscriptions = fanoutSubscriptions({ startedAt, logger, handlers: fanoutRelay({ io, delivery, membership, audit, typing }) });
+  const subscriptions = [
+    ...fanoutSubscriptions({ startedAt, logger, handlers: fanoutRelay({ io, delivery, membership, audit, typing }) }),
+    profileRelay({ chat: deps.chat, fanout: deps.fanout }),
+  ];
   let closing = false;
   const connections = acceptConnections({
     io,

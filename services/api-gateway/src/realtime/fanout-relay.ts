@@ -3,7 +3,7 @@
  * payload becomes, and for which sockets. New messages go through the
  * sequencer (in `seq` order per room); an edit or deletion waits until the
  * message it concerns was emitted; membership changes move sockets in and out
- * of the room; presence goes to the rooms the event names. Every event of a
+ * of the room; presence and profile changes go to the rooms the event names. Every event of a
  * room also lets the member audit check that room's sockets, so live
  * delivery follows the member list.
  */
@@ -70,5 +70,10 @@ export function fanoutRelay({ io, delivery, membership, audit, typing }: FanoutR
       const rooms = (envelope.roomIds ?? []).map(SOCKET_ROOMS.room);
       if (rooms.length > 0) io.to(rooms).except(SOCKET_ROOMS.user(state.userId)).emit('presence', state);
     }),
+    // To the profile's user too: their other tabs show the new name and avatar.
+    [FANOUT_TOPICS.profile]: (profile, envelope) => {
+      const rooms = (envelope.roomIds ?? []).map(SOCKET_ROOMS.room);
+      if (rooms.length > 0) io.to(rooms).emit('profile:updated', profile);
+    },
   };
 }

@@ -48,7 +48,7 @@ class FakeBus {
   /** Hands the event to every replica; resolves once each has handled it. */
   publish(topic: string, envelope: unknown): Promise<void> {
     const deliveries = this.replicas.map((subs) => {
-      const sub = subs.find((s) => s.topic === topic);
+      const sub = subs.find((s) => s.pubsubname === 'fanout' && s.topic === topic);
       if (!sub) return Promise.resolve();
       // Concurrent, unordered delivery, as from pub/sub.
       return new Promise<void>((resolve) => {

@@ -75,7 +75,7 @@ const EXPECTED = { ...CONTRACT, ...ADDITIONS };
 /** docs/realtime.md: the socket events. */
 const SOCKET_CLIENT_EVENTS = ['message:send', 'message:edit', 'message:delete', 'sync', 'read', 'typing'];
 /** Additions to the first version of the contract that the gateway implements (packages/platform/src/realtime/events.ts), marked as such in the document. */
-const SOCKET_ADDITIONS = { clientToServer: ['auth:refresh'], serverToClient: ['auth:expired'] };
+const SOCKET_ADDITIONS = { clientToServer: ['auth:refresh'], serverToClient: ['auth:expired', 'profile:updated'] };
 const SOCKET_SERVER_EVENTS = [
   'message:new',
   'message:updated',

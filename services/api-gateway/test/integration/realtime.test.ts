@@ -173,6 +173,30 @@ test.serial('when messages are edited, deleted and read and the room renamed, ac
   });
 });
 
+test.serial('when a member changes their display name or avatar, members on both replicas get profile:updated with the new one', async (t) => {
+  const [alice, bob] = [await register(platform), await register(platform)];
+  await createRoom(platform, alice, [bob]);
+  const a = await connect(t, 0, alice);
+  const b = await connect(t, 1, bob);
+  const patched = await fetch(`${gateways[1]}/api/profiles/me`, {
+    method: 'PATCH',
+    headers: { authorization: `Bearer ${bob.token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ displayName: 'Bob, renamed', avatarUrl: 'https://example.test/bob.png' }),
+  });
+  t.is(patched.status, 200);
+  const profile = (await patched.json()) as { updatedAt: string };
+  for (const socket of [a, b]) {
+    t.like(await socket.next('profile:updated', (p) => p.userId === bob.id, EVENT_MS), {
+      userId: bob.id,
+      username: bob.username,
+      displayName: 'Bob, renamed',
+      avatarUrl: 'https://example.test/bob.png',
+      updatedAt: profile.updatedAt,
+    });
+  }
+  t.false('settings' in (a.received('profile:updated')[0] ?? {}), "the user's own settings stay theirs");
+});
+
 test.serial('when a user types, members on the other replica see it, the typist never does, and it expires after 5 s', async (t) => {
   const [alice, bob] = [await register(platform), await register(platform)];
   const roomId = await createRoom(platform, alice, [bob]);

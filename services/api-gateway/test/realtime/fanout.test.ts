@@ -33,6 +33,7 @@ test('when the gateway subscribes, it asks for every fanout topic on the fanout 
       'read.updated',
       'typing',
       'presence',
+      'profile',
     ].map((topic) => ({ pubsubname: 'fanout', topic, route: `/events/fanout/${topic}` })),
   );
 });

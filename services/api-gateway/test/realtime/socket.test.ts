@@ -213,6 +213,43 @@ test('when users share a room, presence goes online with the first socket and of
   ]);
 });
 
+test("when a user changes their profile, everyone who shares a room with them gets profile:updated on every replica, the user's own sockets too, and nobody else", async (t) => {
+  const rig = await startRig(t, { replicas: 2 });
+  const [alice, bob, carol, dave] = [user(), user(), user(), user()];
+  rig.chat.createRoom([alice, bob]);
+  rig.chat.createRoom([carol, dave]);
+  const a = await connectSocket(t, rig.urls[0]!, fakeToken(alice));
+  const b = await connectSocket(t, rig.urls[1]!, fakeToken(bob));
+  const c = await connectSocket(t, rig.urls[0]!, fakeToken(carol));
+  const changed = (userId: string) => ({
+    userId,
+    username: userId.replace('-', '_'),
+    displayName: `${userId} renamed`,
+    bio: '',
+    avatarUrl: null,
+    createdAt: new Date(0).toISOString(),
+    updatedAt: new Date().toISOString(),
+  });
+  // profile.updated arrives on `events`, at one replica only (one consumer group for the gateway).
+  const relayOn = (replica: number, data: unknown) =>
+    rig.realtimes[replica]!.subscriptions.find((s) => s.pubsubname === 'events' && s.topic === 'profile.updated')!.handle(
+      { id: randomUUID(), source: 'profile-service', type: 'com.dapr.event.sent', topic: 'profile.updated', pubsubname: 'events', data },
+      // A logger is only used for a debug line.
+      { debug: () => undefined } as never,
+    );
+  const bobs = changed(bob);
+  await relayOn(1, bobs);
+  t.deepEqual(await a.next('profile:updated'), bobs, 'on the replica that did not relay it');
+  t.deepEqual(await b.next('profile:updated'), bobs, "the user's own socket");
+  // Dave's change reaches Carol; Bob's, emitted before it, would have reached her socket first.
+  await relayOn(0, changed(dave));
+  t.is((await c.next('profile:updated')).userId, dave);
+  t.deepEqual(
+    c.received('profile:updated').map((p) => p.userId),
+    [dave],
+  );
+});
+
 test('when the token expires, the socket gets auth:expired and is closed; auth:refresh pushes the expiry back', async (t) => {
   const { urls } = await startRig(t);
   const alice = user();

@@ -59,6 +59,8 @@ const BROADCASTS: Record<SocketBroadcast, string> = {
   'room:member_left': 'A user left or was removed from a room.',
   'room:updated': 'A room changed (name, topic).',
   read: "A member's read marker moved forward.",
+  'profile:updated':
+    'An addition to the first version of the contract: a user who shares a room with this user (or the user themselves) changed their public profile: display name, bio or avatar. The profile as it is now; an event whose `updatedAt` is older than one already applied is stale (events may arrive out of order).',
   'auth:expired':
     'An addition to the first version of the contract: the access token of this connection expired, and the server closes the connection right after this event. Reconnect with a fresh token (or send `auth:refresh` before it expires).',
 };

@@ -2,7 +2,7 @@ import { ApiError, describeError } from '../api/errors.js';
 import { Realtime } from '../api/realtime.js';
 import { RestApi } from '../api/rest.js';
 import { Session } from '../api/session.js';
-import type { ChatMessage, ChatRoom, MyRoom, NewRoom, ProfilePatch, PublicProfile } from '../api/types.js';
+import type { ChatMessage, ChatRoom, Member, MyRoom, NewRoom, ProfilePatch, PublicProfile } from '../api/types.js';
 import { freshReads } from './fresh-reads.js';
 import { slots } from './slots.js';
 import { Store, type AppState, type Timeline } from './store.js';
@@ -126,6 +126,7 @@ export class ChatClient {
       }),
     );
     socket.on('presence', ({ userId, status }) => this.store.update((s) => ({ online: { ...s.online, [userId]: status === 'online' } })));
+    socket.on('profile:updated', (profile) => this.onProfile(profile));
     socket.on('room:member_joined', ({ roomId, userId }) => {
       if (userId === this.myId || !this.state.rooms[roomId]) void this.loadRooms();
       else if (this.state.members[roomId]) void this.loadMembers(roomId);
@@ -522,6 +523,28 @@ export class ChatClient {
   async uploadAvatar(image: Blob): Promise<void> {
     const me = await this.rest.uploadAvatar(image);
     this.store.update((s) => ({ me, profiles: { ...s.profiles, [me.userId]: me } }));
+  }
+
+  /**
+   * Someone who shares a room changed their profile (`profile:updated`, the
+   * caller too, from another tab): the new name and avatar show wherever they
+   * appear, beside old messages too. Events may arrive out of order: one
+   * older than the profile held is stale.
+   */
+  private onProfile(profile: PublicProfile): void {
+    this.store.update((s) => {
+      const held = s.profiles[profile.userId];
+      if (held && Date.parse(held.updatedAt) > Date.parse(profile.updatedAt)) return {};
+      const { displayName, username, avatarUrl } = profile;
+      const members: Record<string, Member[]> = {};
+      for (const [roomId, list] of Object.entries(s.members)) {
+        members[roomId] = list.some((m) => m.userId === profile.userId)
+          ? list.map((m) => (m.userId === profile.userId ? { ...m, displayName, username, avatarUrl } : m))
+          : list;
+      }
+      const me = s.me?.userId === profile.userId ? { ...s.me, ...profile } : s.me;
+      return { members, me, profiles: { ...s.profiles, [profile.userId]: profile } };
+    });
   }
 
   async viewProfile(userId: string): Promise<PublicProfile> {

@@ -234,6 +234,24 @@ test.serial("nobody passes for another by taking their name: each message, membe
   clean(t, alice, bob);
 });
 
+test.serial('when someone renames themselves, the people they talk to see the new name at once, beside their old messages too, without a reload', async (t) => {
+  const [alice, bob] = await twoInDirect(t);
+  await send(bob.page, 'said before the rename');
+  await message(alice.page, 'said before the rename').waitFor({ timeout: UI_MS });
+  await bob.page.getByRole('button', { name: 'Edit your profile' }).click();
+  await bob.page.getByLabel('Display name').fill('Robert');
+  await bob.page.getByRole('button', { name: 'Save' }).click();
+  await bob.page.getByRole('dialog').getByText('Saved.').waitFor();
+  await bob.page.keyboard.press('Escape');
+
+  // Alice is on the other replica and never reloads.
+  await alice.page.getByTestId('room-title').getByText('Robert').waitFor({ timeout: UI_MS });
+  await message(alice.page, 'said before the rename').locator('.message-head').getByRole('button', { name: 'Robert', exact: true }).waitFor();
+  await roomButton(alice.page, 'Robert').waitFor();
+  t.is(await alice.page.locator('.message-head').getByRole('button', { name: 'Bob', exact: true }).count(), 0);
+  clean(t, alice, bob);
+});
+
 test.serial(
   'an avatar on another server is never loaded (it would tell that server who reads its owner, from where and when): the initial is shown',
   async (t) => {

@@ -53,7 +53,7 @@ test('each app of dapr.yaml runs its compiled service beside a daprd in its netw
       {
         ...expected,
         '--dapr-internal-grpc-listen-address': '0.0.0.0',
-        '--dapr-internal-grpc-port': '50002',
+        '--dapr-internal-grpc-port': '20002',
         '--metrics-listen-address': '0.0.0.0',
       },
       app.appID,

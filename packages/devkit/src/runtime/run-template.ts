@@ -53,7 +53,7 @@ export function readRunTemplate(path = RUN_TEMPLATE_PATH): RunTemplate {
 
 /**
  * A sidecar's internal gRPC port (sidecar-to-sidecar invocation) is its gRPC
- * port plus this (50002 for the gateway's 50001). Left to daprd, both gateway
+ * port plus this (20002 for the gateway's 20001). Left to daprd, both gateway
  * replicas would pick the same "stable" port from their app id, and when they
  * start together both register it in name resolution: the later registration
  * replaces the earlier, and that sidecar exits ("Host registration lost").

@@ -65,7 +65,7 @@ test('when npm start runs, every socket its processes listen on is on loopback, 
   // Each sidecar's internal gRPC port is its own (the README's Ports): the two gateway replicas share an app id, and
   // left to choose, both daprd took the same port from it, so one registration replaced the other.
   const daprdPorts = new Set(byCommand('daprd').map((l) => l.port));
-  for (const port of [50002, 50012, 50022, 50032, 50102]) t.true(daprdPorts.has(port), `a sidecar listens on ${port}`);
+  for (const port of [20002, 20012, 20022, 20032, 20102]) t.true(daprdPorts.has(port), `a sidecar listens on ${port}`);
   const wide = open.filter((l) => !isLoopback(l.address));
   t.deepEqual(wide, [], `listening beyond loopback:\n${wide.map((l) => `${l.command}[${l.pid}] ${l.protocol} ${l.address}:${l.port}`).join('\n')}`);
 

@@ -188,6 +188,18 @@ export function createMembership(ctx: ChatContext, records: RoomRecords) {
       return rooms.sort(byActivity);
     },
 
+    /**
+     * The ids of the caller's rooms, checked like `list` against each room's
+     * member list, without the heads and read markers `list` reads: what a
+     * connecting socket joins. A head holds up to nine recent messages of up
+     * to 4,000 characters each, and others can add a user to rooms.
+     */
+    async ids(userId: string): Promise<string[]> {
+      const ids = Object.keys((await store.get<UserRooms>(keys.userRooms(userId)))?.value.rooms ?? {});
+      const lists = await store.getMany<MemberList>(ids.map(keys.members));
+      return ids.filter((id) => roleIn(lists.get(keys.members(id))?.value, userId) !== undefined);
+    },
+
     /** Owner or admin: rename or change the topic. */
     async update(userId: string, roomId: string, change: { name?: string | undefined; topic?: string | undefined }): Promise<Room> {
       requireManager(await view(roomId, userId), 'rename the room or change its topic');

@@ -203,6 +203,8 @@ for (const [what, failing] of [
     // The member list is the authority, and every read follows it.
     t.deepEqual((await chat.rooms.members(owner, room.id)).members.map((m) => m.userId).sort(), [owner, other].sort());
     t.deepEqual(await chat.rooms.list(mallory), []);
+    t.deepEqual(await chat.rooms.ids(mallory), [], 'nor does a connecting socket join it');
+    t.deepEqual(await chat.rooms.ids(other), [room.id]);
     t.deepEqual(await chat.rooms.contacts(mallory), []);
     t.is(await codeOf(chat.rooms.get(mallory, room.id)), 'not_found');
     t.is(await codeOf(chat.messages.history(mallory, room.id, { after: 0, limit: 10 })), 'not_found');

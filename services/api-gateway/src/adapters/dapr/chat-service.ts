@@ -52,8 +52,8 @@ export function createDaprChatApi(sidecar: Sidecar, options: { timeoutMs: number
       return { members: answer?.members ?? [], membersVersion: answer?.membersVersion ?? 0 };
     },
     async roomIds(caller) {
-      const answer = await call<{ rooms?: Array<{ id: string }> }>(caller, 'rooms', 'GET');
-      return (answer?.rooms ?? []).map((r) => r.id);
+      const answer = await call<{ roomIds?: unknown }>(caller, 'room-ids', 'GET');
+      return Array.isArray(answer?.roomIds) ? answer.roomIds.filter((id): id is string => typeof id === 'string') : [];
     },
   };
 }

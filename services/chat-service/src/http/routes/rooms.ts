@@ -16,6 +16,11 @@ export function roomRoutes(chat: Chat): Router<RequestState> {
     ctx.body = { rooms: await rooms.list(requireUserId(ctx)) };
   });
 
+  // The Socket.IO edge: the rooms a connecting socket joins (and the profile relay's).
+  router.get('/room-ids', async (ctx) => {
+    ctx.body = { roomIds: await rooms.ids(requireUserId(ctx)) };
+  });
+
   router.get('/rooms/public', async (ctx) => {
     requireUserId(ctx);
     const { query, limit } = discoveryQuery(ctx.query);

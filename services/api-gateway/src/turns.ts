@@ -1,8 +1,9 @@
 /**
  * At most `limit` calls run at once; the others wait their turn, in the
- * order they came. A call waiting with a `signal` leaves the line when it
- * aborts (rejected with the signal's reason, never made); once running, a
- * call is not interrupted. A finished call hands its turn straight to the
+ * order they came. A call that must wait asks `whileWaiting` for a signal
+ * (made only then: a call with a free turn costs no timer or listener) and
+ * leaves the line when it aborts (rejected with the signal's reason, never
+ * made); once running, a call is not interrupted. A finished call hands its turn straight to the
  * next one waiting, so a call arriving in between cannot take it.
  *
  * A rate limit says how many calls a client may ask for; this says how many
@@ -34,16 +35,16 @@ export function createTurns(limit: number) {
         signal?.removeEventListener('abort', leave);
         resolve();
       };
+      if (signal?.aborted) return leave();
       waiting.add(go);
       signal?.addEventListener('abort', leave, { once: true });
     });
   }
 
   return {
-    async run<T>(call: () => Promise<T>, signal?: AbortSignal): Promise<T> {
-      signal?.throwIfAborted();
+    async run<T>(call: () => Promise<T>, whileWaiting?: () => AbortSignal): Promise<T> {
       if (running < limit) running++;
-      else await waitForTurn(signal); // the turn is handed over already counted
+      else await waitForTurn(whileWaiting?.()); // the turn is handed over already counted
       try {
         return await call();
       } finally {

@@ -36,21 +36,29 @@ export function userTurns(options: UserTurnsOptions) {
     }
     let turns = byUser.get(userId);
     if (!turns) byUser.set(userId, (turns = createTurns(options.atOnce)));
-    const waiting = new AbortController();
-    const clientLeft = () => waiting.abort(unavailable('The client closed the connection before this request was served'));
-    const waitedTooLong = setTimeout(
-      () => waiting.abort(new AppError('rate_limited', 'Too many of your requests at once; try again in 1 s', { retryAfterSeconds: 1 })),
-      options.maxWaitMs,
-    );
-    ctx.res.once('close', clientLeft);
+    // Only a request that has to wait watches its client and the clock.
+    let stopWatching = () => {};
+    const whileWaiting = () => {
+      const waiting = new AbortController();
+      const clientLeft = () => waiting.abort(unavailable('The client closed the connection before this request was served'));
+      const waitedTooLong = setTimeout(
+        () => waiting.abort(new AppError('rate_limited', 'Too many of your requests at once; try again in 1 s', { retryAfterSeconds: 1 })),
+        options.maxWaitMs,
+      );
+      ctx.res.once('close', clientLeft);
+      stopWatching = () => {
+        clearTimeout(waitedTooLong);
+        ctx.res.off('close', clientLeft);
+      };
+      return waiting.signal;
+    };
     try {
       await turns.run(async () => {
-        clearTimeout(waitedTooLong);
+        stopWatching();
         await next();
-      }, waiting.signal);
+      }, whileWaiting);
     } finally {
-      clearTimeout(waitedTooLong);
-      ctx.res.off('close', clientLeft);
+      stopWatching();
       if (turns.idle) byUser.delete(userId);
     }
   };

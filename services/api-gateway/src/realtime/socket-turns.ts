@@ -15,8 +15,9 @@ export function socketTurns(socket: { once(event: 'disconnect', listener: () => 
   const turns = createTurns(limit);
   const gone = new AbortController();
   socket.once('disconnect', () => gone.abort(unavailable('The connection closed before this call could be made')));
-  return function inTurn<T>(call: () => Promise<T>): Promise<T> {
-    return turns.run(call, gone.signal);
+  return async function inTurn<T>(call: () => Promise<T>): Promise<T> {
+    gone.signal.throwIfAborted();
+    return turns.run(call, () => gone.signal);
   };
 }
 

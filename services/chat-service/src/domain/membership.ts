@@ -38,6 +38,22 @@ export function createMembership(ctx: ChatContext, records: RoomRecords) {
   const { nowIso, view, changeMembers, syncHead, indexRoom, listInDirectory, event, membershipEvent, deriveThenAnnounce } = records;
 
   /**
+   * The member lists of the rooms in the user's index that still hold the
+   * user, by room id: the index only says where to look, and an entry a
+   * failed write left behind is not the user's room any more.
+   */
+  async function memberListsOfRooms(userId: string): Promise<Map<string, MemberList>> {
+    const ids = Object.keys((await store.get<UserRooms>(keys.userRooms(userId)))?.value.rooms ?? {});
+    const found = await store.getMany<MemberList>(ids.map(keys.members));
+    const lists = new Map<string, MemberList>();
+    for (const id of ids) {
+      const list = found.get(keys.members(id))?.value;
+      if (list && roleIn(list, userId) !== undefined) lists.set(id, list);
+    }
+    return lists;
+  }
+
+  /**
    * Removes a member; hands an owner's room on. Once the member list (the
    * authority) has changed, `room.member_left` goes out first, so that live
    * delivery stops whatever happens next. The derived copies are then
@@ -195,9 +211,7 @@ export function createMembership(ctx: ChatContext, records: RoomRecords) {
      * to 4,000 characters each, and others can add a user to rooms.
      */
     async ids(userId: string): Promise<string[]> {
-      const ids = Object.keys((await store.get<UserRooms>(keys.userRooms(userId)))?.value.rooms ?? {});
-      const lists = await store.getMany<MemberList>(ids.map(keys.members));
-      return ids.filter((id) => roleIn(lists.get(keys.members(id))?.value, userId) !== undefined);
+      return [...(await memberListsOfRooms(userId)).keys()];
     },
 
     /** Owner or admin: rename or change the topic. */
@@ -295,12 +309,9 @@ export function createMembership(ctx: ChatContext, records: RoomRecords) {
 
     /** Users who share at least one room with the caller (whom presence concerns). */
     async contacts(userId: string): Promise<string[]> {
-      const index = (await store.get<UserRooms>(keys.userRooms(userId)))?.value.rooms ?? {};
-      const lists = await store.getMany<MemberList>(Object.keys(index).map(keys.members));
       const users = new Set<string>();
-      for (const { value } of lists.values()) {
-        if (!value.members[userId]) continue; // a stale index entry: not the caller's room any more
-        for (const id of Object.keys(value.members)) users.add(id);
+      for (const list of (await memberListsOfRooms(userId)).values()) {
+        for (const id of Object.keys(list.members)) users.add(id);
       }
       users.delete(userId);
       return [...users].sort();

@@ -52,8 +52,8 @@ export function createDaprChatApi(sidecar: Sidecar, options: { timeoutMs: number
       return { members: answer?.members ?? [], membersVersion: answer?.membersVersion ?? 0 };
     },
     async roomIds(caller) {
-      const answer = await call<{ roomIds?: unknown }>(caller, 'room-ids', 'GET');
-      return Array.isArray(answer?.roomIds) ? answer.roomIds.filter((id): id is string => typeof id === 'string') : [];
+      const answer = await call<{ roomIds?: string[] }>(caller, 'room-ids', 'GET');
+      return answer?.roomIds ?? [];
     },
   };
 }

@@ -76,19 +76,25 @@ function lastOwnSeq(messages: Array<{ seq: number; authorId: string; deleted?: t
 function TypingLine({ roomId }: { roomId: string }) {
   const [, state] = useClient();
   const now = Date.now();
-  const names = Object.entries(state.typing[roomId] ?? {})
+  const typists = Object.entries(state.typing[roomId] ?? {})
     .filter(([userId, until]) => until > now && userId !== state.user?.id)
-    .map(([userId]) => displayName(state, userId, roomId));
-  const [first, second] = names.map((name, i) => <bdi key={i}>{name}</bdi>);
+    .map(([userId]) => ({ userId, name: displayName(state, userId, roomId), username: usernameOf(state, userId, roomId) }));
+  // The @username beside the name, as on messages: two people may share a display name.
+  const [first, second] = typists.map(({ userId, name, username }) => (
+    <span key={userId}>
+      <bdi>{name}</bdi>
+      {username && <span class="handle"> @{username}</span>}
+    </span>
+  ));
   return (
     <p class="typing" aria-live="polite" data-testid="typing">
-      {names.length === 1 ? (
+      {typists.length === 1 ? (
         <>{first} is typing…</>
-      ) : names.length === 2 ? (
+      ) : typists.length === 2 ? (
         <>
           {first} and {second} are typing…
         </>
-      ) : names.length > 2 ? (
+      ) : typists.length > 2 ? (
         'Several people are typing…'
       ) : null}
     </p>

@@ -110,14 +110,14 @@ test.serial(
     await message(alice.page, 'Are you there?').waitFor();
     t.is(await dmOnAlice.getByTestId('unread').count(), 0);
 
-    // Typing, both ways.
+    // Typing, both ways, with the @username beside the name as on messages.
     await alice.page.locator('.composer textarea').fill('I am here');
-    await bob.page.getByTestId('typing').getByText('Alice is typing…').waitFor({ timeout: UI_MS });
+    await bob.page.getByTestId('typing').getByText(`Alice @${alice.username} is typing…`).waitFor({ timeout: UI_MS });
     await alice.page.locator('.composer textarea').press('Enter');
     await message(bob.page, 'I am here').waitFor({ timeout: UI_MS });
-    await bob.page.getByTestId('typing').getByText('Alice is typing…').waitFor({ state: 'detached', timeout: UI_MS });
+    await bob.page.getByTestId('typing').getByText(`Alice @${alice.username} is typing…`).waitFor({ state: 'detached', timeout: UI_MS });
     await bob.page.locator('.composer textarea').fill('Great');
-    await alice.page.getByTestId('typing').getByText('Bob is typing…').waitFor({ timeout: UI_MS });
+    await alice.page.getByTestId('typing').getByText(`Bob @${bob.username} is typing…`).waitFor({ timeout: UI_MS });
     await bob.page.locator('.composer textarea').press('Enter');
     await message(alice.page, 'Great').waitFor({ timeout: UI_MS });
 

@@ -6,11 +6,13 @@
  * a bare Koa app answering a fixed page (the baseline, its own process),
  * then against the platform. Reported for each: pages/s, latency p50/p99,
  * CPU per page summed over every process of the system under test, and the
- * ratios.
+ * ratios. `--page newest` reads the newest page instead (`?limit=50`: what
+ * opening a room reads).
  *
- *   node --import tsx bench/history-page.ts [--concurrency 16] [--seconds 10] [--messages 2000] [--quick] [--cpu-prof DIR]
+ *   node --import tsx bench/history-page.ts [--concurrency 16] [--seconds 10] [--messages 2000] [--page anywhere|newest] [--quick] [--cpu-prof DIR]
  *
- * Writes bench/results/history-page.json. Run it alone: nothing else on the machine.
+ * Writes bench/results/history-page.json (history-page-newest.json for the
+ * newest page). Run it alone: nothing else on the machine.
  */
 import { Agent, request } from 'node:http';
 import { randomUUID } from 'node:crypto';
@@ -36,6 +38,7 @@ const { values: args } = parseArgs({
     concurrency: { type: 'string', default: '16' },
     seconds: { type: 'string', default: '10' },
     messages: { type: 'string', default: '2000' },
+    page: { type: 'string', default: 'anywhere' },
     quick: { type: 'boolean', default: false },
     'cpu-prof': { type: 'string' },
   },
@@ -44,6 +47,8 @@ const CONCURRENCY = Number(args.concurrency);
 const SECONDS = args.quick ? 3 : Number(args.seconds);
 const MESSAGES = args.quick ? 500 : Number(args.messages);
 const PAGE = 50;
+if (args.page !== 'anywhere' && args.page !== 'newest') throw new Error(`--page is anywhere or newest, not ${args.page}`);
+const NEWEST = args.page === 'newest';
 
 interface Run {
   pages: number;
@@ -78,7 +83,7 @@ async function drive(port: number, roomId: string, token: string | undefined, gr
       while (performance.now() < until) {
         const before = PAGE + 1 + Math.floor(Math.random() * (MESSAGES - PAGE));
         const at = performance.now();
-        const status = await get(agent, port, `/api/rooms/${roomId}/messages?before=${before}&limit=${PAGE}`, token);
+        const status = await get(agent, port, `/api/rooms/${roomId}/messages?${NEWEST ? '' : `before=${before}&`}limit=${PAGE}`, token);
         if (status !== 200) throw new Error(`history page answered ${status}`);
         latencies.push(performance.now() - at);
         pages++;
@@ -131,9 +136,9 @@ try {
   const groups = platformProcesses(platform);
   await drive(port, roomId, reader!.token, groups);
   const measured = await drive(port, roomId, reader!.token, groups);
-  writeResult('history-page', {
-    scenario: `history pages of ${PAGE} through the gateway, ${CONCURRENCY} concurrent, room of ${MESSAGES}, ${SECONDS} s`,
-    command: `node --import tsx bench/history-page.ts --concurrency ${CONCURRENCY} --seconds ${SECONDS} --messages ${MESSAGES}`,
+  writeResult(NEWEST ? 'history-page-newest' : 'history-page', {
+    scenario: `${NEWEST ? 'the newest page' : 'history pages'} of ${PAGE} through the gateway, ${CONCURRENCY} concurrent, room of ${MESSAGES}, ${SECONDS} s`,
+    command: `node --import tsx bench/history-page.ts --concurrency ${CONCURRENCY} --seconds ${SECONDS} --messages ${MESSAGES} --page ${args.page}`,
     machine: machine(),
     baseline: { what: 'bare Koa app answering a fixed 50-message page', ...base },
     platform: { profile: platform.profile, ...measured },

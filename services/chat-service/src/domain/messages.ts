@@ -29,8 +29,23 @@ const NO_SUCH_MESSAGE = 'No message with this seq in this room';
 /** The longest history page (the contract's `limit` maximum). */
 const MAX_PAGE = 100;
 
+/** Rooms whose last seen lastSeq a replica remembers for the newest page's read-along. */
+const REMEMBERED_ROOMS = 10_000;
+
 export function createMessages(ctx: ChatContext) {
   const { store } = ctx;
+  /**
+   * The lastSeq each room's head had when this replica last read it, oldest
+   * first. The newest page reads the blocks it names along with the head, in
+   * one call; a guess made stale by later sends costs only a read of the
+   * blocks it missed. The answer always follows the head read in that call.
+   */
+  const lastSeqSeen = new Map<string, number>();
+  function remember(roomId: string, lastSeq: number) {
+    lastSeqSeen.delete(roomId);
+    lastSeqSeen.set(roomId, lastSeq);
+    if (lastSeqSeen.size > REMEMBERED_ROOMS) lastSeqSeen.delete(lastSeqSeen.keys().next().value!);
+  }
 
   /** The head, the member list and `extra` keys in one bulk read. */
   async function read(roomId: string, userId: string, extra: string[] = []) {
@@ -63,15 +78,23 @@ export function createMessages(ctx: ChatContext) {
       let seqs: number[] = [];
       if (after !== undefined) seqs = range(after + 1, after + limit);
       else if (before !== undefined) seqs = range(before - limit, before - 1);
-      const { view, found } = await read(roomId, userId, blockKeys(roomId, seqs));
+      const guess = lastSeqSeen.get(roomId);
+      // Only without a cursor: a cursor names its own blocks (and one past a stale guess may be right).
+      const alongWithHead = guess !== undefined && after === undefined && before === undefined ? range(guess - limit + 1, guess) : seqs;
+      const asked = blockKeys(roomId, alongWithHead);
+      const { view, found } = await read(roomId, userId, asked);
       requireMember(view, 'read its messages');
       const head = view.head.value;
       const end = head.lastSeq;
+      remember(roomId, end);
       const newest = after === undefined && (before === undefined || before > end + 1);
       // The newest page (or a `before` past the end, which is the same page).
       if (newest) seqs = range(end - limit + 1, end);
       const visible = seqs.filter((seq) => seq <= end);
-      const loaded = await loadMessages(store, head, visible, newest ? undefined : found);
+      // Blocks the read along did not ask for (none when the guess held), read now.
+      const missed = blockKeys(roomId, visible).filter((key) => !asked.includes(key));
+      for (const [key, value] of missed.length > 0 ? await store.getMany<unknown>(missed) : []) found.set(key, value);
+      const loaded = await loadMessages(store, head, visible, found);
       const messages: Message[] = [];
       for (const seq of visible) {
         const message = loaded.get(seq);

@@ -117,3 +117,51 @@ test('when a page back in history is wholly in its blocks, only members read it:
   t.is(await codeOf(open.id), 'forbidden');
   t.is(await codeOf(closed.id), 'not_found');
 });
+
+test('when a room is opened again, its newest page is one read of the store, and still the exact newest page after sends moved it into another block', async (t) => {
+  const chat = memoryChat({ batchMax: 8, windowSize: 3 });
+  const [author] = [uid()];
+  const room = await privateRoom(chat, [author]);
+  const sent: Message[] = [];
+  async function sendMany(count: number) {
+    for (let i = 0; i < count; i += 8) {
+      const batch = Array.from({ length: Math.min(8, count - i) }, (_, j) =>
+        chat.sequencer.send({ roomId: room.id, authorId: author, body: `m${sent.length + i + j}` }),
+      );
+      sent.push(...(await Promise.all(batch)));
+    }
+    sent.sort((a, b) => a.seq - b.seq);
+    await chat.sequencer.idle();
+  }
+  // The history's reads: the head and member list with blocks, or blocks alone (the outbox relay and the
+  // sequencer read other keys beside them).
+  const block = (key: string) => key.startsWith(`msgs:${room.id}:`);
+  const historyRead = (asked: string[]) =>
+    asked.every((key) => key === keys.head(room.id) || key === keys.members(room.id) || block(key)) &&
+    (asked.includes(keys.members(room.id)) || asked.every(block));
+  const getMany = chat.store.getMany.bind(chat.store);
+  let reads = 0;
+  chat.store.getMany = (asked) => {
+    if (historyRead(asked)) reads++;
+    return getMany(asked);
+  };
+  async function newest(query: { before?: number } = {}) {
+    reads = 0;
+    const page = await chat.messages.history(author, room.id, { limit: 50, ...query });
+    t.deepEqual(page.messages, sent.slice(-50));
+    return reads;
+  }
+
+  await sendMany(2 * BLOCK_SIZE + 3);
+  t.is(await newest(), 2, 'the first time: the head, then the blocks it names');
+  t.is(await newest(), 1, 'again: the blocks are read along with the head');
+  t.is(await newest({ before: 10_000 }), 2, 'a cursor past the end names its own blocks, then the newest are read');
+  await sendMany(BLOCK_SIZE);
+  t.is(await newest(), 2, 'the room moved on by a block: the block the guess missed is read after');
+  t.is(await newest(), 1);
+  t.deepEqual(
+    (await chat.messages.history(author, room.id, { before: 40, limit: 10 })).messages,
+    sent.slice(29, 39),
+    'a page further back is its own read, as before',
+  );
+});
